@@ -1,0 +1,220 @@
+//! [`Query`]: what a search asks the store for.
+
+use serde::{Deserialize, Serialize};
+
+/// A searchable field. Its [`Field::name`] is the API query parameter and CLI flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Method,
+    Status,
+    Reason,
+    Ruri,
+    RuriUser,
+    RuriDomain,
+    FromUser,
+    FromDomain,
+    FromTag,
+    ToUser,
+    ToDomain,
+    ToTag,
+    PaiUser,
+    ContactUser,
+    ContactIp,
+    AuthUser,
+    CallId,
+    ALeg,
+    CallKey,
+    ViaBranch,
+    CseqMethod,
+    DiversionUser,
+    ContentType,
+    UserAgent,
+    SrcIp,
+    DstIp,
+    SrcPort,
+    DstPort,
+    Transport,
+    Proto,
+    CaptureId,
+    Node,
+    CorrelationId,
+}
+
+impl Field {
+    /// Every field, in the order the API documents them.
+    pub const ALL: &'static [Field] = &[
+        Field::Method,
+        Field::Status,
+        Field::Reason,
+        Field::Ruri,
+        Field::RuriUser,
+        Field::RuriDomain,
+        Field::FromUser,
+        Field::FromDomain,
+        Field::FromTag,
+        Field::ToUser,
+        Field::ToDomain,
+        Field::ToTag,
+        Field::PaiUser,
+        Field::ContactUser,
+        Field::ContactIp,
+        Field::AuthUser,
+        Field::CallId,
+        Field::ALeg,
+        Field::CallKey,
+        Field::ViaBranch,
+        Field::CseqMethod,
+        Field::DiversionUser,
+        Field::ContentType,
+        Field::UserAgent,
+        Field::SrcIp,
+        Field::DstIp,
+        Field::SrcPort,
+        Field::DstPort,
+        Field::Transport,
+        Field::Proto,
+        Field::CaptureId,
+        Field::Node,
+        Field::CorrelationId,
+    ];
+
+    /// snake_case name: API query parameter, CLI flag (with dashes), store column.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Method => "method",
+            Field::Status => "status",
+            Field::Reason => "reason",
+            Field::Ruri => "ruri",
+            Field::RuriUser => "ruri_user",
+            Field::RuriDomain => "ruri_domain",
+            Field::FromUser => "from_user",
+            Field::FromDomain => "from_domain",
+            Field::FromTag => "from_tag",
+            Field::ToUser => "to_user",
+            Field::ToDomain => "to_domain",
+            Field::ToTag => "to_tag",
+            Field::PaiUser => "pai_user",
+            Field::ContactUser => "contact_user",
+            Field::ContactIp => "contact_ip",
+            Field::AuthUser => "auth_user",
+            Field::CallId => "call_id",
+            Field::ALeg => "a_leg",
+            Field::CallKey => "call_key",
+            Field::ViaBranch => "via_branch",
+            Field::CseqMethod => "cseq_method",
+            Field::DiversionUser => "diversion_user",
+            Field::ContentType => "content_type",
+            Field::UserAgent => "user_agent",
+            Field::SrcIp => "src_ip",
+            Field::DstIp => "dst_ip",
+            Field::SrcPort => "src_port",
+            Field::DstPort => "dst_port",
+            Field::Transport => "transport",
+            Field::Proto => "proto",
+            Field::CaptureId => "capture_id",
+            Field::Node => "node",
+            Field::CorrelationId => "correlation_id",
+        }
+    }
+
+    /// Inverse of [`Field::name`].
+    pub fn from_name(s: &str) -> Option<Field> {
+        Field::ALL.iter().copied().find(|f| f.name() == s)
+    }
+}
+
+/// One condition: `field` equals `value`, or matches it as a pattern when `value`
+/// contains `*` (any run of characters) — e.g. `from_user=10*`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filter {
+    pub field: Field,
+    pub value: String,
+}
+
+impl Filter {
+    /// True when `value` uses the `*` wildcard.
+    pub fn is_pattern(&self) -> bool {
+        self.value.contains('*')
+    }
+
+    /// Case-sensitive match of a candidate against this filter's value or pattern.
+    pub fn matches(&self, candidate: &str) -> bool {
+        if !self.is_pattern() {
+            return candidate == self.value;
+        }
+        wildcard_match(&self.value, candidate)
+    }
+}
+
+/// `*`-only glob match, iterative with backtracking to the last star.
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+/// A search: a time range, conditions that must all hold, and a row limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Query {
+    /// Inclusive lower bound, microseconds since the epoch.
+    pub since_us: i64,
+    /// Exclusive upper bound, microseconds since the epoch.
+    pub until_us: i64,
+    pub filters: Vec<Filter>,
+    /// Maximum rows returned (messages, or calls for a calls query).
+    pub limit: usize,
+}
+
+impl Default for Query {
+    fn default() -> Self {
+        Query {
+            since_us: 0,
+            until_us: i64::MAX,
+            filters: Vec::new(),
+            limit: 100,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard() {
+        let f = |v: &str| Filter {
+            field: Field::FromUser,
+            value: v.into(),
+        };
+        assert!(f("10*").matches("1001"));
+        assert!(f("*01").matches("1001"));
+        assert!(f("1*0*1").matches("1001"));
+        assert!(!f("2*").matches("1001"));
+        assert!(f("1001").matches("1001"));
+        assert!(!f("100").matches("1001"));
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for f in Field::ALL {
+            assert_eq!(Field::from_name(f.name()), Some(*f));
+        }
+    }
+}
