@@ -1,0 +1,69 @@
+// Fetch wrapper for the Argos JSON API: bearer token + cookie, 401 -> login.
+
+const TOKEN_KEY = 'argos.token';
+const USER_KEY = 'argos.user';
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export const session = {
+  get token() { return sessionStorage.getItem(TOKEN_KEY); },
+  get user() { return sessionStorage.getItem(USER_KEY); },
+  set(token, user) {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token); else sessionStorage.removeItem(TOKEN_KEY);
+    if (user) sessionStorage.setItem(USER_KEY, user); else sessionStorage.removeItem(USER_KEY);
+  },
+  clear() { this.set(null, null); },
+};
+
+let onUnauthorized = () => {};
+export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
+
+export async function api(path, { method = 'GET', body, signal, allow401 = false } = {}) {
+  const headers = { Accept: 'application/json' };
+  const tok = session.token;
+  if (tok) headers.Authorization = `Bearer ${tok}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+      signal,
+    });
+  } catch (e) {
+    if (e && e.name === 'AbortError') throw e;
+    throw new ApiError(0, `Network error: ${e && e.message ? e.message : e}`);
+  }
+  let data = null;
+  const text = await res.text();
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = null; }
+  }
+  if (res.status === 401 && !allow401) {
+    onUnauthorized();
+    throw new ApiError(401, 'Not logged in');
+  }
+  if (!res.ok) {
+    const msg = data && typeof data.error === 'string' ? data.error : `${res.status} ${res.statusText}`;
+    throw new ApiError(res.status, msg);
+  }
+  if (data === null && text) throw new ApiError(res.status, 'The server sent an answer that is not JSON');
+  return data;
+}
+
+export function qs(params) {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === null || v === undefined || v === '') continue;
+    u.append(k, String(v));
+  }
+  return u.toString();
+}

@@ -1,0 +1,185 @@
+// Argos web UI: router, top bar, login. Pages live in search.js and call.js.
+import { h, clear, tz } from './dom.js';
+import { api, session, setUnauthorizedHandler, ApiError } from './api.js';
+import { renderSearch } from './search.js';
+import { renderCall } from './call.js';
+
+const view = document.getElementById('view');
+const topbar = document.getElementById('topbar');
+const banner = document.getElementById('banner');
+const NEXT_KEY = 'argos.next';
+
+// Each render gets a controller; navigating away aborts the previous page's fetches.
+let current = { name: null, abort: new AbortController(), cleanup: null };
+
+export function showError(msg) {
+  clear(banner);
+  if (!msg) { banner.hidden = true; return; }
+  banner.append(
+    h('span', null, String(msg)),
+    h('button.linkish', { type: 'button', 'aria-label': 'Dismiss', onclick: () => showError(null) }, '×'),
+  );
+  banner.hidden = false;
+}
+
+export function parseHash(hash = location.hash) {
+  let raw = hash.replace(/^#/, '');
+  if (!raw.startsWith('/')) raw = '/' + raw;
+  const qi = raw.indexOf('?');
+  const path = qi >= 0 ? raw.slice(0, qi) : raw;
+  const query = new URLSearchParams(qi >= 0 ? raw.slice(qi + 1) : '');
+  const segs = path.split('/').filter(Boolean);
+  if (segs[0] === 'login') return { name: 'login', query };
+  if (segs[0] === 'call' && segs.length >= 2) {
+    let id = segs.slice(1).join('/');
+    try { id = decodeURIComponent(id); } catch { /* keep as is */ }
+    return { name: 'call', id, query };
+  }
+  return { name: 'search', query, hasQuery: qi >= 0 && raw.length > qi + 1 };
+}
+
+// Navigate; re-renders even when the hash is unchanged (re-submitting a search refreshes it).
+export function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+function toLogin() {
+  const r = parseHash();
+  if (r.name !== 'login') sessionStorage.setItem(NEXT_KEY, location.hash || '#/search');
+  session.clear();
+  if (r.name !== 'login') location.hash = '#/login';
+  else route();
+}
+setUnauthorizedHandler(toLogin);
+
+function route() {
+  const r = parseHash();
+  current.abort.abort();
+  if (current.cleanup) { try { current.cleanup(); } catch { /* ignore */ } }
+  const prevName = current.name;
+  current = { name: r.name, abort: new AbortController(), cleanup: null };
+  const ctx = {
+    signal: current.abort.signal,
+    onCleanup: (fn) => { current.cleanup = fn; },
+    reuse: prevName === r.name,
+  };
+  showError(null);
+  if (r.name === 'login') {
+    topbar.hidden = true;
+    renderLogin(view);
+    return;
+  }
+  topbar.hidden = false;
+  document.getElementById('nav-search').classList.toggle('active', r.name === 'search');
+  refreshTopbar();
+  const handle = (e) => {
+    if (e && e.name === 'AbortError') return;
+    if (e instanceof ApiError && e.status === 401) return;
+    showError(e && e.message ? e.message : String(e));
+  };
+  try {
+    const p = r.name === 'call' ? renderCall(view, r, ctx) : renderSearch(view, r, ctx);
+    if (p && p.catch) p.catch(handle);
+  } catch (e) { handle(e); }
+}
+
+// ---- top bar -----------------------------------------------------------------
+
+let statusLoaded = 0;
+function refreshTopbar() {
+  document.getElementById('user-name').textContent = session.user || '';
+  // The status line is informative only; refresh at most once a minute.
+  if (Date.now() - statusLoaded < 60000) return;
+  statusLoaded = Date.now();
+  api('/api/v1/status').then((st) => {
+    const line = document.getElementById('status-line');
+    line.textContent = describeStatus(st);
+    line.title = 'GET /api/v1/status';
+  }).catch(() => { statusLoaded = 0; });
+}
+
+function pick(obj, paths) {
+  for (const p of paths) {
+    let v = obj;
+    for (const k of p.split('.')) { v = v && typeof v === 'object' ? v[k] : undefined; }
+    if (v !== undefined && v !== null && typeof v !== 'object') return v;
+  }
+  return undefined;
+}
+
+function describeStatus(st) {
+  if (!st || typeof st !== 'object') return '';
+  const parts = [];
+  const ver = pick(st, ['version', 'build.version']);
+  if (ver !== undefined) parts.push(`v${String(ver).replace(/^v/, '')}`);
+  const n = pick(st, ['store.messages', 'store.messages_stored', 'store.message_count', 'messages_stored', 'messages',
+    'stats.messages', 'store.records']);
+  if (n !== undefined && Number.isFinite(Number(n))) parts.push(`${Number(n).toLocaleString()} messages stored`);
+  const up = pick(st, ['uptime_secs', 'uptime_s', 'uptime_seconds', 'uptime']);
+  if (typeof up === 'number') parts.push(`up ${fmtUptime(up)}`);
+  return parts.join(' · ');
+}
+
+function fmtUptime(sec) {
+  if (sec < 3600) return `${Math.floor(sec / 60)} min`;
+  if (sec < 86400) return `${Math.floor(sec / 3600)} h`;
+  return `${Math.floor(sec / 86400)} d`;
+}
+
+document.getElementById('logout').addEventListener('click', async () => {
+  try { await api('/api/v1/logout', { method: 'POST', allow401: true }); } catch { /* logged out anyway */ }
+  session.clear();
+  sessionStorage.removeItem(NEXT_KEY);
+  statusLoaded = 0;
+  location.hash = '#/login';
+});
+
+const tzBox = document.getElementById('tz-utc');
+tzBox.checked = tz.utc;
+tzBox.addEventListener('change', () => { tz.utc = tzBox.checked; current.name = null; route(); });
+
+// ---- login -------------------------------------------------------------------
+
+function renderLogin(root) {
+  clear(root);
+  const err = h('p.login-error', { role: 'alert', hidden: true });
+  const user = h('input', { name: 'username', autocomplete: 'username', required: true, autofocus: true, value: session.user || 'admin' });
+  const pass = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const btn = h('button.primary', { type: 'submit' }, 'Log in');
+  const form = h('form.login-card', {
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      err.hidden = true;
+      btn.disabled = true;
+      try {
+        const res = await api('/api/v1/login', {
+          method: 'POST', allow401: true, body: { username: user.value, password: pass.value },
+        });
+        session.set(res && res.token, (res && res.username) || user.value);
+        statusLoaded = 0;
+        const next = sessionStorage.getItem(NEXT_KEY);
+        sessionStorage.removeItem(NEXT_KEY);
+        location.hash = next && !next.startsWith('#/login') ? next : '#/search';
+      } catch (e) {
+        err.textContent = e instanceof ApiError && e.status === 401 ? 'Wrong username or password.' : (e.message || String(e));
+        err.hidden = false;
+        pass.select();
+      } finally {
+        btn.disabled = false;
+      }
+    },
+  },
+  h('h1', null, 'Argos'),
+  h('p.muted', null, 'SIP capture and troubleshooting'),
+  h('label', null, 'Username', user),
+  h('label', null, 'Password', pass),
+  err,
+  btn);
+  root.append(h('div.login-wrap', null, form));
+  (user.value ? pass : user).focus();
+}
+
+window.addEventListener('hashchange', route);
+if (!location.hash || location.hash === '#' || location.hash === '#/') history.replaceState(null, '', '#/search');
+route();

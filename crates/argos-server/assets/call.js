@@ -1,0 +1,249 @@
+// Call page: header, legend, ladder diagram, selected message (raw + fields).
+import { h, clear, usOf, fmtDateTime, fmtDateTimeUs, fmtDuration, fmtDelta, statusClass, msgLabel, hostOf } from './dom.js';
+import { api, session } from './api.js';
+import { drawLadder, LEG_COLORS } from './ladder.js';
+import { LAST_SEARCH_KEY } from './search.js';
+
+const enc = encodeURIComponent;
+
+// Field order for the details table; anything else the API sends follows.
+const FIELD_ORDER = ['id', 'ts', 'ts_us', 'src_ip', 'src_port', 'dst_ip', 'dst_port', 'transport', 'proto', 'proto_name',
+  'capture_id', 'node', 'correlation_id', 'vlan', 'size',
+  'method', 'status', 'reason', 'ruri', 'ruri_user', 'ruri_domain', 'from_user', 'from_domain', 'from_tag',
+  'to_user', 'to_domain', 'to_tag', 'pai_user', 'contact_user', 'contact_ip', 'contact_port', 'auth_user',
+  'call_id', 'a_leg', 'call_key', 'via_branch', 'cseq_num', 'cseq_method', 'diversion_user', 'reason_header',
+  'content_type', 'user_agent', 'expires', 'sdp_media'];
+
+function backHash() {
+  return sessionStorage.getItem(LAST_SEARCH_KEY) || '#/search';
+}
+
+// Summary status like the calls list: highest final reply to the first request's method, else highest provisional.
+function callStatus(messages) {
+  const first = messages.find((m) => m.method && m.method !== 'ACK');
+  if (!first) return null;
+  let fin = null; let prov = null;
+  for (const m of messages) {
+    if (!m.status) continue;
+    if (m.cseq_method && m.cseq_method !== first.method) continue;
+    if (m.status >= 200) { if (!fin || m.status > fin.status) fin = m; } else if (!prov || m.status > prov.status) prov = m;
+  }
+  return fin || prov;
+}
+
+export async function renderCall(root, r, ctx) {
+  const id = r.id;
+  document.title = `${id} · Argos`;
+  clear(root);
+  const back = h('a.button', { href: backHash(), title: 'Back to the results (Esc)' }, '← Back to results');
+  root.append(h('div.call-top', null, back, h('span.muted', null, 'Loading call ', h('code', null, id), '…')));
+
+  const onKey = (ev) => {
+    if (ev.key === 'Escape' && !ev.target.closest('input,select,textarea')) location.hash = backHash();
+  };
+  document.addEventListener('keydown', onKey);
+  ctx.onCleanup(() => document.removeEventListener('keydown', onKey));
+
+  let data;
+  try {
+    data = await api(`/api/v1/calls/${enc(id)}`, { signal: ctx.signal });
+  } catch (e) {
+    if (e && e.status === 404) {
+      clear(root).append(h('div.call-top', null, back),
+        h('div.empty', null, h('p', null, 'No message found for Call-ID ', h('code', null, id), '.'),
+          h('p.muted', null, 'It may be older than the retention period, or the Call-ID is mistyped.')));
+      return;
+    }
+    throw e;
+  }
+  if (ctx.signal.aborted) return;
+  const messages = (data && data.messages) || [];
+  const callIds = (data && data.call_ids && data.call_ids.length) ? data.call_ids : [id];
+
+  // ---- header ----
+  const firstUs = messages.length ? usOf(messages[0].ts_us, messages[0].ts) : null;
+  const lastUs = messages.length ? usOf(messages[messages.length - 1].ts_us, messages[messages.length - 1].ts) : null;
+  const st = callStatus(messages);
+  const init = messages.find((m) => m.method && m.method !== 'ACK') || {};
+  const pcapUrl = `/api/v1/calls/${enc(id)}/pcap`;
+  const pcapBtn = h('a.button', { href: pcapUrl, download: `${safeName(id)}.pcap`, title: 'Open in Wireshark' }, '⭳ Download pcap');
+  pcapBtn.addEventListener('click', (ev) => downloadPcap(ev, pcapUrl, `${safeName(id)}.pcap`, pcapBtn));
+
+  const dl = h('dl.call-facts');
+  const fact = (k, ...v) => dl.append(h('dt', null, k), h('dd', null, ...v));
+  fact('Status', st ? h(`span.status.${statusClass(st.status)}`, null, `${st.status} ${st.reason || ''}`.trim())
+    : h('span.status.st-none', null, 'no reply'));
+  fact('Method', init.method || '—');
+  fact('From', h('span.mono', null, init.from_user || '—'));
+  fact('To', h('span.mono', null, init.to_user || '—'));
+  if (init.ruri) fact('R-URI', h('span.mono', null, init.ruri));
+  fact('Start', h('span.mono', null, fmtDateTime(firstUs)));
+  fact('End', h('span.mono', null, fmtDateTime(lastUs)));
+  fact('Duration', firstUs !== null && lastUs !== null ? fmtDuration(lastUs - firstUs) : '—');
+  fact('Messages', String(messages.length));
+
+  const legend = h('ul.legend');
+  const legCount = new Map();
+  for (const m of messages) { const k = m.call_id || m.call_key || ''; legCount.set(k, (legCount.get(k) || 0) + 1); }
+
+  clear(root);
+  root.append(
+    h('div.call-top', null, back, h('h1.call-title', null, 'Call ', h('code', null, data.call_key || id)),
+      h('span.spacer'), pcapBtn),
+    dl,
+    legend,
+  );
+
+  if (!messages.length) {
+    root.append(h('div.empty', null, 'This call has no messages.'));
+    return;
+  }
+
+  const ladderBox = h('section.ladder');
+  const details = h('section.details', { 'aria-live': 'polite' });
+  root.append(ladderBox, details);
+
+  const ladder = drawLadder(ladderBox, messages, {
+    hosts: data.hosts,
+    callIds,
+    width: root.clientWidth,
+    onSelect: (i) => {
+      showMessage(details, messages, i, ladder);
+      const m = messages[i];
+      if (m && m.id !== undefined) history.replaceState(null, '', `#/call/${enc(id)}?msg=${enc(m.id)}`);
+    },
+  });
+
+  ladder.legs.forEach((leg, k) => {
+    legend.append(h('li', null,
+      h('span.swatch', { style: `background:${LEG_COLORS[k % LEG_COLORS.length]}` }),
+      h('code', null, leg || '(no Call-ID)'),
+      h('span.muted', null, ` ${legCount.get(leg) || 0} msgs`)));
+  });
+  legend.append(h('li.muted.small.legend-keys', null,
+    h('span.key-req'), ' request ', h('span.key-resp'), ' response ', h('span.badge', null, 'SDP'), ' has SDP · ↑/↓ to step, Esc to go back'));
+
+  const want = r.query.get('msg');
+  let idx = want !== null ? messages.findIndex((m) => String(m.id) === want) : -1;
+  if (idx < 0) idx = 0;
+  ladder.select(idx, { scroll: want !== null });
+  ladder.focus();
+}
+
+function safeName(id) {
+  return String(id).replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'call';
+}
+
+async function downloadPcap(ev, url, name, btn) {
+  // Fetch with the bearer token (the cookie alone may be missing), then save the blob.
+  if (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) return;
+  ev.preventDefault();
+  btn.classList.add('busy');
+  try {
+    const headers = {};
+    if (session.token) headers.Authorization = `Bearer ${session.token}`;
+    const res = await fetch(url, { headers, credentials: 'same-origin' });
+    if (res.status === 401) { location.hash = '#/login'; return; }
+    if (!res.ok) throw new Error(`pcap download failed: ${res.status} ${res.statusText}`);
+    const blob = await res.blob();
+    const obj = URL.createObjectURL(blob);
+    const a = h('a', { href: obj, download: name, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(obj), 10000);
+  } catch (e) {
+    const { showError } = await import('./app.js');
+    showError(e.message || String(e));
+  } finally {
+    btn.classList.remove('busy');
+  }
+}
+
+// ---- selected message ---------------------------------------------------------
+
+function showMessage(root, messages, i, ladder) {
+  const m = messages[i];
+  clear(root);
+  if (!m) return;
+  const us = usOf(m.ts_us, m.ts);
+  const prev = i > 0 ? usOf(messages[i - 1].ts_us, messages[i - 1].ts) : null;
+  const first = usOf(messages[0].ts_us, messages[0].ts);
+
+  const raw = typeof m.raw === 'string' ? m.raw : '';
+  const copyBtn = h('button', {
+    type: 'button',
+    onclick: () => copyText(raw, copyBtn),
+    disabled: !raw,
+  }, 'Copy raw');
+
+  root.append(
+    h('div.details-head', null,
+      h('button', { type: 'button', title: 'Previous message (↑)', disabled: i === 0, onclick: () => ladder.select(i - 1) }, '◀'),
+      h('button', { type: 'button', title: 'Next message (↓)', disabled: i === messages.length - 1, onclick: () => ladder.select(i + 1) }, '▶'),
+      h('span.muted', null, `${i + 1} / ${messages.length}`),
+      m.method ? h('strong.method', null, m.method)
+        : h(`strong.status.${statusClass(m.status)}`, null, msgLabel(m)),
+      h('span.mono', null, `${hostOf(m.src_ip, m.src_port)} → ${hostOf(m.dst_ip, m.dst_port)}`),
+      h('span.mono.muted', null, `${(m.transport || '').toUpperCase()} ${fmtDateTimeUs(us)}`),
+      h('span.muted', null, prev !== null ? ` ${fmtDelta(us - prev)} since previous, ${fmtDelta(us - first)} since first` : ''),
+      h('span.spacer'),
+      copyBtn),
+    h('div.details-body', null,
+      h('pre.raw', { tabindex: 0, 'aria-label': 'Raw SIP message' }, raw ? highlightSip(raw) : h('span.muted', null, '(no raw payload)')),
+      fieldsTable(m)),
+  );
+}
+
+function fieldsTable(m) {
+  const tbody = h('tbody');
+  const seen = new Set(['raw']);
+  const row = (k) => {
+    seen.add(k);
+    const v = m[k];
+    if (v === null || v === undefined || v === '') return;
+    let text = typeof v === 'object' ? JSON.stringify(v) : String(v);
+    if (k === 'ts_us') text = `${text} (${fmtDateTimeUs(v)})`;
+    tbody.append(h('tr', null, h('th', null, k), h('td', null, text)));
+  };
+  for (const k of FIELD_ORDER) row(k);
+  for (const k of Object.keys(m)) if (!seen.has(k)) row(k);
+  return h('table.fields-table', null, h('caption', null, 'Fields'), tbody);
+}
+
+// Raw SIP -> DOM: start line, header names, SDP keys highlighted. Text nodes only.
+export function highlightSip(raw) {
+  const frag = document.createDocumentFragment();
+  const lines = raw.split(/\r?\n/);
+  let inBody = false;
+  lines.forEach((line, n) => {
+    if (n > 0) frag.append('\n');
+    if (n === 0) { frag.append(h('span.sl', null, line)); return; }
+    if (!inBody && line === '') { inBody = true; return; }
+    if (!inBody) {
+      const mt = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)([ \t]*:)(.*)$/.exec(line);
+      if (mt) { frag.append(h('span.hn', null, mt[1]), mt[2], mt[3]); return; }
+      frag.append(line); // folded continuation line
+      return;
+    }
+    const sd = /^([a-z])=(.*)$/.exec(line);
+    if (sd) { frag.append(h('span.sk', null, sd[1]), '=', sd[2]); return; }
+    frag.append(line);
+  });
+  return frag;
+}
+
+async function copyText(text, btn) {
+  let ok = false;
+  try { await navigator.clipboard.writeText(text); ok = true; } catch {
+    const ta = h('textarea', { style: 'position:fixed;left:-9999px' });
+    ta.value = text;
+    document.body.append(ta);
+    ta.select();
+    try { ok = document.execCommand('copy'); } catch { ok = false; }
+    ta.remove();
+  }
+  const old = btn.textContent;
+  btn.textContent = ok ? 'Copied' : 'Copy failed';
+  setTimeout(() => { btn.textContent = old; }, 1200);
+}

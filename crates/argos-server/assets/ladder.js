@@ -1,0 +1,199 @@
+// SIP ladder (sequence) diagram as inline SVG. Data goes into SVG text nodes only.
+import { h, s, clear, usOf, fmtTime, fmtDelta, msgLabel, hostOf, isSdp } from './dom.js';
+
+const GUTTER = 168;     // left column: time + delta
+const ROW_H = 28;       // one message per row
+const HEAD_H = 46;      // host header height
+const CHAR_W = 6.9;     // approx. width of one 11.5px monospace character
+export const LEG_COLORS = ['#1a62c9', '#c2410c', '#15803d', '#7c3aed', '#be185d', '#0e7490', '#a16207', '#4b5563'];
+
+// Index of host columns: the API's `hosts` order, then first appearance.
+export function buildHosts(messages, hosts) {
+  const cols = [];
+  const index = new Map();
+  const add = (key) => { index.set(key, cols.length); cols.push(key); };
+  for (const hst of hosts || []) if (!index.has(hst)) add(String(hst));
+  const colOf = (ip, port) => {
+    const cands = [`${ip}:${port}`, `[${ip}]:${port}`, String(ip)];
+    for (const c of cands) if (index.has(c)) return index.get(c);
+    add(hostOf(ip, port));
+    return cols.length - 1;
+  };
+  const src = new Array(messages.length);
+  const dst = new Array(messages.length);
+  messages.forEach((m, i) => { src[i] = colOf(m.src_ip, m.src_port); dst[i] = colOf(m.dst_ip, m.dst_port); });
+  return { cols, src, dst };
+}
+
+export function legIndex(messages, callIds) {
+  const legs = [];
+  const idx = new Map();
+  for (const id of callIds || []) if (!idx.has(id)) { idx.set(id, legs.length); legs.push(id); }
+  const of = messages.map((m) => {
+    const id = m.call_id || m.call_key || '';
+    if (!idx.has(id)) { idx.set(id, legs.length); legs.push(id); }
+    return idx.get(id);
+  });
+  return { legs, of };
+}
+
+function clip(text, maxChars) {
+  if (text.length <= maxChars) return text;
+  return text.slice(0, Math.max(1, maxChars - 1)) + '…';
+}
+
+// Draw into `root`; returns { select(i), focus() }. onSelect(i) is called on click / keys.
+export function drawLadder(root, messages, { hosts, callIds, onSelect, width }) {
+  clear(root);
+  const { cols, src, dst } = buildHosts(messages, hosts);
+  const { legs, of: legOf } = legIndex(messages, callIds);
+  const n = Math.max(cols.length, 1);
+  const avail = Math.max(600, (width || 1200) - 4);
+  const colW = Math.max(170, Math.min(300, Math.floor((avail - GUTTER) / n)));
+  const W = GUTTER + colW * n + 40; // room for a self-loop label on the last column
+  const H = messages.length * ROW_H + 12;
+  const xOf = (c) => GUTTER + colW * c + colW / 2;
+
+  // What each host is: the first User-Agent / Server it sent, as a hint under its address.
+  const hostUa = new Array(cols.length).fill('');
+  messages.forEach((m, i) => { if (m.user_agent && !hostUa[src[i]]) hostUa[src[i]] = m.user_agent; });
+
+  // ---- header (sticky) ----
+  const head = s('svg', { class: 'ladder-head-svg', width: W, height: HEAD_H, viewBox: `0 0 ${W} ${HEAD_H}`, role: 'img', 'aria-label': 'Hosts' });
+  head.append(
+    s('text', { x: 8, y: 20, class: 'gutter-head' }, 'time'),
+    s('text', { x: 100, y: 20, class: 'gutter-head' }, 'delta'),
+  );
+  cols.forEach((c, j) => {
+    const x = xOf(j);
+    const maxC = Math.floor((colW - 10) / CHAR_W);
+    head.append(s('g', { class: 'host' },
+      s('title', null, hostUa[j] ? `${c}\n${hostUa[j]}` : c),
+      s('rect', { x: x - colW / 2 + 5, y: 4, width: colW - 10, height: HEAD_H - 10, rx: 4 }),
+      s('text', { x, y: 20, 'text-anchor': 'middle', class: 'host-addr' }, clip(c, maxC)),
+      s('text', { x, y: 34, 'text-anchor': 'middle', class: 'host-ua' }, clip(hostUa[j] || '', Math.floor((colW - 10) / 6))),
+    ));
+  });
+
+  // ---- body ----
+  const body = s('svg', { class: 'ladder-svg', width: W, height: H, viewBox: `0 0 ${W} ${H}` });
+  const frag = document.createDocumentFragment();
+  const lifelines = s('g', { class: 'lifelines' });
+  cols.forEach((_, j) => lifelines.append(s('line', { x1: xOf(j), y1: 0, x2: xOf(j), y2: H })));
+  lifelines.append(s('line', { class: 'gutter-line', x1: GUTTER - 4, y1: 0, x2: GUTTER - 4, y2: H }));
+  frag.append(lifelines);
+
+  let prevUs = null;
+  const rows = new Array(messages.length);
+  messages.forEach((m, i) => {
+    const top = i * ROW_H + 4;
+    const y = top + ROW_H - 8;
+    const us = usOf(m.ts_us, m.ts);
+    const delta = prevUs === null || us === null ? '' : fmtDelta(us - prevUs);
+    prevUs = us ?? prevUs;
+    const isReq = !!m.method;
+    const leg = legOf[i];
+    const g = s('g', {
+      class: `msg ${isReq ? 'req' : 'resp'}`,
+      'data-i': i,
+      style: `color:${LEG_COLORS[leg % LEG_COLORS.length]}`,
+    });
+    const label = msgLabel(m);
+    g.append(
+      s('title', null, `${label}\n${hostOf(m.src_ip, m.src_port)} → ${hostOf(m.dst_ip, m.dst_port)}\n${m.call_id || ''}`),
+      s('rect', { class: 'rowbg', x: 0, y: top, width: W, height: ROW_H }),
+      s('text', { class: 'ts', x: 8, y: y + 4 }, fmtTime(us)),
+      s('text', { class: 'delta', x: 100, y: y + 4 }, delta),
+    );
+    const a = src[i];
+    const b = dst[i];
+    const x1 = xOf(a);
+    const x2 = xOf(b);
+    let labelX;
+    let anchor = 'middle';
+    let maxC;
+    if (a === b) {
+      // Loop: out to the right, down, back with the head pointing left.
+      const yTop = y - 9;
+      g.append(
+        s('path', { class: 'arrow', d: `M${x1} ${yTop} h30 v10 h-26`, fill: 'none' }),
+        s('path', { class: 'head', d: `M${x1} ${yTop + 10} l7 -4 v8 z` }),
+      );
+      labelX = x1 + 36;
+      anchor = 'start';
+      maxC = Math.floor((colW / 2 + 20) / CHAR_W);
+    } else {
+      const dir = x2 > x1 ? 1 : -1;
+      g.append(
+        s('line', { class: 'arrow', x1, y1: y, x2: x2 - dir * 7, y2: y }),
+        s('path', { class: 'head', d: `M${x2} ${y} l${-dir * 9} -4.5 v9 z` }),
+      );
+      labelX = (x1 + x2) / 2;
+      maxC = Math.max(8, Math.floor((Math.abs(x2 - x1) - 16) / CHAR_W));
+    }
+    const sdp = isSdp(m);
+    const text = clip(label, sdp ? Math.max(6, maxC - 5) : maxC);
+    const tw = text.length * CHAR_W;
+    if (sdp && anchor === 'middle') labelX -= 18; // keep label + badge centred
+    g.append(s('text', { class: `label ${isReq ? 'lreq' : 'lresp'}`, x: labelX, y: y - 5, 'text-anchor': anchor }, text));
+    if (sdp) {
+      const bx = anchor === 'middle' ? labelX + tw / 2 + 5 : labelX + tw + 5;
+      g.append(s('g', { class: 'sdp' },
+        s('rect', { x: bx, y: y - 16, width: 27, height: 12, rx: 3 }),
+        s('text', { x: bx + 13.5, y: y - 7, 'text-anchor': 'middle' }, 'SDP')));
+    }
+    rows[i] = g;
+    frag.append(g);
+  });
+  body.append(frag);
+
+  // ---- container ----
+  const scroller = h('div.ladder-scroll', { tabindex: 0, 'aria-label': 'Call flow; arrow keys move between messages' },
+    h('div.ladder-head', null, head),
+    body);
+  root.append(scroller);
+
+  let selected = -1;
+  function select(i, { scroll = true, notify = true } = {}) {
+    if (i < 0 || i >= rows.length) return;
+    if (selected >= 0 && rows[selected]) rows[selected].classList.remove('sel');
+    selected = i;
+    rows[i].classList.add('sel');
+    if (scroll) {
+      const top = i * ROW_H + 4;
+      const viewTop = scroller.scrollTop;
+      const viewH = scroller.clientHeight - HEAD_H;
+      if (top < viewTop + 2) scroller.scrollTop = top - 2;
+      else if (top + ROW_H > viewTop + viewH - 2) scroller.scrollTop = top + ROW_H - viewH + 2;
+    }
+    if (notify && onSelect) onSelect(i);
+  }
+
+  body.addEventListener('click', (ev) => {
+    const g = ev.target.closest('g.msg');
+    if (g) { select(Number(g.getAttribute('data-i')), { scroll: false }); scroller.focus({ preventScroll: true }); }
+  });
+  scroller.addEventListener('keydown', (ev) => {
+    let i = null;
+    const page = Math.max(1, Math.floor((scroller.clientHeight - HEAD_H) / ROW_H) - 1);
+    switch (ev.key) {
+      case 'ArrowDown': case 'j': i = selected + 1; break;
+      case 'ArrowUp': case 'k': i = selected < 0 ? 0 : selected - 1; break;
+      case 'PageDown': i = selected + page; break;
+      case 'PageUp': i = selected - page; break;
+      case 'Home': i = 0; break;
+      case 'End': i = rows.length - 1; break;
+      default: return;
+    }
+    ev.preventDefault();
+    select(Math.max(0, Math.min(rows.length - 1, i)));
+  });
+
+  return {
+    select,
+    focus: () => scroller.focus({ preventScroll: true }),
+    legs,
+    hosts: cols,
+    get selected() { return selected; },
+  };
+}
