@@ -66,7 +66,7 @@ export async function renderCall(root, r, ctx) {
   const st = callStatus(messages);
   const init = messages.find((m) => m.method && m.method !== 'ACK') || {};
   const pcapUrl = `/api/v1/calls/${enc(id)}/pcap`;
-  const pcapBtn = h('a.button', { href: pcapUrl, download: `${safeName(id)}.pcap`, title: 'Open in Wireshark' }, '⭳ Download pcap');
+  const pcapBtn = h('a.button', { href: pcapUrl, download: `${safeName(id)}.pcap`, title: 'Open in Wireshark' }, '↓ Download pcap');
   pcapBtn.addEventListener('click', (ev) => downloadPcap(ev, pcapUrl, `${safeName(id)}.pcap`, pcapBtn));
 
   const dl = h('dl.call-facts');

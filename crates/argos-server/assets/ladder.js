@@ -49,8 +49,8 @@ export function drawLadder(root, messages, { hosts, callIds, onSelect, width }) 
   const { legs, of: legOf } = legIndex(messages, callIds);
   const n = Math.max(cols.length, 1);
   const avail = Math.max(600, (width || 1200) - 4);
-  const colW = Math.max(170, Math.min(300, Math.floor((avail - GUTTER) / n)));
-  const W = GUTTER + colW * n + 40; // room for a self-loop label on the last column
+  const colW = Math.max(170, Math.min(300, Math.floor((avail - GUTTER - 40) / n)));
+  const W = Math.max(avail, GUTTER + colW * n + 40); // +40: room for a self-loop label on the last column
   const H = messages.length * ROW_H + 12;
   const xOf = (c) => GUTTER + colW * c + colW / 2;
 

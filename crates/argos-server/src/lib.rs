@@ -1,1 +1,23 @@
-//! placeholder
+//! The Argos collector: HEP listeners, the ingest pipeline, the HTTP API and the web UI.
+//!
+//! Data flows one way: HEP bytes ([`listen`]) → [`argos_model::Capture`] ([`hep_input`]) →
+//! bounded queue and writer thread ([`ingest`]) → [`pipeline::Pipeline`] (SIP parse, leg
+//! linking) → [`argos_store::Store`] → queries ([`api`]). [`serve::run`] wires it all up.
+//!
+//! ```
+//! use argos_server::metrics::{Metrics, DropReason};
+//! let m = Metrics::default();
+//! m.drop(DropReason::QueueFull);
+//! assert!(m.render().contains("reason=\"queue_full\"} 1"));
+//! ```
+
+pub mod api;
+pub mod auth;
+pub mod export;
+pub mod hep_input;
+pub mod ingest;
+pub mod listen;
+pub mod metrics;
+pub mod pcap_input;
+pub mod pipeline;
+pub mod serve;

@@ -1,0 +1,102 @@
+//! `GET /api/v1/calls`, `/calls/{call_id}` and `/calls/{call_id}/pcap`.
+
+use super::json::{CallJson, MessageJson};
+use super::params::{parse_time, query_from_params};
+use super::{blocking, ApiError, AppState};
+use argos_model::StoredMessage;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub async fn list(
+    State(st): State<Arc<AppState>>,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let q = query_from_params(&p)?;
+    let store = st.store.clone();
+    let calls = blocking(move || store.calls(&q)).await?;
+    let rows: Vec<CallJson<'_>> = calls.iter().map(CallJson::new).collect();
+    Ok(Json(serde_json::json!({ "count": rows.len(), "calls": rows })))
+}
+
+/// Loads a call's messages; the time range is the whole store unless given.
+async fn load_call(
+    st: &AppState,
+    call_id: String,
+    p: &HashMap<String, String>,
+) -> Result<Vec<StoredMessage>, ApiError> {
+    let bound = |k: &str, default: i64| match p.get(k).filter(|v| !v.is_empty()) {
+        Some(v) => parse_time(v).ok_or_else(|| ApiError::BadRequest(format!("bad {k}: {v}"))),
+        None => Ok(default),
+    };
+    let (since, until) = (bound("since", 0)?, bound("until", i64::MAX)?);
+    let store = st.store.clone();
+    let msgs = blocking(move || store.call(&call_id, since, until)).await?;
+    if msgs.is_empty() {
+        return Err(ApiError::NotFound("no message with this Call-ID"));
+    }
+    Ok(msgs)
+}
+
+pub async fn detail(
+    State(st): State<Arc<AppState>>,
+    Path(call_id): Path<String>,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let msgs = load_call(&st, call_id.clone(), &p).await?;
+    let mut call_ids: Vec<&str> = Vec::new();
+    let mut hosts: Vec<String> = Vec::new();
+    for m in &msgs {
+        if let Some(cid) = m.record.fields.call_id.as_deref() {
+            if !call_ids.contains(&cid) {
+                call_ids.push(cid);
+            }
+        }
+        for a in [m.record.capture.src, m.record.capture.dst] {
+            let h = a.to_string();
+            if !hosts.contains(&h) {
+                hosts.push(h);
+            }
+        }
+    }
+    let call_key = msgs
+        .iter()
+        .find_map(|m| m.record.fields.call_key.clone())
+        .unwrap_or(call_id);
+    // The a-leg first, so the UI can colour legs consistently.
+    call_ids.sort_by_key(|c| *c != call_key);
+    let rows: Vec<MessageJson<'_>> = msgs.iter().map(|m| MessageJson::new(m, true)).collect();
+    Ok(Json(serde_json::json!({
+        "call_key": call_key, "call_ids": call_ids, "hosts": hosts,
+        "count": rows.len(), "messages": rows,
+    })))
+}
+
+pub async fn pcap(
+    State(st): State<Arc<AppState>>,
+    Path(call_id): Path<String>,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let msgs = load_call(&st, call_id.clone(), &p).await?;
+    let bytes = crate::export::pcap_of(&msgs)
+        .map_err(|e| ApiError::Internal(format!("pcap export: {e}")))?;
+    let name: String = call_id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .take(80)
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.tcpdump.pcap".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"call-{name}.pcap\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

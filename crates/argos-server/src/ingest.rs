@@ -1,0 +1,156 @@
+//! The ingest queue and its writer thread: captures in, batches of records out to the store.
+//!
+//! Listeners push [`Capture`]s into one bounded queue and never block: when the queue is
+//! full the capture is dropped and counted (`queue_full`). One writer thread drains the
+//! queue, runs the [`Pipeline`] (SIP parse, leg linking) and inserts a batch when it holds
+//! `batch_size` records or `flush_interval` has passed, so a quiet collector still makes
+//! new messages searchable within that interval.
+
+use crate::metrics::{DropReason, Metrics};
+use crate::pipeline::{Pipeline, PipelineConfig};
+use argos_model::{Capture, Record};
+use argos_store::Store;
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Queue and batching knobs.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Captures the queue holds before it drops (bounded memory under overload).
+    pub queue_capacity: usize,
+    /// Records per store insert at most.
+    pub batch_size: usize,
+    /// Longest time a received message waits before it is stored and searchable.
+    pub flush_interval: Duration,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            queue_capacity: 262_144,
+            batch_size: 8192,
+            flush_interval: Duration::from_millis(200),
+        }
+    }
+}
+
+/// The sending side, cloned into every listener.
+#[derive(Clone)]
+pub struct IngestHandle {
+    tx: Sender<Capture>,
+    metrics: Arc<Metrics>,
+}
+
+impl IngestHandle {
+    /// Queues a capture without blocking; a full queue drops it and counts the drop.
+    pub fn submit(&self, c: Capture) -> bool {
+        match self.tx.try_send(c) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => {
+                self.metrics.drop(DropReason::QueueFull);
+                false
+            }
+            Err(TrySendError::Disconnected(_)) => false,
+        }
+    }
+
+    /// Queues a capture, waiting for room: for offline import, where nothing may be lost.
+    pub fn submit_blocking(&self, c: Capture) -> bool {
+        self.tx.send(c).is_ok()
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+}
+
+/// Starts the writer thread. Dropping every [`IngestHandle`] makes it store what is left,
+/// flush, and end; join the returned handle to wait for that.
+pub fn spawn(
+    store: Arc<dyn Store>,
+    pipeline: PipelineConfig,
+    metrics: Arc<Metrics>,
+    opts: IngestOptions,
+) -> std::io::Result<(IngestHandle, JoinHandle<()>)> {
+    let (tx, rx) = bounded(opts.queue_capacity);
+    let handle = IngestHandle {
+        tx,
+        metrics: metrics.clone(),
+    };
+    let join = std::thread::Builder::new()
+        .name("argos-ingest".into())
+        .spawn(move || writer_loop(rx, store, Pipeline::new(pipeline), metrics, opts))?;
+    Ok((handle, join))
+}
+
+fn writer_loop(
+    rx: Receiver<Capture>,
+    store: Arc<dyn Store>,
+    mut pipeline: Pipeline,
+    metrics: Arc<Metrics>,
+    opts: IngestOptions,
+) {
+    let mut batch: Vec<Record> = Vec::with_capacity(opts.batch_size);
+    let mut last_flush = Instant::now();
+    let mut dirty = false;
+    loop {
+        let deadline = last_flush + opts.flush_interval;
+        let first = match rx.recv_deadline(deadline) {
+            Ok(c) => Some(c),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        if let Some(c) = first {
+            batch.push(pipeline.record(c, &metrics));
+            // Drain whatever is already queued, without waiting, up to a batch.
+            while batch.len() < opts.batch_size {
+                match rx.try_recv() {
+                    Ok(c) => batch.push(pipeline.record(c, &metrics)),
+                    Err(_) => break,
+                }
+            }
+        }
+        metrics.queue_depth.store(rx.len() as u64, Relaxed);
+        let due = last_flush.elapsed() >= opts.flush_interval;
+        if batch.len() >= opts.batch_size || (due && !batch.is_empty()) {
+            write_batch(&*store, &mut batch, &metrics);
+            dirty = true;
+        }
+        if due {
+            if dirty {
+                if let Err(e) = store.flush() {
+                    tracing::error!(error = %e, "store flush failed");
+                }
+                dirty = false;
+            }
+            last_flush = Instant::now();
+        }
+    }
+    write_batch(&*store, &mut batch, &metrics);
+    if let Err(e) = store.flush() {
+        tracing::error!(error = %e, "final store flush failed");
+    }
+}
+
+fn write_batch(store: &dyn Store, batch: &mut Vec<Record>, metrics: &Metrics) {
+    if batch.is_empty() {
+        return;
+    }
+    match store.insert(batch) {
+        Ok(report) => {
+            metrics.messages_stored.fetch_add(report.stored, Relaxed);
+            metrics.bytes_stored.fetch_add(report.bytes, Relaxed);
+            metrics.batches_stored.fetch_add(1, Relaxed);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, records = batch.len(), "store insert failed; batch dropped");
+            for _ in 0..batch.len() {
+                metrics.drop(DropReason::StoreError);
+            }
+        }
+    }
+    batch.clear();
+}

@@ -1,0 +1,4 @@
+//! HEP listeners: one module per transport.
+
+pub mod tcp;
+pub mod udp;

@@ -1,0 +1,224 @@
+//! Counters for everything the collector receives, drops and stores, rendered as
+//! Prometheus text on `/metrics`. Plain atomics: one relaxed add per event, no locks.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Why a packet or message was dropped; each reason is one `argos_packets_dropped_total` series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// HEP bytes that do not decode (the HEP error's own reason is counted separately).
+    HepDecode,
+    /// HEP auth key missing or different from the configured one.
+    AuthKey,
+    /// The ingest queue was full: the store is not keeping up.
+    QueueFull,
+    /// A SIP payload that does not parse; it is still stored, without fields.
+    SipParse,
+    /// The store refused a batch.
+    StoreError,
+    /// A TCP HEP stream that could not be framed; the connection was closed.
+    TcpFraming,
+    /// A pcap frame that could not be decoded.
+    PacketDecode,
+}
+
+impl DropReason {
+    const ALL: [DropReason; 7] = [
+        DropReason::HepDecode,
+        DropReason::AuthKey,
+        DropReason::QueueFull,
+        DropReason::SipParse,
+        DropReason::StoreError,
+        DropReason::TcpFraming,
+        DropReason::PacketDecode,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            DropReason::HepDecode => "hep_decode",
+            DropReason::AuthKey => "auth_key",
+            DropReason::QueueFull => "queue_full",
+            DropReason::SipParse => "sip_parse",
+            DropReason::StoreError => "store_error",
+            DropReason::TcpFraming => "tcp_framing",
+            DropReason::PacketDecode => "packet_decode",
+        }
+    }
+}
+
+/// Maximum distinct decoder-error labels tracked; more fold into "other".
+const MAX_DETAIL_LABELS: usize = 32;
+
+/// All collector counters. Shared by every listener and the ingest thread.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub hep_udp_received: AtomicU64,
+    pub hep_tcp_received: AtomicU64,
+    pub hep_decoded: AtomicU64,
+    pub messages_parsed: AtomicU64,
+    pub messages_stored: AtomicU64,
+    pub bytes_stored: AtomicU64,
+    pub batches_stored: AtomicU64,
+    pub tcp_connections: AtomicU64,
+    pub queue_depth: AtomicU64,
+    pub store_bytes_on_disk: AtomicU64,
+    dropped: [AtomicU64; 7],
+    /// Decoder error reasons (`too_short`, `bad_magic`, `header_too_long`...), by label.
+    details: parking_lot::Mutex<Vec<(&'static str, &'static str, u64)>>,
+}
+
+impl Metrics {
+    /// Counts one drop.
+    pub fn drop(&self, reason: DropReason) {
+        self.dropped[reason as usize].fetch_add(1, Relaxed);
+    }
+
+    /// Counts one drop with the decoder's own finer reason (`layer` is `hep`, `sip`, `packet`).
+    /// Decode errors are the exception path, so a short mutex here costs nothing on the hot path.
+    pub fn drop_detail(&self, reason: DropReason, layer: &'static str, detail: &'static str) {
+        self.drop(reason);
+        self.count_error(layer, detail);
+    }
+
+    /// Counts a decoder error that did not drop the message (e.g. SIP parse failure, stored raw).
+    pub fn count_error(&self, layer: &'static str, detail: &'static str) {
+        let mut d = self.details.lock();
+        if let Some(e) = d.iter_mut().find(|e| e.0 == layer && e.1 == detail) {
+            e.2 += 1;
+        } else if d.len() < MAX_DETAIL_LABELS {
+            d.push((layer, detail, 1));
+        } else if let Some(e) = d.iter_mut().find(|e| e.0 == layer && e.1 == "other") {
+            e.2 += 1;
+        } else {
+            d.push((layer, "other", 1));
+        }
+    }
+
+    /// Current count for one drop reason.
+    pub fn dropped(&self, reason: DropReason) -> u64 {
+        self.dropped[reason as usize].load(Relaxed)
+    }
+
+    /// Sum of all drops.
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.iter().map(|a| a.load(Relaxed)).sum()
+    }
+
+    /// Prometheus text exposition format.
+    pub fn render(&self) -> String {
+        let mut s = String::with_capacity(2048);
+        let g = |a: &AtomicU64| a.load(Relaxed);
+        let _ = writeln!(
+            s,
+            "# HELP argos_hep_packets_received_total HEP packets received, by transport.\n\
+             # TYPE argos_hep_packets_received_total counter\n\
+             argos_hep_packets_received_total{{transport=\"udp\"}} {}\n\
+             argos_hep_packets_received_total{{transport=\"tcp\"}} {}",
+            g(&self.hep_udp_received),
+            g(&self.hep_tcp_received)
+        );
+        let _ = writeln!(
+            s,
+            "# HELP argos_hep_packets_decoded_total HEP packets decoded.\n\
+             # TYPE argos_hep_packets_decoded_total counter\n\
+             argos_hep_packets_decoded_total {}",
+            g(&self.hep_decoded)
+        );
+        let _ = writeln!(
+            s,
+            "# HELP argos_packets_dropped_total Packets or messages dropped, by reason.\n\
+             # TYPE argos_packets_dropped_total counter"
+        );
+        for r in DropReason::ALL {
+            let _ = writeln!(
+                s,
+                "argos_packets_dropped_total{{reason=\"{}\"}} {}",
+                r.label(),
+                self.dropped(r)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "# HELP argos_decode_errors_total Decoder errors by layer and reason.\n\
+             # TYPE argos_decode_errors_total counter"
+        );
+        for (layer, detail, n) in self.details.lock().iter() {
+            let _ = writeln!(
+                s,
+                "argos_decode_errors_total{{layer=\"{layer}\",reason=\"{detail}\"}} {n}"
+            );
+        }
+        let counters: [(&str, &str, &AtomicU64); 5] = [
+            (
+                "argos_messages_parsed_total",
+                "Messages parsed by the ingest pipeline.",
+                &self.messages_parsed,
+            ),
+            (
+                "argos_messages_stored_total",
+                "Messages written to the store.",
+                &self.messages_stored,
+            ),
+            (
+                "argos_bytes_stored_total",
+                "Bytes written to the store.",
+                &self.bytes_stored,
+            ),
+            (
+                "argos_store_batches_total",
+                "Batches written to the store.",
+                &self.batches_stored,
+            ),
+            (
+                "argos_tcp_connections_total",
+                "HEP TCP connections accepted.",
+                &self.tcp_connections,
+            ),
+        ];
+        for (name, help, v) in counters {
+            let _ = writeln!(
+                s,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                g(v)
+            );
+        }
+        let gauges: [(&str, &str, &AtomicU64); 2] = [
+            (
+                "argos_queue_depth",
+                "Captures waiting in the ingest queue.",
+                &self.queue_depth,
+            ),
+            (
+                "argos_store_bytes",
+                "Bytes the store uses on disk.",
+                &self.store_bytes_on_disk,
+            ),
+        ];
+        for (name, help, v) in gauges {
+            let _ = writeln!(
+                s,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}",
+                g(v)
+            );
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_drops_by_reason() {
+        let m = Metrics::default();
+        m.drop(DropReason::AuthKey);
+        m.drop_detail(DropReason::HepDecode, "hep", "too_short");
+        let text = m.render();
+        assert!(text.contains("argos_packets_dropped_total{reason=\"auth_key\"} 1"));
+        assert!(text.contains("argos_packets_dropped_total{reason=\"hep_decode\"} 1"));
+        assert!(text.contains("argos_decode_errors_total{layer=\"hep\",reason=\"too_short\"} 1"));
+        assert_eq!(m.dropped_total(), 2);
+    }
+}

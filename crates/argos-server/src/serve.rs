@@ -1,0 +1,175 @@
+//! `argos serve`: open the store, start listeners, ingest, retention and the HTTP server,
+//! and print the startup banner.
+
+use crate::api::{self, AppState};
+use crate::auth::{AdminSetup, Auth};
+use crate::ingest::{self, IngestOptions};
+use crate::metrics::Metrics;
+use crate::pipeline::PipelineConfig;
+use anyhow::Context;
+use argos_store::{EmbeddedOptions, EmbeddedStore, Store};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Everything `argos serve` is told on its command line.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub data_dir: PathBuf,
+    pub hep_udp: Vec<SocketAddr>,
+    pub hep_tcp: Vec<SocketAddr>,
+    pub http: SocketAddr,
+    /// HEP auth key senders must present; `None` accepts any.
+    pub auth_key: Option<String>,
+    /// Days of data kept; 0 keeps everything.
+    pub retention_days: u32,
+    pub pipeline: PipelineConfig,
+    pub ingest: IngestOptions,
+    pub admin_password: Option<String>,
+    pub api_token: Option<String>,
+}
+
+/// Runs the collector until Ctrl-C / SIGTERM, then stores what is queued and returns.
+pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
+    let store: Arc<dyn Store> = Arc::new(
+        EmbeddedStore::open(&cfg.data_dir, EmbeddedOptions::default())
+            .with_context(|| format!("opening store in {}", cfg.data_dir.display()))?,
+    );
+    let (auth, admin) = Auth::open(
+        &cfg.data_dir,
+        cfg.admin_password.as_deref(),
+        cfg.api_token.clone(),
+    )
+    .context("opening users file")?;
+    let metrics = Arc::new(Metrics::default());
+    let (handle, writer) = ingest::spawn(
+        store.clone(),
+        cfg.pipeline.clone(),
+        metrics.clone(),
+        cfg.ingest.clone(),
+    )
+    .context("starting ingest thread")?;
+    let key: Option<Arc<[u8]>> = cfg
+        .auth_key
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .map(|k| Arc::from(k.as_bytes()));
+
+    let mut listeners = Vec::new();
+    for addr in &cfg.hep_udp {
+        let (local, _t) = crate::listen::udp::spawn(*addr, handle.clone(), key.clone())
+            .with_context(|| format!("binding HEP UDP {addr}"))?;
+        listeners.push(format!("hep+udp://{local}"));
+    }
+    for addr in &cfg.hep_tcp {
+        let local = crate::listen::tcp::spawn(*addr, handle.clone(), key.clone())
+            .await
+            .with_context(|| format!("binding HEP TCP {addr}"))?;
+        listeners.push(format!("hep+tcp://{local}"));
+    }
+    let http = tokio::net::TcpListener::bind(cfg.http)
+        .await
+        .with_context(|| format!("binding HTTP {}", cfg.http))?;
+    let http_addr = http.local_addr()?;
+
+    if cfg.retention_days > 0 {
+        let store = store.clone();
+        let days = cfg.retention_days;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                let store = store.clone();
+                let now = now_us();
+                match tokio::task::spawn_blocking(move || store.apply_retention(now, days)).await {
+                    Ok(Err(e)) => tracing::error!(error = %e, "retention failed"),
+                    Err(e) => tracing::error!(error = %e, "retention task failed"),
+                    Ok(Ok(_)) => {}
+                }
+            }
+        });
+    }
+
+    print_banner(&cfg, &listeners, http_addr, &admin);
+    let state = Arc::new(AppState {
+        store: store.clone(),
+        metrics,
+        auth,
+        started: Instant::now(),
+        listeners,
+    });
+    let app = api::router(state);
+    axum::serve(http, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("HTTP server")?;
+    eprintln!("argos: shutting down, storing queued messages");
+    drop(handle);
+    // UDP threads still hold senders: flush directly so nothing already batched is lost.
+    let _ = tokio::task::spawn_blocking(move || {
+        let _ = writer; // the writer ends once every sender is gone; do not wait for it
+        store.flush()
+    })
+    .await;
+    Ok(())
+}
+
+fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+fn print_banner(cfg: &ServeConfig, listeners: &[String], http: SocketAddr, admin: &AdminSetup) {
+    let shown = if http.ip().is_unspecified() {
+        SocketAddr::new([127, 0, 0, 1].into(), http.port())
+    } else {
+        http
+    };
+    println!("Argos {} — SIP capture and troubleshooting", env!("CARGO_PKG_VERSION"));
+    println!("  web UI & API   http://{shown}/");
+    println!("  metrics        http://{shown}/metrics");
+    for l in listeners {
+        println!("  HEP listener   {l}");
+    }
+    println!("  data           {}", cfg.data_dir.display());
+    println!(
+        "  HEP auth key   {}",
+        if cfg.auth_key.as_deref().is_some_and(|k| !k.is_empty()) {
+            "required"
+        } else {
+            "not checked (set --auth-key to require one)"
+        }
+    );
+    match admin {
+        AdminSetup::Created { password } => {
+            println!("  login          admin / {password}   (shown once; set another with ARGOS_ADMIN_PASSWORD)")
+        }
+        AdminSetup::FromEnv => println!("  login          admin / (from ARGOS_ADMIN_PASSWORD)"),
+        AdminSetup::Existing => println!("  login          admin / (unchanged; reset with ARGOS_ADMIN_PASSWORD)"),
+    }
+    println!("ready");
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+}

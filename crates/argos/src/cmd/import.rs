@@ -1,0 +1,127 @@
+//! `argos import FILE...`: capture files into the store, through the same pipeline as the
+//! collector, with a progress bar and a summary.
+
+use super::{Correlation, DataDir};
+use anyhow::Context;
+use argos_server::ingest::{self, IngestOptions};
+use argos_server::metrics::Metrics;
+use argos_server::pcap_input::{read_captures, ImportCounts};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    data: DataDir,
+    /// pcap or pcapng files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Import the contents of HEP packets found in the capture instead of skipping them.
+    #[arg(long)]
+    unwrap_hep: bool,
+    #[command(flatten)]
+    correlation: Correlation,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Counts bytes read so the progress bar follows the file.
+struct Counting<R> {
+    inner: R,
+    bar: ProgressBar,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let store = Arc::new(a.data.open_store()?);
+    let metrics = Arc::new(Metrics::default());
+    let (handle, writer) = ingest::spawn(
+        store,
+        a.correlation.pipeline()?,
+        metrics.clone(),
+        IngestOptions::default(),
+    )?;
+    let mut total = ImportCounts::default();
+    let mut failed = 0usize;
+    for path in &a.files {
+        let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let bar = if a.quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(len)
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg:30!} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_message(path.display().to_string());
+        let reader = Counting {
+            inner: std::io::BufReader::with_capacity(1 << 20, file),
+            bar: bar.clone(),
+        };
+        let res = read_captures(reader, a.unwrap_hep, |c| handle.submit_blocking(c));
+        bar.finish_and_clear();
+        match res {
+            Ok(n) => {
+                if !a.quiet {
+                    eprintln!(
+                        "{}: {} frames, {} SIP messages ({} udp, {} tcp, {} from HEP){}",
+                        path.display(),
+                        n.frames,
+                        n.messages(),
+                        n.sip_udp,
+                        n.sip_tcp,
+                        n.hep_unwrapped,
+                        if n.file_errors > 0 {
+                            " — file ends in a truncated or corrupt record; frames before it were imported"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+                total.add(&n);
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("{}: not imported: {e}", path.display());
+            }
+        }
+    }
+    drop(handle);
+    writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("ingest thread panicked"))?;
+    let stored = metrics.messages_stored.load(Relaxed);
+    println!(
+        "imported {} file(s): {} frames read, {} SIP messages stored; skipped: {} HEP copies{}, {} not SIP, {} IP fragments, {} undecodable; {} file error(s), {} file(s) refused",
+        a.files.len() - failed,
+        total.frames,
+        stored,
+        total.skipped_hep,
+        if total.skipped_hep > 0 && !a.unwrap_hep { " (use --unwrap-hep to import them)" } else { "" },
+        total.skipped_not_sip,
+        total.skipped_fragment,
+        total.skipped_undecodable,
+        total.file_errors,
+        failed
+    );
+    if failed == a.files.len() {
+        anyhow::bail!("no file could be imported");
+    }
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! One module per subcommand.
+
+pub mod gen;
+pub mod import;
+pub mod passwd;
+pub mod search;
+pub mod serve;
+
+use std::path::PathBuf;
+
+/// `--data`, shared by every subcommand that opens the store.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DataDir {
+    /// Data directory of the embedded store.
+    #[arg(long = "data", env = "ARGOS_DATA", default_value = "./argos-data")]
+    pub path: PathBuf,
+}
+
+impl DataDir {
+    pub fn open_store(&self) -> anyhow::Result<argos_store::EmbeddedStore> {
+        use anyhow::Context;
+        std::fs::create_dir_all(&self.path)
+            .with_context(|| format!("creating {}", self.path.display()))?;
+        argos_store::EmbeddedStore::open(&self.path, argos_store::EmbeddedOptions::default())
+            .with_context(|| format!("opening store in {}", self.path.display()))
+    }
+}
+
+/// `--a-leg-header NAME[=REGEX]`, shared by serve and import.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Correlation {
+    /// Header naming the a-leg Call-ID (repeatable). `NAME=REGEX` strips a B2BUA suffix:
+    /// the regex's first capture group is kept (or the match removed when it has none).
+    #[arg(long = "a-leg-header", value_name = "NAME[=REGEX]", default_values_t = ["X-CID".to_string()])]
+    pub a_leg_headers: Vec<String>,
+}
+
+impl Correlation {
+    pub fn pipeline(&self) -> anyhow::Result<argos_server::pipeline::PipelineConfig> {
+        use anyhow::Context;
+        let mut headers = Vec::new();
+        for h in &self.a_leg_headers {
+            let (name, re) = match h.split_once('=') {
+                Some((n, r)) => (
+                    n.trim(),
+                    Some(regex::Regex::new(r).with_context(|| format!("--a-leg-header {h}"))?),
+                ),
+                None => (h.trim(), None),
+            };
+            headers.push(argos_sip::ALegHeader {
+                name: name.to_owned(),
+                strip: re,
+            });
+        }
+        let mut cfg = argos_server::pipeline::PipelineConfig::default();
+        cfg.fields.a_leg_headers = headers;
+        Ok(cfg)
+    }
+}

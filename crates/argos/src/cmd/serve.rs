@@ -1,0 +1,69 @@
+//! `argos serve`.
+
+use super::{Correlation, DataDir};
+use anyhow::Context;
+use argos_server::ingest::IngestOptions;
+use argos_server::serve::ServeConfig;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    data: DataDir,
+    /// HEP over UDP listen address (repeatable).
+    #[arg(long = "hep-udp", default_values_t = ["0.0.0.0:9060".parse::<SocketAddr>().expect("literal")])]
+    hep_udp: Vec<SocketAddr>,
+    /// HEP over TCP listen address (repeatable).
+    #[arg(long = "hep-tcp", default_values_t = ["0.0.0.0:9060".parse::<SocketAddr>().expect("literal")])]
+    hep_tcp: Vec<SocketAddr>,
+    /// HTTP address of the web UI and API.
+    #[arg(long, default_value = "0.0.0.0:9080")]
+    http: SocketAddr,
+    /// HEP auth key (chunk 0x000e) senders must present; packets without it are dropped
+    /// and counted. Unset: not checked.
+    #[arg(long, env = "ARGOS_HEP_AUTH_KEY")]
+    auth_key: Option<String>,
+    /// Days of data to keep (whole days are deleted); 0 keeps everything.
+    #[arg(long, default_value_t = 7)]
+    retention_days: u32,
+    /// Longest wait before a received message is stored and searchable, in ms.
+    #[arg(long, default_value_t = 200)]
+    flush_ms: u64,
+    /// Captures the ingest queue holds before dropping (and counting) new ones.
+    #[arg(long, default_value_t = 262_144)]
+    queue: usize,
+    #[command(flatten)]
+    correlation: Correlation,
+    /// Password for `admin`, applied at start (else one is generated on first start).
+    #[arg(long, env = "ARGOS_ADMIN_PASSWORD", hide_env_values = true)]
+    admin_password: Option<String>,
+    /// A long-lived bearer token for scripts.
+    #[arg(long, env = "ARGOS_API_TOKEN", hide_env_values = true)]
+    api_token: Option<String>,
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let cfg = ServeConfig {
+        data_dir: a.data.path,
+        hep_udp: a.hep_udp,
+        hep_tcp: a.hep_tcp,
+        http: a.http,
+        auth_key: a.auth_key,
+        retention_days: a.retention_days,
+        pipeline: a.correlation.pipeline()?,
+        ingest: IngestOptions {
+            queue_capacity: a.queue.max(1024),
+            flush_interval: Duration::from_millis(a.flush_ms.max(1)),
+            ..IngestOptions::default()
+        },
+        admin_password: a.admin_password,
+        api_token: a.api_token,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("argos-rt")
+        .build()
+        .context("starting tokio runtime")?;
+    rt.block_on(argos_server::serve::run(cfg))
+}
