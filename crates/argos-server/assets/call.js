@@ -106,7 +106,7 @@ export async function renderCall(root, r, ctx) {
   const ladder = drawLadder(ladderBox, messages, {
     hosts: data.hosts,
     callIds,
-    width: root.clientWidth,
+    width: ladderBox.clientWidth,
     onSelect: (i) => {
       showMessage(details, messages, i, ladder);
       const m = messages[i];

@@ -48,9 +48,11 @@ export function drawLadder(root, messages, { hosts, callIds, onSelect, width }) 
   const { cols, src, dst } = buildHosts(messages, hosts);
   const { legs, of: legOf } = legIndex(messages, callIds);
   const n = Math.max(cols.length, 1);
-  const avail = Math.max(600, (width || 1200) - 4);
+  // Fit the visible width when possible (page and ladder scrollbars may appear later: keep a margin).
+  const avail = Math.max(600, (width || 1200) - 40);
   const colW = Math.max(170, Math.min(300, Math.floor((avail - GUTTER - 40) / n)));
-  const W = Math.max(avail, GUTTER + colW * n + 40); // +40: room for a self-loop label on the last column
+  const W = GUTTER + colW * n + 40; // +40: room for a self-loop label on the last column
+  const BG_W = W + 4000; // row highlight spans the whole (CSS min-width: 100%) svg
   const H = messages.length * ROW_H + 12;
   const xOf = (c) => GUTTER + colW * c + colW / 2;
 
@@ -59,7 +61,7 @@ export function drawLadder(root, messages, { hosts, callIds, onSelect, width }) 
   messages.forEach((m, i) => { if (m.user_agent && !hostUa[src[i]]) hostUa[src[i]] = m.user_agent; });
 
   // ---- header (sticky) ----
-  const head = s('svg', { class: 'ladder-head-svg', width: W, height: HEAD_H, viewBox: `0 0 ${W} ${HEAD_H}`, role: 'img', 'aria-label': 'Hosts' });
+  const head = s('svg', { class: 'ladder-head-svg', width: W, height: HEAD_H, role: 'img', 'aria-label': 'Hosts' });
   head.append(
     s('text', { x: 8, y: 20, class: 'gutter-head' }, 'time'),
     s('text', { x: 100, y: 20, class: 'gutter-head' }, 'delta'),
@@ -76,7 +78,7 @@ export function drawLadder(root, messages, { hosts, callIds, onSelect, width }) 
   });
 
   // ---- body ----
-  const body = s('svg', { class: 'ladder-svg', width: W, height: H, viewBox: `0 0 ${W} ${H}` });
+  const body = s('svg', { class: 'ladder-svg', width: W, height: H });
   const frag = document.createDocumentFragment();
   const lifelines = s('g', { class: 'lifelines' });
   cols.forEach((_, j) => lifelines.append(s('line', { x1: xOf(j), y1: 0, x2: xOf(j), y2: H })));
@@ -101,7 +103,7 @@ export function drawLadder(root, messages, { hosts, callIds, onSelect, width }) 
     const label = msgLabel(m);
     g.append(
       s('title', null, `${label}\n${hostOf(m.src_ip, m.src_port)} → ${hostOf(m.dst_ip, m.dst_port)}\n${m.call_id || ''}`),
-      s('rect', { class: 'rowbg', x: 0, y: top, width: W, height: ROW_H }),
+      s('rect', { class: 'rowbg', x: 0, y: top, width: BG_W, height: ROW_H }),
       s('text', { class: 'ts', x: 8, y: y + 4 }, fmtTime(us)),
       s('text', { class: 'delta', x: 100, y: y + 4 }, delta),
     );

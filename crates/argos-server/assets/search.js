@@ -136,12 +136,17 @@ function buildPage(root) {
   const untilIn = h('input', { type: 'datetime-local', step: 1, name: 'until', 'aria-label': 'To' });
   const tzNote = h('span.muted.small');
   const custom = h('span.custom-range', null, sinceIn, h('span.muted', null, '→'), untilIn, tzNote);
+  let lastPreset = '1h';
   rangeSel.addEventListener('change', () => {
     custom.hidden = rangeSel.value !== 'custom';
-    if (rangeSel.value === 'custom' && !sinceIn.value) {
-      sinceIn.value = toInputValue(new Date(Date.now() - 3600e3));
+    if (rangeSel.value !== 'custom') { lastPreset = rangeSel.value; return; }
+    if (!sinceIn.value) {
+      // Start from the preset that was selected, so "custom" refines it.
+      const secs = (PRESETS.find(([k]) => k === lastPreset) || PRESETS[1])[2];
+      sinceIn.value = toInputValue(new Date(Date.now() - secs * 1000));
       untilIn.value = toInputValue(new Date());
     }
+    sinceIn.focus();
   });
   const limitIn = h('input.num', { type: 'number', min: 1, max: 10000, step: 1, name: 'limit', value: '100', 'aria-label': 'Limit' });
 
@@ -161,7 +166,6 @@ function buildPage(root) {
 
   // extra filters
   const extraBox = h('div.extra');
-  const dl = h('datalist', { id: 'argos-fields' }, EXTRA_FIELDS.map((f) => h('option', { value: f })));
   function addExtra(name = '', value = '') {
     const sel = h('select', { 'aria-label': 'Field' }, EXTRA_FIELDS.map((f) => h('option', { value: f }, f)));
     if (name && !EXTRA_FIELDS.includes(name)) sel.append(h('option', { value: name }, name));
@@ -189,7 +193,7 @@ function buildPage(root) {
       h('span.spacer'),
       resetBtn, submitBtn),
     grid,
-    h('div.row', null, extraBox, addBtn, dl,
+    h('div.row', null, extraBox, addBtn,
       h('span.muted.small.hint', null, 'Exact match; use * as a wildcard (10*, *@example.com). All filters must match. Enter searches.')),
   );
 
@@ -235,6 +239,7 @@ function buildPage(root) {
     modeCalls.checked = st.mode === 'calls';
     modeMsgs.checked = st.mode === 'messages';
     rangeSel.value = st.range;
+    if (st.range !== 'custom') lastPreset = st.range;
     custom.hidden = st.range !== 'custom';
     const a = st.since ? new Date(isNaN(Number(st.since)) ? st.since : Number(st.since) * 1000) : null;
     const b = st.until ? new Date(isNaN(Number(st.until)) ? st.until : Number(st.until) * 1000) : null;
