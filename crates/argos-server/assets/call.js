@@ -70,7 +70,7 @@ export async function renderCall(root, r, ctx) {
   pcapBtn.addEventListener('click', (ev) => downloadPcap(ev, pcapUrl, `${safeName(id)}.pcap`, pcapBtn));
 
   const dl = h('dl.call-facts');
-  const fact = (k, ...v) => dl.append(h('dt', null, k), h('dd', null, ...v));
+  const fact = (k, ...v) => dl.append(h('div', null, h('dt', null, k), h('dd', null, ...v)));
   fact('Status', st ? h(`span.status.${statusClass(st.status)}`, null, `${st.status} ${st.reason || ''}`.trim())
     : h('span.status.st-none', null, 'no reply'));
   fact('Method', init.method || '—');
@@ -116,7 +116,7 @@ export async function renderCall(root, r, ctx) {
 
   ladder.legs.forEach((leg, k) => {
     legend.append(h('li', null,
-      h('span.swatch', { style: `background:${LEG_COLORS[k % LEG_COLORS.length]}` }),
+      h(`span.swatch.leg${k % LEG_COLORS.length}`),
       h('code', null, leg || '(no Call-ID)'),
       h('span.muted', null, ` ${legCount.get(leg) || 0} msgs`)));
   });
@@ -236,7 +236,7 @@ export function highlightSip(raw) {
 async function copyText(text, btn) {
   let ok = false;
   try { await navigator.clipboard.writeText(text); ok = true; } catch {
-    const ta = h('textarea', { style: 'position:fixed;left:-9999px' });
+    const ta = h('textarea.offscreen');
     ta.value = text;
     document.body.append(ta);
     ta.select();

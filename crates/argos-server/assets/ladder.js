@@ -5,6 +5,7 @@ const GUTTER = 168;     // left column: time + delta
 const ROW_H = 28;       // one message per row
 const HEAD_H = 46;      // host header height
 const CHAR_W = 6.9;     // approx. width of one 11.5px monospace character
+// Leg colours live in app.css as .leg0 ... .leg7 (no inline styles: CSP friendly).
 export const LEG_COLORS = ['#1a62c9', '#c2410c', '#15803d', '#7c3aed', '#be185d', '#0e7490', '#a16207', '#4b5563'];
 
 // Index of host columns: the API's `hosts` order, then first appearance.
@@ -96,9 +97,8 @@ export function drawLadder(root, messages, { hosts, callIds, onSelect, width }) 
     const isReq = !!m.method;
     const leg = legOf[i];
     const g = s('g', {
-      class: `msg ${isReq ? 'req' : 'resp'}`,
+      class: `msg ${isReq ? 'req' : 'resp'} leg${leg % LEG_COLORS.length}`,
       'data-i': i,
-      style: `color:${LEG_COLORS[leg % LEG_COLORS.length]}`,
     });
     const label = msgLabel(m);
     g.append(
