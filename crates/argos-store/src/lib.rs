@@ -1,1 +1,129 @@
-//! placeholder
+//! Message storage for Argos: the [`Store`] trait the server codes against, and
+//! [`EmbeddedStore`], the engine that ships in the single binary.
+//!
+//! [`EmbeddedStore`] keeps one SQLite file per UTC day (`DIR/YYYY-MM-DD.sqlite`). In each:
+//!
+//! * `blk` — records (capture metadata, every field, raw payload) encoded and
+//!   zstd-compressed in blocks of [`EmbeddedOptions::block_messages`] messages;
+//! * `msg` — one narrow index row per message: id, timestamp, block location, 48-bit
+//!   hashes of Call-ID / call key / a-leg, and interned ids of from/to/R-URI user;
+//! * `dict` — the interned user strings.
+//!
+//! Searches narrow candidates with the indexes, then decode and check every filter on the
+//! full record, so every field is searchable (exact or `*` pattern) and results are exact.
+//! Retention deletes whole day files. See `docs/decisions/0001-embedded-store.md` for the
+//! measurements behind this layout.
+//!
+//! ```
+//! use argos_model::{Field, Filter, Query};
+//! use argos_store::{testdata::Generator, EmbeddedOptions, EmbeddedStore, Store};
+//!
+//! let dir = std::env::temp_dir().join(format!("argos-store-doctest-{}", std::process::id()));
+//! let store = EmbeddedStore::open(&dir, EmbeddedOptions::default())?;
+//! let records = Generator::new(1).calls(20);
+//! let report = store.insert(&records)?;
+//! assert_eq!(report.stored, records.len() as u64);
+//! store.flush()?;
+//!
+//! let call_id = records[0].fields.call_id.clone().unwrap();
+//! let q = Query {
+//!     filters: vec![Filter { field: Field::CallId, value: call_id.clone() }],
+//!     ..Query::default()
+//! };
+//! let found = store.search(&q)?;
+//! assert!(!found.is_empty());
+//! assert!(found.iter().all(|m| m.record.fields.call_id.as_deref() == Some(call_id.as_str())));
+//! assert!(!store.call(&call_id, 0, i64::MAX)?.is_empty());
+//! drop(store);
+//! std::fs::remove_dir_all(&dir).ok();
+//! # Ok::<(), argos_store::StoreError>(())
+//! ```
+
+mod codec;
+mod embedded;
+mod error;
+#[doc(hidden)]
+pub mod testdata;
+
+pub use embedded::{EmbeddedOptions, EmbeddedStore};
+pub use error::StoreError;
+
+use argos_model::{CallSummary, Query, Record, StoredMessage};
+use serde::Serialize;
+
+/// Most messages [`Store::call`] returns.
+pub const MAX_CALL_MESSAGES: usize = 10_000;
+
+/// What [`Store::insert`] accepted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct InsertReport {
+    /// Records accepted (all of the batch on success).
+    pub stored: u64,
+    /// Payload bytes accepted (before compression).
+    pub bytes: u64,
+}
+
+/// What [`Store::apply_retention`] removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RetentionReport {
+    /// Day partitions deleted (`YYYY-MM-DD`), oldest first.
+    pub deleted: Vec<String>,
+    pub messages_deleted: u64,
+    pub bytes_freed: u64,
+}
+
+/// One day partition in [`StoreStats`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PartitionStats {
+    /// `YYYY-MM-DD` (UTC).
+    pub day: String,
+    pub messages: u64,
+    pub bytes_on_disk: u64,
+}
+
+/// Size of the store.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StoreStats {
+    /// Messages visible to searches.
+    pub messages: u64,
+    pub bytes_on_disk: u64,
+    /// Oldest day first.
+    pub partitions: Vec<PartitionStats>,
+}
+
+/// Storage of captured messages. Implementations are shared between the ingest thread and
+/// any number of API handlers (`Arc<dyn Store>`).
+pub trait Store: Send + Sync + 'static {
+    /// Appends a batch (any order of days). Called from one ingest thread with batches of
+    /// ~1-10k records. Records become visible to searches at the latest on [`Store::flush`].
+    fn insert(&self, batch: &[Record]) -> Result<InsertReport, StoreError>;
+
+    /// Makes everything inserted so far durable and visible to searches.
+    fn flush(&self) -> Result<(), StoreError>;
+
+    /// Messages matching all filters in `[since, until)`, time order (ts then id), at most
+    /// `q.limit`.
+    fn search(&self, q: &Query) -> Result<Vec<StoredMessage>, StoreError>;
+
+    /// One row per call: the first `q.limit` distinct `call_key`s among matching messages
+    /// (in time order of their first matching message), each summarised over ALL messages
+    /// with that `call_key` in the range; rows sorted by `first_ts_us` (most recent last).
+    fn calls(&self, q: &Query) -> Result<Vec<CallSummary>, StoreError>;
+
+    /// Every message of the call that contains `call_id` and of its correlated legs, in
+    /// time order: K = {call_id} ∪ call_keys of messages whose call_id = `call_id`;
+    /// S = messages with call_key ∈ K or call_id ∈ K or a_leg ∈ K; then one expansion adds
+    /// messages whose call_id is any call_id in S. At most [`MAX_CALL_MESSAGES`].
+    fn call(
+        &self,
+        call_id: &str,
+        since_us: i64,
+        until_us: i64,
+    ) -> Result<Vec<StoredMessage>, StoreError>;
+
+    /// Deletes whole day partitions that ended more than `keep_days` days before `now_us`
+    /// (`keep_days = 0` keeps only today). Blocks ingest only to close the files.
+    fn apply_retention(&self, now_us: i64, keep_days: u32) -> Result<RetentionReport, StoreError>;
+
+    fn stats(&self) -> Result<StoreStats, StoreError>;
+}
