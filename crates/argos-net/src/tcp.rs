@@ -1,0 +1,581 @@
+//! SIP-over-TCP stream reassembly: TCP segments in, complete SIP messages out.
+
+use memchr::{memchr, memmem};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+/// Bounds on the reassembler's memory and state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReassemblyLimits {
+    /// Flows (one per direction) tracked at once; the least recently used flow is
+    /// evicted (its partial data flushed) when a new one arrives at the limit.
+    pub max_flows: usize,
+    /// Bytes buffered per flow (partial message + segments held after a gap).
+    /// A message whose announced length exceeds this is skipped and counted.
+    pub max_bytes_per_flow: usize,
+    /// [`SipTcpReassembler::flush_idle`] finalizes flows silent for longer than this.
+    pub idle_timeout_us: i64,
+}
+
+impl Default for ReassemblyLimits {
+    /// 10 000 flows, 256 KiB per flow, 120 s idle timeout.
+    fn default() -> Self {
+        ReassemblyLimits {
+            max_flows: 10_000,
+            max_bytes_per_flow: 256 * 1024,
+            idle_timeout_us: 120_000_000,
+        }
+    }
+}
+
+/// Counters; `flows` is a gauge, the rest only grow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReassemblyStats {
+    /// Flows currently tracked.
+    pub flows: usize,
+    /// Non-empty segments pushed.
+    pub segments: u64,
+    /// Complete messages emitted.
+    pub messages: u64,
+    /// Messages emitted by a flush with their body cut short (headers complete).
+    pub partial_messages: u64,
+    /// Segments whose bytes had all been seen already (dropped).
+    pub retransmissions: u64,
+    /// Segments held because they arrived ahead of a gap.
+    pub out_of_order: u64,
+    /// Runs of CR/LF keep-alive bytes skipped between messages.
+    pub keepalives: u64,
+    /// Times buffered data was dropped because it did not start like SIP.
+    pub non_sip_drops: u64,
+    /// Times data was dropped because a per-flow limit was hit.
+    pub overflow_drops: u64,
+    /// Gaps given up on (on overflow or flush) so reading resumed after them.
+    pub gaps_skipped: u64,
+    /// Messages whose Content-Length was unparsable (treated as 0).
+    pub bad_content_length: u64,
+    /// Flows evicted because `max_flows` was reached.
+    pub evicted_flows: u64,
+    /// Flows finalized by `flush_idle` / `flush_all`.
+    pub flushed_flows: u64,
+}
+
+/// One complete SIP message taken from a TCP stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpMessage {
+    /// Timestamp of the segment that **completed** the message (like the frame
+    /// tshark shows a reassembled SIP PDU in). For a message in a single segment
+    /// that is simply the segment's time.
+    pub ts_us: i64,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    /// Start line, headers, blank line and `Content-Length` bytes of body.
+    pub data: Vec<u8>,
+}
+
+/// Segments held after a gap, per flow.
+const MAX_HELD_SEGMENTS: usize = 256;
+/// A start line longer than this without a line feed is not SIP.
+const MAX_START_LINE: usize = 8 * 1024;
+
+#[derive(Debug)]
+struct Flow {
+    next_seq: u32,
+    buf: Vec<u8>,
+    /// Total length of the message at the head of `buf` once its headers are parsed.
+    msg_len: Option<usize>,
+    /// Where to resume searching for the end of the headers.
+    scan_from: usize,
+    /// Body bytes still to discard of a message too large to buffer.
+    skip: usize,
+    held: Vec<(u32, Vec<u8>)>,
+    held_bytes: usize,
+    last_ts: i64,
+}
+
+impl Flow {
+    fn new(seq: u32, ts: i64) -> Self {
+        Flow {
+            next_seq: seq,
+            buf: Vec::new(),
+            msg_len: None,
+            scan_from: 0,
+            skip: 0,
+            held: Vec::new(),
+            held_bytes: 0,
+            last_ts: ts,
+        }
+    }
+
+    fn reset_message(&mut self) {
+        self.buf.clear();
+        self.msg_len = None;
+        self.scan_from = 0;
+        self.skip = 0;
+    }
+}
+
+/// Per-call context shared by the flow routines.
+struct Ctx<'a> {
+    src: SocketAddr,
+    dst: SocketAddr,
+    ts: i64,
+    limits: &'a ReassemblyLimits,
+    stats: &'a mut ReassemblyStats,
+    out: &'a mut Vec<TcpMessage>,
+}
+
+/// Reassembles SIP messages from TCP segments, one flow per direction
+/// `(src ip:port, dst ip:port)`.
+///
+/// * several messages in one segment and one message across segments are framed by
+///   the blank line after the headers plus `Content-Length` (or compact `l:`;
+///   missing = 0, as RFC 3261 requires it on streams);
+/// * segments whose bytes were all seen (retransmissions) are dropped, partial
+///   overlaps trimmed; segments after a gap are held (bounded by
+///   [`ReassemblyLimits::max_bytes_per_flow`] and 256 segments) until it fills;
+///   when a limit is hit the gap is given up on and reading resumes at the segment;
+/// * CR/LF keep-alives between messages are skipped;
+/// * data that does not start with a SIP request or status line is dropped (and
+///   counted); the flow resynchronises on the next segment that starts one.
+///
+/// The first data segment seen on a flow sets its sequence origin (no SYN needed;
+/// segments without payload are ignored).
+#[derive(Debug)]
+pub struct SipTcpReassembler {
+    limits: ReassemblyLimits,
+    flows: HashMap<(SocketAddr, SocketAddr), Flow>,
+    stats: ReassemblyStats,
+}
+
+impl SipTcpReassembler {
+    pub fn new(limits: ReassemblyLimits) -> Self {
+        SipTcpReassembler {
+            limits,
+            flows: HashMap::new(),
+            stats: ReassemblyStats::default(),
+        }
+    }
+
+    /// Feeds one TCP segment; complete messages are appended to `out`.
+    pub fn push(
+        &mut self,
+        ts_us: i64,
+        src: SocketAddr,
+        dst: SocketAddr,
+        seq: u32,
+        payload: &[u8],
+        out: &mut Vec<TcpMessage>,
+    ) {
+        if payload.is_empty() {
+            if let Some(f) = self.flows.get_mut(&(src, dst)) {
+                f.last_ts = f.last_ts.max(ts_us);
+            }
+            return;
+        }
+        self.stats.segments += 1;
+        let key = (src, dst);
+        if !self.flows.contains_key(&key) {
+            if self.flows.len() >= self.limits.max_flows.max(1) {
+                self.evict_oldest(out);
+            }
+            self.flows.insert(key, Flow::new(seq, ts_us));
+        }
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return;
+        };
+        flow.last_ts = flow.last_ts.max(ts_us);
+        let mut cx = Ctx {
+            src,
+            dst,
+            ts: ts_us,
+            limits: &self.limits,
+            stats: &mut self.stats,
+            out,
+        };
+        ingest(flow, &mut cx, seq, payload);
+        self.stats.flows = self.flows.len();
+    }
+
+    /// Finalizes flows idle for longer than the timeout at `now_us`: a buffered
+    /// message whose headers are complete is emitted with what body it has
+    /// (counted in `partial_messages`), held segments after a gap are processed
+    /// as if the gap were empty, then the flow is forgotten.
+    pub fn flush_idle(&mut self, now_us: i64, out: &mut Vec<TcpMessage>) {
+        let timeout = self.limits.idle_timeout_us;
+        let idle: Vec<_> = self
+            .flows
+            .iter()
+            .filter(|(_, f)| now_us.saturating_sub(f.last_ts) > timeout)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in idle {
+            if let Some(f) = self.flows.remove(&k) {
+                self.stats.flushed_flows += 1;
+                self.finalize(k, f, now_us, out);
+            }
+        }
+        self.stats.flows = self.flows.len();
+    }
+
+    /// Finalizes every flow (end of capture).
+    pub fn flush_all(&mut self, out: &mut Vec<TcpMessage>) {
+        let keys: Vec<_> = self.flows.keys().copied().collect();
+        for k in keys {
+            if let Some(f) = self.flows.remove(&k) {
+                self.stats.flushed_flows += 1;
+                let ts = f.last_ts;
+                self.finalize(k, f, ts, out);
+            }
+        }
+        self.stats.flows = 0;
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> ReassemblyStats {
+        ReassemblyStats {
+            flows: self.flows.len(),
+            ..self.stats
+        }
+    }
+
+    fn evict_oldest(&mut self, out: &mut Vec<TcpMessage>) {
+        let oldest = self
+            .flows
+            .iter()
+            .min_by_key(|(_, f)| f.last_ts)
+            .map(|(k, _)| *k);
+        if let Some(k) = oldest {
+            if let Some(f) = self.flows.remove(&k) {
+                self.stats.evicted_flows += 1;
+                let ts = f.last_ts;
+                self.finalize(k, f, ts, out);
+            }
+        }
+    }
+
+    fn finalize(
+        &mut self,
+        key: (SocketAddr, SocketAddr),
+        mut flow: Flow,
+        ts: i64,
+        out: &mut Vec<TcpMessage>,
+    ) {
+        let mut cx = Ctx {
+            src: key.0,
+            dst: key.1,
+            ts: flow.last_ts.min(ts),
+            limits: &self.limits,
+            stats: &mut self.stats,
+            out,
+        };
+        loop {
+            emit_partial(&mut flow, &mut cx);
+            let Some(i) = closest_held(&flow) else {
+                break;
+            };
+            let (seq, data) = flow.held.swap_remove(i);
+            flow.held_bytes -= data.len();
+            cx.stats.gaps_skipped += 1;
+            flow.reset_message();
+            flow.next_seq = seq;
+            ingest(&mut flow, &mut cx, seq, &data);
+        }
+    }
+}
+
+/// Index of the held segment nearest after `next_seq`.
+fn closest_held(flow: &Flow) -> Option<usize> {
+    flow.held
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, (s, _))| s.wrapping_sub(flow.next_seq))
+        .map(|(i, _)| i)
+}
+
+fn emit_partial(flow: &mut Flow, cx: &mut Ctx<'_>) {
+    if flow.msg_len.is_some() && !flow.buf.is_empty() {
+        cx.stats.partial_messages += 1;
+        cx.out.push(TcpMessage {
+            ts_us: cx.ts,
+            src: cx.src,
+            dst: cx.dst,
+            data: std::mem::take(&mut flow.buf),
+        });
+    }
+    flow.reset_message();
+}
+
+/// Sequence-checks one segment, holds it, or appends it and any held segments it connects.
+fn ingest(flow: &mut Flow, cx: &mut Ctx<'_>, seq: u32, payload: &[u8]) {
+    let diff = seq.wrapping_sub(flow.next_seq) as i32;
+    if diff > 0 {
+        if flow
+            .held
+            .iter()
+            .any(|(s, d)| *s == seq && d.len() >= payload.len())
+        {
+            cx.stats.retransmissions += 1;
+            return;
+        }
+        let held_total = flow.held_bytes + flow.buf.len() + payload.len();
+        if flow.held.len() < MAX_HELD_SEGMENTS && held_total <= cx.limits.max_bytes_per_flow {
+            cx.stats.out_of_order += 1;
+            flow.held_bytes += payload.len();
+            flow.held.push((seq, payload.to_vec()));
+            return;
+        }
+        // Give up on the gap: drop everything buffered and restart at this segment.
+        cx.stats.overflow_drops += 1;
+        cx.stats.gaps_skipped += 1;
+        flow.reset_message();
+        flow.held.clear();
+        flow.held_bytes = 0;
+        flow.next_seq = seq;
+        append(flow, cx, payload);
+        return;
+    }
+    let overlap = diff.unsigned_abs() as usize;
+    let Some(fresh) = payload.get(overlap..).filter(|d| !d.is_empty()) else {
+        cx.stats.retransmissions += 1;
+        return;
+    };
+    append(flow, cx, fresh);
+    // Drain held segments that now connect.
+    while !flow.held.is_empty() {
+        let next = flow.next_seq;
+        let Some(i) = flow
+            .held
+            .iter()
+            .position(|(s, _)| s.wrapping_sub(next) as i32 <= 0)
+        else {
+            break;
+        };
+        let (s, data) = flow.held.swap_remove(i);
+        flow.held_bytes -= data.len();
+        let overlap = next.wrapping_sub(s) as usize;
+        if let Some(fresh) = data.get(overlap..).filter(|d| !d.is_empty()) {
+            append(flow, cx, fresh);
+        }
+    }
+}
+
+/// Appends in-sequence bytes and extracts complete messages.
+fn append(flow: &mut Flow, cx: &mut Ctx<'_>, data: &[u8]) {
+    flow.next_seq = flow.next_seq.wrapping_add(data.len() as u32);
+    let mut data = data;
+    if flow.skip > 0 {
+        let k = flow.skip.min(data.len());
+        flow.skip -= k;
+        data = &data[k..];
+        if data.is_empty() {
+            return;
+        }
+    }
+    if flow.buf.len() + data.len() > cx.limits.max_bytes_per_flow {
+        cx.stats.overflow_drops += 1;
+        flow.reset_message();
+        if data.len() > cx.limits.max_bytes_per_flow {
+            return;
+        }
+    }
+    flow.buf.extend_from_slice(data);
+    extract(flow, cx);
+}
+
+fn extract(flow: &mut Flow, cx: &mut Ctx<'_>) {
+    loop {
+        let need = match flow.msg_len {
+            Some(n) => n,
+            None => {
+                let ws = flow
+                    .buf
+                    .iter()
+                    .position(|b| *b != b'\r' && *b != b'\n')
+                    .unwrap_or(flow.buf.len());
+                if ws > 0 {
+                    cx.stats.keepalives += 1;
+                    flow.buf.drain(..ws);
+                    flow.scan_from = 0;
+                }
+                if flow.buf.is_empty() {
+                    return;
+                }
+                match sip_start(&flow.buf) {
+                    Start::No => {
+                        cx.stats.non_sip_drops += 1;
+                        flow.reset_message();
+                        return;
+                    }
+                    Start::NeedMore => return,
+                    Start::Yes => {}
+                }
+                let Some(hend) = header_end(&flow.buf, flow.scan_from) else {
+                    flow.scan_from = flow.buf.len().saturating_sub(3);
+                    return;
+                };
+                let cl = match content_length(&flow.buf[..hend]) {
+                    Ok(n) => n,
+                    Err(()) => {
+                        cx.stats.bad_content_length += 1;
+                        0
+                    }
+                };
+                let n = hend.saturating_add(cl);
+                flow.msg_len = Some(n);
+                n
+            }
+        };
+        if need > cx.limits.max_bytes_per_flow && flow.buf.len() < need {
+            cx.stats.overflow_drops += 1;
+            let skip = need - flow.buf.len();
+            flow.reset_message();
+            flow.skip = skip;
+            return;
+        }
+        if flow.buf.len() < need {
+            return;
+        }
+        let rest = flow.buf.split_off(need);
+        let data = std::mem::replace(&mut flow.buf, rest);
+        flow.msg_len = None;
+        flow.scan_from = 0;
+        cx.stats.messages += 1;
+        cx.out.push(TcpMessage {
+            ts_us: cx.ts,
+            src: cx.src,
+            dst: cx.dst,
+            data,
+        });
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Start {
+    Yes,
+    No,
+    NeedMore,
+}
+
+fn is_token(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
+}
+
+/// Does `buf` begin with a SIP request line or status line?
+fn sip_start(buf: &[u8]) -> Start {
+    const SIP: &[u8] = b"SIP/2.0 ";
+    let Some(lf) = memchr(b'\n', buf) else {
+        if buf.len() > MAX_START_LINE {
+            return Start::No;
+        }
+        let n = buf.len().min(SIP.len());
+        if buf[..n].eq_ignore_ascii_case(&SIP[..n]) {
+            return Start::NeedMore;
+        }
+        let tok = buf.iter().position(|b| !is_token(*b)).unwrap_or(buf.len());
+        return match buf.get(tok) {
+            None => Start::NeedMore,
+            Some(b' ') if tok > 0 => Start::NeedMore,
+            _ => Start::No,
+        };
+    };
+    let line = &buf[..lf];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.len() >= 11
+        && line[..8].eq_ignore_ascii_case(SIP)
+        && line[8..11].iter().all(u8::is_ascii_digit)
+    {
+        return Start::Yes;
+    }
+    let tok = line.iter().position(|b| !is_token(*b)).unwrap_or(0);
+    if tok > 0
+        && line.get(tok) == Some(&b' ')
+        && line.len() >= tok + 10
+        && line[line.len() - 8..].eq_ignore_ascii_case(b" SIP/2.0")
+    {
+        Start::Yes
+    } else {
+        Start::No
+    }
+}
+
+/// Offset just past the blank line ending the headers (CRLFCRLF, or LFLF).
+fn header_end(buf: &[u8], from: usize) -> Option<usize> {
+    let hay = buf.get(from..)?;
+    let crlf = memmem::find(hay, b"\r\n\r\n").map(|i| i + 4);
+    let lf = memmem::find(hay, b"\n\n").map(|i| i + 2);
+    let end = match (crlf, lf) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b)?,
+    };
+    Some(from + end)
+}
+
+/// `Content-Length` (or `l`) of a header block: `Ok(0)` if absent, `Err` if unparsable.
+fn content_length(headers: &[u8]) -> Result<usize, ()> {
+    for line in headers.split(|b| *b == b'\n').skip(1) {
+        let Some(colon) = memchr(b':', line) else {
+            continue;
+        };
+        let name = line[..colon].trim_ascii();
+        if name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"l") {
+            let v = line[colon + 1..].trim_ascii();
+            if v.is_empty() || v.len() > 9 || !v.iter().all(u8::is_ascii_digit) {
+                return Err(());
+            }
+            return v
+                .iter()
+                .try_fold(0usize, |acc, d| Some(acc * 10 + usize::from(d - b'0')))
+                .ok_or(());
+        }
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_lines() {
+        assert_eq!(sip_start(b"INVITE sip:a@b SIP/2.0\r\n"), Start::Yes);
+        assert_eq!(sip_start(b"SIP/2.0 200 OK\r\n"), Start::Yes);
+        assert_eq!(sip_start(b"SIP/2.0 180 Ringing\n"), Start::Yes);
+        assert_eq!(sip_start(b"INV"), Start::NeedMore);
+        assert_eq!(sip_start(b"SIP/"), Start::NeedMore);
+        assert_eq!(sip_start(b"INVITE sip:a@b"), Start::NeedMore);
+        assert_eq!(sip_start(b"GET / HTTP/1.1\r\n"), Start::No);
+        assert_eq!(sip_start(b"\x16\x03\x01"), Start::No);
+        assert_eq!(sip_start(b" INVITE"), Start::No);
+        assert_eq!(sip_start(&[b'A'; MAX_START_LINE + 1]), Start::No);
+    }
+
+    #[test]
+    fn content_lengths() {
+        assert_eq!(
+            content_length(b"X a SIP/2.0\r\nContent-Length: 12\r\n\r\n"),
+            Ok(12)
+        );
+        assert_eq!(content_length(b"X a SIP/2.0\r\nl:3\r\n\r\n"), Ok(3));
+        assert_eq!(
+            content_length(b"X a SIP/2.0\r\nCONTENT-LENGTH :  7 \r\n"),
+            Ok(7)
+        );
+        assert_eq!(content_length(b"X a SIP/2.0\r\nVia: x\r\n\r\n"), Ok(0));
+        assert_eq!(
+            content_length(b"X a SIP/2.0\r\nContent-Length: bad\r\n"),
+            Err(())
+        );
+        assert_eq!(
+            content_length(b"X a SIP/2.0\r\nContent-Length: 99999999999\r\n"),
+            Err(())
+        );
+    }
+
+    #[test]
+    fn header_ends() {
+        assert_eq!(header_end(b"A\r\nB\r\n\r\nbody", 0), Some(8));
+        assert_eq!(header_end(b"A\nB\n\nbody", 0), Some(5));
+        assert_eq!(header_end(b"A\r\nB\r\n", 0), None);
+        assert_eq!(header_end(b"A", 5), None);
+    }
+}
