@@ -27,15 +27,19 @@ pub struct EmbeddedOptions {
     pub cache_kib: i64,
     /// Idle read connections kept per partition.
     pub readers_per_partition: usize,
+    /// Records buffered per partition before they are written in one transaction (fewer,
+    /// larger transactions dirty each index page once). [`Store::flush`] writes the rest.
+    pub write_messages: usize,
 }
 
 impl Default for EmbeddedOptions {
     fn default() -> Self {
         EmbeddedOptions {
-            block_messages: 128,
-            zstd_level: 3,
+            block_messages: 256,
+            zstd_level: 6,
             cache_kib: 32 * 1024,
             readers_per_partition: 4,
+            write_messages: 32 * 1024,
         }
     }
 }
@@ -63,7 +67,7 @@ CREATE INDEX IF NOT EXISTS msg_ck ON msg(ck) WHERE ck IS NOT NULL;
 CREATE INDEX IF NOT EXISTS msg_al ON msg(al) WHERE al IS NOT NULL;
 CREATE INDEX IF NOT EXISTS msg_fu ON msg(fu, ts);
 CREATE INDEX IF NOT EXISTS msg_tu ON msg(tu, ts);
-CREATE INDEX IF NOT EXISTS msg_ru ON msg(ru, ts) WHERE ru IS NOT NULL;
+CREATE INDEX IF NOT EXISTS msg_ru ON msg(ru, ts) WHERE ru > 0;
 ";
 
 /// The embedded, day-partitioned store. Cheap to share: wrap it in an `Arc`.
@@ -168,7 +172,9 @@ fn open_conn(part: &Part, cache_kib: i64, write: bool) -> Result<Connection, Sto
         .map_err(sql_err(part, "busy_timeout"))?;
     let mut pragmas = format!("PRAGMA cache_size=-{cache_kib}; PRAGMA temp_store=MEMORY;");
     if write {
-        pragmas.push_str("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+        pragmas.push_str(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=16777216;",
+        );
     } else {
         pragmas.push_str("PRAGMA query_only=1;");
     }
@@ -445,7 +451,9 @@ impl EmbeddedStore {
                         _ => {
                             let a = list(&ids, &mut params);
                             let b = list(&ids, &mut params);
-                            conds.push(format!("(ru IN {a} OR (ru IS NULL AND tu IN {b}))"));
+                            conds.push(format!(
+                                "((ru > 0 AND ru IN {a}) OR (ru IS NULL AND tu IN {b}))"
+                            ));
                         }
                     }
                 }
@@ -618,7 +626,12 @@ impl Store for EmbeddedStore {
             bytes += r.capture.payload.len() as u64;
         }
         for pw in w.parts.values_mut() {
-            pw.write(&mut w.compressor, self.opts.block_messages, false)?;
+            pw.write(
+                &mut w.compressor,
+                self.opts.block_messages,
+                self.opts.write_messages,
+                false,
+            )?;
         }
         Ok(InsertReport {
             stored: batch.len() as u64,
@@ -630,7 +643,7 @@ impl Store for EmbeddedStore {
         let mut w = self.writer.lock();
         let w = &mut *w;
         for pw in w.parts.values_mut() {
-            pw.write(&mut w.compressor, self.opts.block_messages, true)?;
+            pw.write(&mut w.compressor, self.opts.block_messages, 0, true)?;
         }
         Ok(())
     }
@@ -906,13 +919,14 @@ impl PartWriter {
         &mut self,
         comp: &mut zstd::bulk::Compressor<'static>,
         block: usize,
+        min_write: usize,
         all: bool,
     ) -> Result<(), StoreError> {
         let open_len = self.open_block.as_ref().map_or(0, |(_, e)| e.len());
         if self.pending.is_empty() && !all {
             return Ok(());
         }
-        if !all && open_len + self.pending.len() < block {
+        if !all && open_len + self.pending.len() < block.max(min_write) {
             return Ok(());
         }
         if all {
