@@ -280,7 +280,7 @@ fn main() {
         for r in &batch {
             seen += 1;
             // Reservoir-ish sampling: every 997th message's Call-ID and from-user.
-            if seen % 997 == 0 {
+            if seen.is_multiple_of(997) {
                 cids.push(r.fields.call_id.clone().unwrap_or_default());
                 users.push(r.fields.from_user.clone().unwrap_or_default());
             }
