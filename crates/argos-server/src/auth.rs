@@ -5,7 +5,9 @@
 //! it at any start. Sessions are random 256-bit tokens held in memory (valid 7 days), given
 //! to browsers as an HttpOnly cookie and to scripts as a bearer token.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use parking_lot::Mutex;
 use rand::RngCore;
@@ -142,12 +144,11 @@ impl Auth {
     }
 
     fn save(&self) -> Result<(), AuthError> {
-        let json = serde_json::to_vec_pretty(&*self.users.lock()).map_err(|source| {
-            AuthError::Format {
+        let json =
+            serde_json::to_vec_pretty(&*self.users.lock()).map_err(|source| AuthError::Format {
                 path: self.path.clone(),
                 source,
-            }
-        })?;
+            })?;
         let tmp = self.path.with_extension("json.tmp");
         let io = |source| AuthError::Io {
             path: self.path.clone(),
@@ -159,7 +160,12 @@ impl Auth {
     }
 
     /// Sets (or creates) a user's password.
-    pub fn set_password(&self, username: &str, password: &str, role: &str) -> Result<(), AuthError> {
+    pub fn set_password(
+        &self,
+        username: &str,
+        password: &str,
+        role: &str,
+    ) -> Result<(), AuthError> {
         let hash = hash_password(password)?;
         {
             let mut f = self.users.lock();
@@ -190,7 +196,11 @@ impl Auth {
             "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1c6Iu0aOvhGl4g8c8aTSCVa3i1mF3p/5m9UYD1hYd8s".into()
         });
         let ok = PasswordHash::new(&hash)
-            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false);
         let user = user.filter(|_| ok)?;
         let token = random_token(32);

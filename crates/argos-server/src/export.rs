@@ -2,7 +2,7 @@
 //! Ethernet/IP/UDP or TCP frame from its stored addresses, in stored order.
 
 use argos_model::{StoredMessage, Transport};
-use argos_net::{build_frame, FrameProto, LinkType, PcapWriter};
+use argos_net::{build_frames, FrameProto, LinkType, PcapWriter};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
@@ -11,7 +11,6 @@ use std::net::SocketAddr;
 pub fn pcap_of(msgs: &[StoredMessage]) -> std::io::Result<Vec<u8>> {
     let mut w = PcapWriter::new(Vec::with_capacity(msgs.len() * 900), LinkType::ETHERNET)?;
     let mut seqs: HashMap<(SocketAddr, SocketAddr), u32> = HashMap::new();
-    let mut frame = Vec::with_capacity(2048);
     for m in msgs {
         let c = &m.record.capture;
         let proto = match c.transport {
@@ -23,9 +22,10 @@ pub fn pcap_of(msgs: &[StoredMessage]) -> std::io::Result<Vec<u8>> {
             }
             _ => FrameProto::Udp,
         };
-        frame.clear();
-        build_frame(c.src, c.dst, proto, &c.payload, &mut frame);
-        w.write_frame(c.ts_us, &frame)?;
+        // A TCP message larger than one segment becomes several segments.
+        for frame in build_frames(c.src, c.dst, proto, &c.payload) {
+            w.write_frame(c.ts_us, &frame)?;
+        }
     }
     w.into_inner()
 }

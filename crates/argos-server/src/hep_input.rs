@@ -24,7 +24,7 @@ pub fn capture_from_frame(
     metrics.hep_decoded.fetch_add(1, Relaxed);
     if let Some(want) = auth_key {
         if pkt.auth_key != Some(want) {
-            metrics.drop(DropReason::AuthKey);
+            metrics.count_drop(DropReason::AuthKey);
             return None;
         }
     }

@@ -50,7 +50,7 @@ impl IngestHandle {
         match self.tx.try_send(c) {
             Ok(()) => true,
             Err(TrySendError::Full(_)) => {
-                self.metrics.drop(DropReason::QueueFull);
+                self.metrics.count_drop(DropReason::QueueFull);
                 false
             }
             Err(TrySendError::Disconnected(_)) => false,
@@ -148,7 +148,7 @@ fn write_batch(store: &dyn Store, batch: &mut Vec<Record>, metrics: &Metrics) {
         Err(e) => {
             tracing::error!(error = %e, records = batch.len(), "store insert failed; batch dropped");
             for _ in 0..batch.len() {
-                metrics.drop(DropReason::StoreError);
+                metrics.count_drop(DropReason::StoreError);
             }
         }
     }

@@ -7,7 +7,7 @@
 //! ```
 //! use argos_server::metrics::{Metrics, DropReason};
 //! let m = Metrics::default();
-//! m.drop(DropReason::QueueFull);
+//! m.count_drop(DropReason::QueueFull);
 //! assert!(m.render().contains("reason=\"queue_full\"} 1"));
 //! ```
 

@@ -70,14 +70,14 @@ pub struct Metrics {
 
 impl Metrics {
     /// Counts one drop.
-    pub fn drop(&self, reason: DropReason) {
+    pub fn count_drop(&self, reason: DropReason) {
         self.dropped[reason as usize].fetch_add(1, Relaxed);
     }
 
     /// Counts one drop with the decoder's own finer reason (`layer` is `hep`, `sip`, `packet`).
     /// Decode errors are the exception path, so a short mutex here costs nothing on the hot path.
     pub fn drop_detail(&self, reason: DropReason, layer: &'static str, detail: &'static str) {
-        self.drop(reason);
+        self.count_drop(reason);
         self.count_error(layer, detail);
     }
 
@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn renders_drops_by_reason() {
         let m = Metrics::default();
-        m.drop(DropReason::AuthKey);
+        m.count_drop(DropReason::AuthKey);
         m.drop_detail(DropReason::HepDecode, "hep", "too_short");
         let text = m.render();
         assert!(text.contains("argos_packets_dropped_total{reason=\"auth_key\"} 1"));

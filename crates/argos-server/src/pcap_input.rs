@@ -7,8 +7,7 @@
 
 use argos_model::{Capture, PayloadKind, Transport};
 use argos_net::{
-    decode_packet, CaptureReader, ReassemblyLimits, SipTcpReassembler, TcpMessage,
-    TransportHeader,
+    decode_packet, CaptureReader, ReassemblyLimits, SipTcpReassembler, TcpMessage, TransportHeader,
 };
 use bytes::Bytes;
 use std::io::Read;
@@ -60,9 +59,7 @@ pub fn looks_like_sip(p: &[u8]) -> bool {
     let Some(sp) = memchr::memchr(b' ', line) else {
         return false;
     };
-    sp > 0
-        && line[..sp].iter().all(|c| c.is_ascii_alphabetic())
-        && line.ends_with(b" SIP/2.0")
+    sp > 0 && line[..sp].iter().all(|c| c.is_ascii_alphabetic()) && line.ends_with(b" SIP/2.0")
 }
 
 fn trim_leading_crlf(mut p: &[u8]) -> &[u8] {
@@ -163,7 +160,7 @@ pub fn read_captures<R: Read>(
             _ => n.skipped_not_sip += 1,
         }
     }
-    tcp.flush_idle(i64::MAX, &mut tcp_out);
+    tcp.flush_all(&mut tcp_out);
     for m in tcp_out.drain(..) {
         n.sip_tcp += 1;
         if !sink(tcp_capture(m)) {

@@ -112,10 +112,7 @@ impl Pipeline {
             Some(call_id) => {
                 // X-CID (or a configured header) wins; a HEP correlation id that differs
                 // from the Call-ID is the sender's own leg link (e.g. a B2BUA's agent).
-                let named = f
-                    .a_leg
-                    .as_deref()
-                    .or(hep_cid.filter(|c| *c != call_id));
+                let named = f.a_leg.as_deref().or(hep_cid.filter(|c| *c != call_id));
                 if let Some(a) = named {
                     // The a-leg may itself be a linked leg: follow one hop.
                     let root = self.legs.a_leg_of(a).unwrap_or(a).to_owned();
@@ -163,7 +160,11 @@ fn fields_of(s: &argos_sip::SipSummary<'_>) -> MessageFields {
         content_type: own(s.content_type),
         user_agent: own(s.user_agent),
         expires: s.expires,
-        sdp_media: s.sdp.as_ref().map(|sdp| sdp.media_summary()).filter(|m| !m.is_empty()),
+        sdp_media: s
+            .sdp
+            .as_ref()
+            .map(|sdp| sdp.media_summary())
+            .filter(|m| !m.is_empty()),
         call_key: None,
     }
 }

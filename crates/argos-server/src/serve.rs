@@ -130,8 +130,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         {
             s.recv().await;
         }
@@ -147,7 +146,10 @@ fn print_banner(cfg: &ServeConfig, listeners: &[String], http: SocketAddr, admin
     } else {
         http
     };
-    println!("Argos {} — SIP capture and troubleshooting", env!("CARGO_PKG_VERSION"));
+    println!(
+        "Argos {} — SIP capture and troubleshooting",
+        env!("CARGO_PKG_VERSION")
+    );
     println!("  web UI & API   http://{shown}/");
     println!("  metrics        http://{shown}/metrics");
     for l in listeners {
@@ -167,7 +169,9 @@ fn print_banner(cfg: &ServeConfig, listeners: &[String], http: SocketAddr, admin
             println!("  login          admin / {password}   (shown once; set another with ARGOS_ADMIN_PASSWORD)")
         }
         AdminSetup::FromEnv => println!("  login          admin / (from ARGOS_ADMIN_PASSWORD)"),
-        AdminSetup::Existing => println!("  login          admin / (unchanged; reset with ARGOS_ADMIN_PASSWORD)"),
+        AdminSetup::Existing => {
+            println!("  login          admin / (unchanged; reset with ARGOS_ADMIN_PASSWORD)")
+        }
     }
     println!("ready");
     use std::io::Write as _;

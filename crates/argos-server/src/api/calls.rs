@@ -19,7 +19,9 @@ pub async fn list(
     let store = st.store.clone();
     let calls = blocking(move || store.calls(&q)).await?;
     let rows: Vec<CallJson<'_>> = calls.iter().map(CallJson::new).collect();
-    Ok(Json(serde_json::json!({ "count": rows.len(), "calls": rows })))
+    Ok(Json(
+        serde_json::json!({ "count": rows.len(), "calls": rows }),
+    ))
 }
 
 /// Loads a call's messages; the time range is the whole store unless given.
@@ -85,12 +87,21 @@ pub async fn pcap(
         .map_err(|e| ApiError::Internal(format!("pcap export: {e}")))?;
     let name: String = call_id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(80)
         .collect();
     Ok((
         [
-            (header::CONTENT_TYPE, "application/vnd.tcpdump.pcap".to_owned()),
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.tcpdump.pcap".to_owned(),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"call-{name}.pcap\""),

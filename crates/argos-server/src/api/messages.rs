@@ -17,5 +17,7 @@ pub async fn list(
     let store = st.store.clone();
     let msgs = blocking(move || store.search(&q)).await?;
     let rows: Vec<MessageJson<'_>> = msgs.iter().map(|m| MessageJson::new(m, with_raw)).collect();
-    Ok(Json(serde_json::json!({ "count": rows.len(), "messages": rows })))
+    Ok(Json(
+        serde_json::json!({ "count": rows.len(), "messages": rows }),
+    ))
 }

@@ -75,7 +75,10 @@ mod tests {
     fn times() {
         assert_eq!(parse_time("1764064800"), Some(1_764_064_800_000_000));
         assert_eq!(parse_time("1764064800.5"), Some(1_764_064_800_500_000));
-        assert_eq!(parse_time("2026-11-25T10:00:00Z"), Some(1_764_064_800_000_000));
+        assert_eq!(
+            parse_time("2025-11-25T10:00:00Z"),
+            Some(1_764_064_800_000_000)
+        );
         assert_eq!(parse_time("yesterday"), None);
     }
 

@@ -14,7 +14,10 @@ const COOKIE: &str = "argos_session";
 
 /// The token of a request: bearer header first, then the session cookie.
 fn token_of(headers: &HeaderMap) -> Option<String> {
-    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(v) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         if let Some(t) = v.strip_prefix("Bearer ") {
             return Some(t.trim().to_owned());
         }
@@ -27,11 +30,7 @@ fn token_of(headers: &HeaderMap) -> Option<String> {
         .find_map(|kv| kv.trim().strip_prefix("argos_session=").map(str::to_owned))
 }
 
-pub async fn require_login(
-    State(st): State<Arc<AppState>>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub async fn require_login(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     match token_of(req.headers()).and_then(|t| st.auth.check(&t)) {
         Some(_) => next.run(req).await,
         None => ApiError::Unauthorized.into_response(),
@@ -44,10 +43,7 @@ pub struct LoginBody {
     password: String,
 }
 
-pub async fn login(
-    State(st): State<Arc<AppState>>,
-    Json(body): Json<LoginBody>,
-) -> Response {
+pub async fn login(State(st): State<Arc<AppState>>, Json(body): Json<LoginBody>) -> Response {
     // argon2 is deliberately slow: keep it off the async threads.
     let st2 = st.clone();
     let user = body.username.clone();
@@ -102,7 +98,9 @@ pub async fn metrics(State(st): State<Arc<AppState>>) -> Response {
 pub async fn status(State(st): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, ApiError> {
     let store = st.store.clone();
     let stats = blocking(move || store.stats()).await?;
-    st.metrics.store_bytes_on_disk.store(stats.bytes_on_disk, Relaxed);
+    st.metrics
+        .store_bytes_on_disk
+        .store(stats.bytes_on_disk, Relaxed);
     Ok(Json(serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_s": st.started.elapsed().as_secs(),

@@ -9,7 +9,6 @@ use std::io::Write;
 use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 #[derive(clap::Args, Debug)]
@@ -96,7 +95,8 @@ fn templates(file: Option<&PathBuf>) -> anyhow::Result<Vec<Template>> {
             }
         }
         Some(path) => {
-            let f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            let f =
+                std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
             argos_server::pcap_input::read_captures(std::io::BufReader::new(f), true, |c| {
                 msgs.push((c.src, c.dst, c.payload.to_vec()));
                 true
@@ -187,15 +187,21 @@ impl Sink {
     }
 }
 
+/// Counters shared by all sender threads.
+#[derive(Default)]
+struct Progress {
+    stop: AtomicBool,
+    sent: AtomicU64,
+    bytes: AtomicU64,
+}
+
 fn sender(
     id: usize,
     a: &Args,
     tpl: &[Template],
     rate: f64,
     limit: u64,
-    stop: &AtomicBool,
-    sent: &AtomicU64,
-    bytes: &AtomicU64,
+    p: &Progress,
 ) -> anyhow::Result<()> {
     let mut sink = Sink::open(&a.to)?;
     let start = Instant::now();
@@ -206,15 +212,18 @@ fn sender(
     let mut round: u64 = 0;
     let run = format!(
         "{:x}",
-        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0)
     );
     'run: loop {
         let call_id = format!("gen-{run}-{id}-{round}");
         for t in tpl {
-            if n >= limit || stop.load(Relaxed) {
+            if n >= limit || p.stop.load(Relaxed) {
                 break 'run;
             }
-            if n % 64 == 0 {
+            if n.is_multiple_of(64) {
                 let now = Instant::now();
                 if now >= deadline {
                     break 'run;
@@ -234,7 +243,9 @@ fn sender(
                 }
                 payload.extend_from_slice(part);
             }
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
             let hep = HepPacket {
                 version: HepVersion::V3,
                 ip_family: if t.src.is_ipv4() { 2 } else { 10 },
@@ -263,9 +274,9 @@ fn sender(
             pkt.clear();
             argos_hep::encode_v3(&hep, &mut pkt);
             sink.send(&pkt)?;
-            bytes.fetch_add(pkt.len() as u64, Relaxed);
+            p.bytes.fetch_add(pkt.len() as u64, Relaxed);
             n += 1;
-            sent.fetch_add(1, Relaxed);
+            p.sent.fetch_add(1, Relaxed);
         }
         round += 1;
     }
@@ -279,15 +290,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let per_rate = a.rate as f64 / senders as f64;
     let total_limit = a.count.unwrap_or(u64::MAX);
     let per_limit = total_limit.div_ceil(senders as u64);
-    let stop = Arc::new(AtomicBool::new(false));
-    let sent = Arc::new(AtomicU64::new(0));
-    let bytes = Arc::new(AtomicU64::new(0));
+    let progress = Progress::default();
     let started = Instant::now();
     std::thread::scope(|s| -> anyhow::Result<()> {
         let mut hs = Vec::new();
         for id in 0..senders {
-            let (a, tpl, stop, sent, bytes) = (&a, &tpl, &*stop, &*sent, &*bytes);
-            hs.push(s.spawn(move || sender(id, a, tpl, per_rate, per_limit, stop, sent, bytes)));
+            let (a, tpl, p) = (&a, &tpl, &progress);
+            hs.push(s.spawn(move || sender(id, a, tpl, per_rate, per_limit, p)));
         }
         for h in hs {
             h.join().map_err(|_| anyhow::anyhow!("sender panicked"))??;
@@ -295,17 +304,17 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         Ok(())
     })?;
     let secs = started.elapsed().as_secs_f64();
-    let n = sent.load(Relaxed);
+    let n = progress.sent.load(Relaxed);
     if a.json {
         println!(
             "{}",
-            serde_json::json!({"sent": n, "bytes": bytes.load(Relaxed), "seconds": secs,
+            serde_json::json!({"sent": n, "bytes": progress.bytes.load(Relaxed), "seconds": secs,
                 "rate": n as f64 / secs.max(1e-9), "target": a.to, "templates": tpl.len()})
         );
     } else {
         println!(
             "sent {n} HEP packets ({} bytes) to {} in {secs:.2} s: {:.0} msg/s ({} template messages, {senders} sender(s))",
-            bytes.load(Relaxed),
+            progress.bytes.load(Relaxed),
             a.to,
             n as f64 / secs.max(1e-9),
             tpl.len()

@@ -55,7 +55,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let mut total = ImportCounts::default();
     let mut failed = 0usize;
     for path in &a.files {
-        let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let file =
+            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         let bar = if a.quiet {
             ProgressBar::hidden()

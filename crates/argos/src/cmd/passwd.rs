@@ -17,8 +17,8 @@ pub struct Args {
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     std::fs::create_dir_all(&a.data.path)?;
-    let (auth, _) = argos_server::auth::Auth::open(&a.data.path, None, None)
-        .context("opening users file")?;
+    let (auth, _) =
+        argos_server::auth::Auth::open(&a.data.path, None, None).context("opening users file")?;
     let role = if a.user == "admin" { "admin" } else { "user" };
     auth.set_password(&a.user, &a.password, role)
         .context("saving password")?;

@@ -186,7 +186,9 @@ pub fn run_calls(a: CallsArgs) -> anyhow::Result<()> {
                 "{} {:<9} {:>4} from={} to={} legs={} msgs={} call={}",
                 argos_server::api::rfc3339(c.first_ts_us),
                 c.method.as_deref().unwrap_or("-"),
-                c.status.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+                c.status
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "-".into()),
                 c.from_user.as_deref().unwrap_or("-"),
                 c.to_user.as_deref().unwrap_or("-"),
                 c.legs,

@@ -1,0 +1,127 @@
+//! Kamailio (siptrace, HEPv3 with auth key) in front of SIPp: real calls, real HEP.
+
+mod util;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use util::*;
+
+struct Kill(Vec<Child>);
+impl Drop for Kill {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+#[test]
+fn kamailio_siptrace_calls_appear_with_both_legs() {
+    let Some(shared) = shared() else {
+        eprintln!("SKIP: ../shared absent");
+        return;
+    };
+    if !have("kamailio") || !have("sipp") {
+        return;
+    }
+    let s = Server::start(&["--auth-key", "labsecret"]);
+    let (proxy, uas, uac) = (free_port(), free_port(), free_port());
+    let cfg = std::fs::read_to_string(shared.join("lab/proxy.cfg")).expect("proxy.cfg");
+    let cfg = cfg
+        .replace("127.0.0.1:5060", &format!("127.0.0.1:{proxy}"))
+        .replace(
+            "sip:127.0.0.1:9060",
+            &format!("sip:127.0.0.1:{}", s.hep_port),
+        )
+        .replace("sip:127.0.0.1:5090", &format!("sip:127.0.0.1:{uas}"));
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg_path = dir.path().join("proxy.cfg");
+    std::fs::write(&cfg_path, cfg).expect("write cfg");
+    let mut kids = Kill(Vec::new());
+    kids.0.push(
+        Command::new("kamailio")
+            .args(["-DD", "-E", "-f"])
+            .arg(&cfg_path)
+            .arg("-P")
+            .arg(dir.path().join("k.pid"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("kamailio"),
+    );
+    kids.0.push(
+        Command::new("sipp")
+            .args([
+                "-sn",
+                "uas",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                &uas.to_string(),
+                "-nostdin",
+            ])
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sipp uas"),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let st = Command::new("sipp")
+        .args([
+            "-sn",
+            "uac",
+            "-s",
+            "1001",
+            &format!("127.0.0.1:{proxy}"),
+            "-i",
+            "127.0.0.1",
+        ])
+        .args([
+            "-p",
+            &uac.to_string(),
+            "-m",
+            "5",
+            "-r",
+            "10",
+            "-d",
+            "200",
+            "-nostdin",
+            "-timeout",
+            "30s",
+        ])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("sipp uac");
+    assert!(st.success(), "sipp calls failed");
+    let calls = s
+        .wait_for(Duration::from_secs(5), |s| {
+            let v = s.get_json("/api/v1/calls?method=INVITE&limit=100");
+            let c = v["calls"].as_array().cloned().unwrap_or_default();
+            (c.len() >= 5 && c.iter().all(|c| c["status"] == 200)).then_some(c)
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "5 answered calls not seen: {}\n{}",
+                s.get_json("/api/v1/calls?limit=100"),
+                s.metrics()
+            )
+        });
+    assert_eq!(calls.len(), 5);
+    for c in &calls {
+        let key = c["call_key"].as_str().expect("key");
+        let d = s.get_json(&format!("/api/v1/calls/{key}"));
+        let msgs = d["messages"].as_array().expect("messages");
+        assert!(msgs.iter().all(|m| m["capture_id"] == 2001));
+        // UAC -> proxy and proxy -> UAS: three hosts, X-CID on the b-leg.
+        assert!(d["hosts"].as_array().map(Vec::len).unwrap_or(0) >= 3, "{d}");
+        assert!(msgs.iter().any(|m| m["a_leg"] == key));
+    }
+    assert_eq!(
+        s.metric("argos_packets_dropped_total{reason=\"auth_key\"}"),
+        0.0
+    );
+}
