@@ -112,8 +112,8 @@ pub struct CallSummary {
     pub to_user: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ruri_user: Option<String>,
-    /// Highest final (>=200) reply code to the initial request's method, else the highest
-    /// provisional one.
+    /// The last final (>=200) reply to the initial request's method (so "401 then 200"
+    /// is 200), else the highest provisional one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     pub messages: u64,

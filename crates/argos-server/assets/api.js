@@ -10,12 +10,13 @@ export class ApiError extends Error {
   }
 }
 
+// localStorage: every tab of this origin shares the login (like the session cookie does).
 export const session = {
-  get token() { return sessionStorage.getItem(TOKEN_KEY); },
-  get user() { return sessionStorage.getItem(USER_KEY); },
+  get token() { return localStorage.getItem(TOKEN_KEY); },
+  get user() { return localStorage.getItem(USER_KEY); },
   set(token, user) {
-    if (token) sessionStorage.setItem(TOKEN_KEY, token); else sessionStorage.removeItem(TOKEN_KEY);
-    if (user) sessionStorage.setItem(USER_KEY, user); else sessionStorage.removeItem(USER_KEY);
+    if (token) localStorage.setItem(TOKEN_KEY, token); else localStorage.removeItem(TOKEN_KEY);
+    if (user) localStorage.setItem(USER_KEY, user); else localStorage.removeItem(USER_KEY);
   },
   clear() { this.set(null, null); },
 };

@@ -55,6 +55,8 @@ setUnauthorizedHandler(toLogin);
 
 function route() {
   const r = parseHash();
+  // Not logged in: straight to the login form (no API call that can only answer 401).
+  if (r.name !== 'login' && !session.token) { toLogin(); return; }
   current.abort.abort();
   if (current.cleanup) { try { current.cleanup(); } catch { /* ignore */ } }
   const prevName = current.name;
@@ -94,37 +96,55 @@ function refreshTopbar() {
   statusLoaded = Date.now();
   api('/api/v1/status').then((st) => {
     const line = document.getElementById('status-line');
-    line.textContent = describeStatus(st);
-    line.title = 'GET /api/v1/status';
+    const d = describeStatus(st);
+    line.textContent = d.text;
+    line.title = d.title;
+    line.classList.toggle('warn', d.warn);
   }).catch(() => { statusLoaded = 0; });
 }
 
-function pick(obj, paths) {
-  for (const p of paths) {
-    let v = obj;
-    for (const k of p.split('.')) { v = v && typeof v === 'object' ? v[k] : undefined; }
-    if (v !== undefined && v !== null && typeof v !== 'object') return v;
-  }
-  return undefined;
+// GET /api/v1/status: {version, uptime_s, listeners: [..], messages_stored, bytes_on_disk, messages_received, dropped}
+function describeStatus(st) {
+  if (!st || typeof st !== 'object') return { text: '', title: '', warn: false };
+  const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const parts = [];
+  if (st.version) parts.push(`v${String(st.version).replace(/^v/, '')}`);
+  const stored = num(st.messages_stored);
+  if (stored !== null) parts.push(`${stored.toLocaleString()} messages stored`);
+  const bytes = num(st.bytes_on_disk);
+  if (bytes !== null) parts.push(`${fmtBytes(bytes)} on disk`);
+  const recv = num(st.messages_received);
+  const dropped = num(st.dropped);
+  if (recv !== null) parts.push(`HEP since start: ${recv.toLocaleString()} received, ${(dropped || 0).toLocaleString()} dropped`);
+  else if (dropped) parts.push(`${dropped.toLocaleString()} dropped`);
+  const up = num(st.uptime_s);
+  if (up !== null) parts.push(`up ${fmtUptime(up)}`);
+  const listeners = Array.isArray(st.listeners) ? st.listeners.map(String) : [];
+  const title = [
+    `Argos ${st.version || ''}`.trim(),
+    listeners.length ? `Listening on: ${listeners.join(', ')}` : 'No HEP listener',
+    stored !== null ? `Messages stored: ${stored.toLocaleString()}` : '',
+    bytes !== null ? `On disk: ${fmtBytes(bytes)}` : '',
+    recv !== null ? `Received since start: ${recv.toLocaleString()}` : '',
+    dropped !== null ? `Dropped since start: ${dropped.toLocaleString()}` : '',
+    up !== null ? `Uptime: ${fmtUptime(up)}` : '',
+  ].filter(Boolean).join('\n');
+  return { text: parts.join(' · '), title, warn: !!dropped };
 }
 
-function describeStatus(st) {
-  if (!st || typeof st !== 'object') return '';
-  const parts = [];
-  const ver = pick(st, ['version', 'build.version']);
-  if (ver !== undefined) parts.push(`v${String(ver).replace(/^v/, '')}`);
-  const n = pick(st, ['store.messages', 'store.messages_stored', 'store.message_count', 'messages_stored', 'messages',
-    'stats.messages', 'store.records']);
-  if (n !== undefined && Number.isFinite(Number(n))) parts.push(`${Number(n).toLocaleString()} messages stored`);
-  const up = pick(st, ['uptime_secs', 'uptime_s', 'uptime_seconds', 'uptime']);
-  if (typeof up === 'number') parts.push(`up ${fmtUptime(up)}`);
-  return parts.join(' · ');
+function fmtBytes(n) {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024; let u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u += 1; }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
 }
 
 function fmtUptime(sec) {
+  if (sec < 60) return `${Math.floor(sec)} s`;
   if (sec < 3600) return `${Math.floor(sec / 60)} min`;
-  if (sec < 86400) return `${Math.floor(sec / 3600)} h`;
-  return `${Math.floor(sec / 86400)} d`;
+  if (sec < 86400) return `${Math.floor(sec / 3600)} h ${Math.floor((sec % 3600) / 60)} min`;
+  return `${Math.floor(sec / 86400)} d ${Math.floor((sec % 86400) / 3600)} h`;
 }
 
 document.getElementById('logout').addEventListener('click', async () => {

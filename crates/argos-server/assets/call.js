@@ -1,5 +1,5 @@
 // Call page: header, legend, ladder diagram, selected message (raw + fields).
-import { h, clear, usOf, fmtDateTime, fmtDateTimeUs, fmtDuration, fmtDelta, statusClass, msgLabel, hostOf } from './dom.js';
+import { h, clear, tzLabel, usOf, fmtDateTime, fmtDateTimeUs, fmtDuration, fmtDelta, statusClass, msgLabel, hostOf } from './dom.js';
 import { api, session } from './api.js';
 import { drawLadder, LEG_COLORS } from './ladder.js';
 import { LAST_SEARCH_KEY } from './search.js';
@@ -77,7 +77,7 @@ export async function renderCall(root, r, ctx) {
   fact('From', h('span.mono', null, init.from_user || '—'));
   fact('To', h('span.mono', null, init.to_user || '—'));
   if (init.ruri) fact('R-URI', h('span.mono', null, init.ruri));
-  fact('Start', h('span.mono', null, fmtDateTime(firstUs)));
+  fact(`Start (${tzLabel()})`, h('span.mono', null, fmtDateTime(firstUs)));
   fact('End', h('span.mono', null, fmtDateTime(lastUs)));
   fact('Duration', firstUs !== null && lastUs !== null ? fmtDuration(lastUs - firstUs) : '—');
   fact('Messages', String(messages.length));
@@ -211,24 +211,26 @@ function fieldsTable(m) {
   return h('table.fields-table', null, h('caption', null, 'Fields'), tbody);
 }
 
-// Raw SIP -> DOM: start line, header names, SDP keys highlighted. Text nodes only.
+// Raw SIP -> DOM: one block per line (long lines wrap with a hanging indent), start line, header
+// names and SDP keys highlighted. Text nodes only.
 export function highlightSip(raw) {
   const frag = document.createDocumentFragment();
-  const lines = raw.split(/\r?\n/);
+  const lines = raw.replace(/\r?\n$/, '').split(/\r?\n/);
   let inBody = false;
   lines.forEach((line, n) => {
-    if (n > 0) frag.append('\n');
-    if (n === 0) { frag.append(h('span.sl', null, line)); return; }
+    const ln = h('span.ln');
+    frag.append(ln);
+    if (n === 0) { ln.append(h('span.sl', null, line)); return; }
     if (!inBody && line === '') { inBody = true; return; }
     if (!inBody) {
       const mt = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)([ \t]*:)(.*)$/.exec(line);
-      if (mt) { frag.append(h('span.hn', null, mt[1]), mt[2], mt[3]); return; }
-      frag.append(line); // folded continuation line
+      if (mt) { ln.append(h('span.hn', null, mt[1]), mt[2], mt[3]); return; }
+      ln.append(line); // folded continuation line
       return;
     }
     const sd = /^([a-z])=(.*)$/.exec(line);
-    if (sd) { frag.append(h('span.sk', null, sd[1]), '=', sd[2]); return; }
-    frag.append(line);
+    if (sd) { ln.append(h('span.sk', null, sd[1]), '=', sd[2]); return; }
+    ln.append(line);
   });
   return frag;
 }

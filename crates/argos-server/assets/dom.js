@@ -89,6 +89,9 @@ export function usOf(us, iso) {
   return null;
 }
 
+// Short label of the zone times are shown in.
+export function tzLabel() { return useUtc ? 'UTC' : 'local'; }
+
 export function fmtDateTime(us) {
   if (us === null || us === undefined) return '';
   const [y, mo, d, hh, mm, ss, ms] = parts(new Date(Math.floor(us / 1000)));

@@ -1,5 +1,5 @@
 // SIP ladder (sequence) diagram as inline SVG. Data goes into SVG text nodes only.
-import { h, s, clear, usOf, fmtTime, fmtDelta, msgLabel, hostOf, isSdp } from './dom.js';
+import { h, s, clear, tzLabel, usOf, fmtTime, fmtDelta, msgLabel, hostOf, isSdp } from './dom.js';
 
 const GUTTER = 168;     // left column: time + delta
 const ROW_H = 28;       // one message per row
@@ -51,7 +51,7 @@ export function drawLadder(root, messages, { hosts, callIds, onSelect, width }) 
   const n = Math.max(cols.length, 1);
   // Fit the visible width when possible (page and ladder scrollbars may appear later: keep a margin).
   const avail = Math.max(600, (width || 1200) - 40);
-  const colW = Math.max(170, Math.min(300, Math.floor((avail - GUTTER - 40) / n)));
+  const colW = Math.max(170, Math.min(360, Math.floor((avail - GUTTER - 40) / n)));
   const W = GUTTER + colW * n + 40; // +40: room for a self-loop label on the last column
   const BG_W = W + 4000; // row highlight spans the whole (CSS min-width: 100%) svg
   const H = messages.length * ROW_H + 12;
@@ -65,7 +65,9 @@ export function drawLadder(root, messages, { hosts, callIds, onSelect, width }) 
   const head = s('svg', { class: 'ladder-head-svg', width: W, height: HEAD_H, role: 'img', 'aria-label': 'Hosts' });
   head.append(
     s('text', { x: 8, y: 20, class: 'gutter-head' }, 'time'),
+    s('text', { x: 8, y: 34, class: 'gutter-sub' }, tzLabel() === 'UTC' ? 'UTC' : 'local time'),
     s('text', { x: 100, y: 20, class: 'gutter-head' }, 'delta'),
+    s('text', { x: 100, y: 34, class: 'gutter-sub' }, 'to previous'),
   );
   cols.forEach((c, j) => {
     const x = xOf(j);

@@ -1,5 +1,5 @@
 // Search page: form (state in the URL hash) + sortable results table.
-import { h, clear, tz, usOf, fmtDateTime, fmtDuration, toInputValue, fromInputValue, statusClass, hostOf } from './dom.js';
+import { h, clear, tz, tzLabel, usOf, fmtDateTime, fmtDuration, toInputValue, fromInputValue, statusClass, hostOf } from './dom.js';
 import { api, qs } from './api.js';
 
 export const LAST_SEARCH_KEY = 'argos.lastSearch';
@@ -10,6 +10,8 @@ const PRESETS = [
   ['6h', 'Last 6 h', 6 * 3600],
   ['24h', 'Last 24 h', 24 * 3600],
   ['7d', 'Last 7 days', 7 * 86400],
+  ['30d', 'Last 30 days', 30 * 86400],
+  ['all', 'All time', null],
   ['custom', 'Custom…', 0],
 ];
 
@@ -80,7 +82,8 @@ function apiParams(st) {
     if (st.until) p.until = st.until;
   } else {
     const secs = PRESETS.find(([k]) => k === st.range)[2];
-    p.since = Math.floor(Date.now() / 1000) - secs;
+    // "All time": since the epoch (the server's default `until` is now + 1 min).
+    p.since = secs === null ? 0 : Math.floor(Date.now() / 1000) - secs;
   }
   p.limit = st.limit || 100;
   const u = new URLSearchParams(qs(p));
@@ -142,7 +145,7 @@ function buildPage(root) {
     if (rangeSel.value !== 'custom') { lastPreset = rangeSel.value; return; }
     if (!sinceIn.value) {
       // Start from the preset that was selected, so "custom" refines it.
-      const secs = (PRESETS.find(([k]) => k === lastPreset) || PRESETS[1])[2];
+      const secs = (PRESETS.find(([k]) => k === lastPreset && k !== 'all') || PRESETS[1])[2];
       sinceIn.value = toInputValue(new Date(Date.now() - secs * 1000));
       untilIn.value = toInputValue(new Date());
     }
@@ -285,7 +288,7 @@ function statusCell(status, reason) {
 }
 
 const CALL_COLS = [
-  { key: 'time', label: 'Time', get: (c) => usOf(c.first_ts_us, c.first_ts), render: (c) => fmtDateTime(usOf(c.first_ts_us, c.first_ts)), cls: 'mono nowrap' },
+  { key: 'time', label: () => `Time (${tzLabel()})`, get: (c) => usOf(c.first_ts_us, c.first_ts), render: (c) => fmtDateTime(usOf(c.first_ts_us, c.first_ts)), cls: 'mono nowrap' },
   { key: 'from', label: 'From', get: (c) => c.from_user || '', cls: 'mono' },
   { key: 'to', label: 'To', get: (c) => c.to_user || '', cls: 'mono' },
   { key: 'ruri', label: 'R-URI user', get: (c) => c.ruri_user || '', cls: 'mono' },
@@ -302,7 +305,7 @@ const CALL_COLS = [
 ];
 
 const MSG_COLS = [
-  { key: 'time', label: 'Time', get: (m) => usOf(m.ts_us, m.ts), render: (m) => fmtDateTime(usOf(m.ts_us, m.ts)), cls: 'mono nowrap' },
+  { key: 'time', label: () => `Time (${tzLabel()})`, get: (m) => usOf(m.ts_us, m.ts), render: (m) => fmtDateTime(usOf(m.ts_us, m.ts)), cls: 'mono nowrap' },
   {
     key: 'path', label: 'Source → Destination', cls: 'mono nowrap',
     get: (m) => `${hostOf(m.src_ip, m.src_port)} → ${hostOf(m.dst_ip, m.dst_port)}`,
@@ -338,16 +341,20 @@ function resultsTable(st, rows, limit, ms) {
     h('span.muted', null, ` · ${Math.round(ms)} ms`),
     rows.length >= limit ? h('span.warn', null, ` · limit of ${limit} reached: narrow the time range or filters, or raise the limit`) : null);
   if (!rows.length) {
+    const wider = st.range === 'all' ? null
+      : h('p', null, h('a.button', { href: hashFromState({ ...st, range: 'all', since: '', until: '' }) }, 'Search all time instead'));
     return h('div', null, summary, h('div.empty', null,
       h('p', null, `No ${st.mode} match these filters in this time range.`),
-      h('p.muted', null, 'Try a wider time range, fewer filters, or a * wildcard (e.g. 1001*).')));
+      h('p.muted', null, 'Try a wider time range (imported captures keep their original timestamps), fewer filters, or a * wildcard (e.g. 1001*).'),
+      wider));
   }
 
   let sortKey = 'time';
   let sortDir = 1;
   const tbody = h('tbody');
   const ths = cols.map((c) => {
-    const btn = h('button.sort', { type: 'button', onclick: () => sortBy(c.key) }, c.label, h('span.arrow'));
+    const btn = h('button.sort', { type: 'button', onclick: () => sortBy(c.key) },
+      typeof c.label === 'function' ? c.label() : c.label, h('span.arrow'));
     return h(`th${c.cls && c.cls.includes('num') ? '.num' : ''}`, { 'aria-sort': 'none', dataset: { key: c.key } }, btn);
   });
 

@@ -1,13 +1,14 @@
 //! The ingest queue and its writer thread: captures in, batches of records out to the store.
 //!
-//! Listeners push [`Capture`]s into one bounded queue and never block: when the queue is
-//! full the capture is dropped and counted (`queue_full`). One writer thread drains the
-//! queue, runs the [`Pipeline`] (SIP parse, leg linking) and inserts a batch when it holds
-//! `batch_size` records or `flush_interval` has passed, so a quiet collector still makes
-//! new messages searchable within that interval.
+//! Listeners parse each capture on their own thread ([`pipeline::parse`]) and push the
+//! record into one bounded queue without blocking: when the queue is full the record is
+//! dropped and counted (`queue_full`). One writer thread drains the queue, links legs
+//! ([`Linker`]) and inserts a batch when it holds `batch_size` records or
+//! `flush_interval` has passed, so a quiet collector still makes new messages searchable
+//! within that interval.
 
 use crate::metrics::{DropReason, Metrics};
-use crate::pipeline::{Pipeline, PipelineConfig};
+use crate::pipeline::{self, Linker, PipelineConfig};
 use argos_model::{Capture, Record};
 use argos_store::Store;
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
@@ -40,14 +41,17 @@ impl Default for IngestOptions {
 /// The sending side, cloned into every listener.
 #[derive(Clone)]
 pub struct IngestHandle {
-    tx: Sender<Capture>,
+    tx: Sender<Record>,
     metrics: Arc<Metrics>,
+    pipeline: Arc<PipelineConfig>,
 }
 
 impl IngestHandle {
-    /// Queues a capture without blocking; a full queue drops it and counts the drop.
+    /// Parses a capture on the calling thread and queues its record without blocking; a
+    /// full queue drops it and counts the drop.
     pub fn submit(&self, c: Capture) -> bool {
-        match self.tx.try_send(c) {
+        let r = pipeline::parse(c, &self.pipeline, &self.metrics);
+        match self.tx.try_send(r) {
             Ok(()) => true,
             Err(TrySendError::Full(_)) => {
                 self.metrics.count_drop(DropReason::QueueFull);
@@ -59,7 +63,8 @@ impl IngestHandle {
 
     /// Queues a capture, waiting for room: for offline import, where nothing may be lost.
     pub fn submit_blocking(&self, c: Capture) -> bool {
-        self.tx.send(c).is_ok()
+        let r = pipeline::parse(c, &self.pipeline, &self.metrics);
+        self.tx.send(r).is_ok()
     }
 
     pub fn metrics(&self) -> &Arc<Metrics> {
@@ -76,20 +81,22 @@ pub fn spawn(
     opts: IngestOptions,
 ) -> std::io::Result<(IngestHandle, JoinHandle<()>)> {
     let (tx, rx) = bounded(opts.queue_capacity);
+    let linker = Linker::new(&pipeline);
     let handle = IngestHandle {
         tx,
         metrics: metrics.clone(),
+        pipeline: Arc::new(pipeline),
     };
     let join = std::thread::Builder::new()
         .name("argos-ingest".into())
-        .spawn(move || writer_loop(rx, store, Pipeline::new(pipeline), metrics, opts))?;
+        .spawn(move || writer_loop(rx, store, linker, metrics, opts))?;
     Ok((handle, join))
 }
 
 fn writer_loop(
-    rx: Receiver<Capture>,
+    rx: Receiver<Record>,
     store: Arc<dyn Store>,
-    mut pipeline: Pipeline,
+    mut linker: Linker,
     metrics: Arc<Metrics>,
     opts: IngestOptions,
 ) {
@@ -103,12 +110,16 @@ fn writer_loop(
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => break,
         };
-        if let Some(c) = first {
-            batch.push(pipeline.record(c, &metrics));
+        if let Some(mut r) = first {
+            linker.link(&mut r);
+            batch.push(r);
             // Drain whatever is already queued, without waiting, up to a batch.
             while batch.len() < opts.batch_size {
                 match rx.try_recv() {
-                    Ok(c) => batch.push(pipeline.record(c, &metrics)),
+                    Ok(mut r) => {
+                        linker.link(&mut r);
+                        batch.push(r);
+                    }
                     Err(_) => break,
                 }
             }

@@ -66,6 +66,8 @@ pub struct Metrics {
     dropped: [AtomicU64; 7],
     /// Decoder error reasons (`too_short`, `bad_magic`, `header_too_long`...), by label.
     details: parking_lot::Mutex<Vec<(&'static str, &'static str, u64)>>,
+    /// Local UDP ports of the HEP listeners, to read the kernel's drop counters.
+    udp_ports: parking_lot::Mutex<Vec<u16>>,
 }
 
 impl Metrics {
@@ -93,6 +95,25 @@ impl Metrics {
         } else {
             d.push((layer, "other", 1));
         }
+    }
+
+    /// Registers a HEP UDP listener port whose kernel-side drops are reported.
+    pub fn watch_udp_port(&self, port: u16) {
+        self.udp_ports.lock().push(port);
+    }
+
+    /// Datagrams the kernel dropped before we read them (socket buffer full), from
+    /// `/proc/net/udp{,6}`: the loss our own counters cannot see. Read only at scrape time.
+    pub fn kernel_udp_drops(&self) -> u64 {
+        let ports = self.udp_ports.lock().clone();
+        if ports.is_empty() {
+            return 0;
+        }
+        ["/proc/net/udp", "/proc/net/udp6"]
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .map(|text| udp_drops_for_ports(&text, &ports))
+            .sum()
     }
 
     /// Current count for one drop reason.
@@ -138,6 +159,11 @@ impl Metrics {
                 self.dropped(r)
             );
         }
+        let _ = writeln!(
+            s,
+            "argos_packets_dropped_total{{reason=\"kernel_rcvbuf\"}} {}",
+            self.kernel_udp_drops()
+        );
         let _ = writeln!(
             s,
             "# HELP argos_decode_errors_total Decoder errors by layer and reason.\n\
@@ -206,9 +232,34 @@ impl Metrics {
     }
 }
 
+/// Sums the `drops` column of `/proc/net/udp`-format lines whose local port is in `ports`.
+fn udp_drops_for_ports(text: &str, ports: &[u16]) -> u64 {
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let port = cols.get(1)?.rsplit(':').next()?;
+            let port = u16::from_str_radix(port, 16).ok()?;
+            if !ports.contains(&port) {
+                return None;
+            }
+            cols.last()?.parse::<u64>().ok()
+        })
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kernel_drops_parsed_from_proc_format() {
+        let text = "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n\
+            1: 0100007F:2364 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1 2 0000000000000000 17\n\
+            2: 0100007F:13C4 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1 2 0000000000000000 5\n";
+        assert_eq!(udp_drops_for_ports(text, &[9060]), 17);
+        assert_eq!(udp_drops_for_ports(text, &[1]), 0);
+    }
 
     #[test]
     fn renders_drops_by_reason() {

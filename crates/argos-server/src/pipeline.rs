@@ -1,8 +1,10 @@
 //! Capture → Record: parse a captured payload and fill its searchable fields.
 //!
 //! Shared by the collector and `argos import` so both store exactly the same thing.
-//! The one piece of state is the [`LegLinker`], which remembers which Call-IDs belong to
-//! which a-leg so that b-leg responses (which carry no X-CID) still join their call.
+//! Two steps: [`parse`] is stateless and runs on whichever thread received the capture
+//! (listener threads, the import reader), so SIP parsing spreads over cores; [`Linker`]
+//! holds the one piece of state — which Call-IDs belong to which a-leg, so b-leg
+//! responses (which carry no X-CID) still join their call — and runs on the writer thread.
 
 use crate::metrics::Metrics;
 use argos_model::{Capture, MessageFields, PayloadKind, Record};
@@ -73,39 +75,42 @@ impl LegLinker {
     }
 }
 
-/// Turns captures into records. One per ingest thread (it holds the leg links).
+/// Parses the capture's payload (SIP) and returns its record, `call_key` not yet set.
+/// A payload that does not parse is still stored — raw, without fields — and counted.
+pub fn parse(capture: Capture, cfg: &PipelineConfig, metrics: &Metrics) -> Record {
+    let mut fields = MessageFields::default();
+    if capture.kind == PayloadKind::SIP {
+        match argos_sip::parse(&capture.payload) {
+            Ok(msg) => {
+                metrics
+                    .messages_parsed
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                fields = fields_of(&msg.summary(&cfg.fields));
+            }
+            Err(e) => metrics.count_error("sip", e.reason()),
+        }
+    }
+    Record { capture, fields }
+}
+
+/// Sets each record's `call_key`, in arrival order. One per writer thread.
 #[derive(Debug)]
-pub struct Pipeline {
-    cfg: PipelineConfig,
+pub struct Linker {
     legs: LegLinker,
 }
 
-impl Pipeline {
-    pub fn new(cfg: PipelineConfig) -> Self {
-        let legs = LegLinker::new(cfg.leg_links);
-        Pipeline { cfg, legs }
-    }
-
-    /// Parses the capture's payload (SIP) and returns the record to store. A payload that
-    /// does not parse is still stored — raw, without fields — and counted.
-    pub fn record(&mut self, capture: Capture, metrics: &Metrics) -> Record {
-        let mut fields = MessageFields::default();
-        if capture.kind == PayloadKind::SIP {
-            match argos_sip::parse(&capture.payload) {
-                Ok(msg) => {
-                    metrics
-                        .messages_parsed
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    fields = fields_of(&msg.summary(&self.cfg.fields));
-                }
-                Err(e) => metrics.count_error("sip", e.reason()),
-            }
+impl Linker {
+    pub fn new(cfg: &PipelineConfig) -> Self {
+        Linker {
+            legs: LegLinker::new(cfg.leg_links),
         }
-        fields.call_key = self.call_key(&capture, &fields);
-        Record { capture, fields }
     }
 
-    /// The key grouping all legs of a call; see [`MessageFields::call_key`].
+    /// Fills `record.fields.call_key`; see [`MessageFields::call_key`].
+    pub fn link(&mut self, record: &mut Record) {
+        record.fields.call_key = self.call_key(&record.capture, &record.fields);
+    }
+
     fn call_key(&mut self, capture: &Capture, f: &MessageFields) -> Option<String> {
         let hep_cid = capture.correlation_id.as_deref().filter(|s| !s.is_empty());
         match f.call_id.as_deref() {
@@ -189,15 +194,19 @@ mod tests {
     #[test]
     fn b_leg_response_joins_a_leg_through_x_cid_of_request() {
         let m = Metrics::default();
-        let mut p = Pipeline::new(PipelineConfig::default());
-        let inv = p.record(
+        let cfg = PipelineConfig::default();
+        let mut linker = Linker::new(&cfg);
+        let mut p = |c: Capture| {
+            let mut r = parse(c, &cfg, &m);
+            linker.link(&mut r);
+            r
+        };
+        let inv = p(
             cap("INVITE sip:1002@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:1001@a>;tag=1\r\nTo: <sip:1002@b>\r\nCall-ID: bleg\r\nCSeq: 1 INVITE\r\nX-CID: aleg\r\nContent-Length: 0\r\n\r\n"),
-            &m,
         );
         assert_eq!(inv.fields.call_key.as_deref(), Some("aleg"));
-        let ok = p.record(
+        let ok = p(
             cap("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:1001@a>;tag=1\r\nTo: <sip:1002@b>;tag=2\r\nCall-ID: bleg\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"),
-            &m,
         );
         assert_eq!(ok.fields.call_key.as_deref(), Some("aleg"));
         assert_eq!(ok.fields.status, Some(200));
@@ -206,8 +215,7 @@ mod tests {
     #[test]
     fn unparsable_sip_is_kept_raw_and_counted() {
         let m = Metrics::default();
-        let mut p = Pipeline::new(PipelineConfig::default());
-        let r = p.record(cap("\u{1}\u{2}garbage"), &m);
+        let r = parse(cap("\u{1}\u{2}garbage"), &PipelineConfig::default(), &m);
         assert_eq!(r.fields, MessageFields::default());
         assert!(m.render().contains("layer=\"sip\""));
     }

@@ -32,6 +32,7 @@ pub fn spawn(
     sock.bind(&addr.into())?;
     let sock: UdpSocket = sock.into();
     let local = sock.local_addr()?;
+    ingest.metrics().watch_udp_port(local.port());
     let join = std::thread::Builder::new()
         .name(format!("argos-hep-udp-{}", local.port()))
         .spawn(move || recv_loop(sock, ingest, auth_key))?;
