@@ -2,7 +2,7 @@
 //! (Via, CSeq, Authorization).
 
 use crate::uri::{params, split_host_port, split_list, unquote};
-use crate::{find_byte as fb, split_byte as split_b};
+use crate::{find_byte as fb, split_byte as split_b, trim_start_ws, trim_ws};
 
 /// The full name of a compact header name (RFC 3261 §7.3.3 and the IANA SIP parameter
 /// registry), or `name` itself when it is not a one-letter compact form.
@@ -179,24 +179,30 @@ impl<'a> Via<'a> {
 /// Parse one Via element (use [`split_list`] first: a Via header may hold several).
 /// Tolerates linear whitespace around the `/` separators.
 pub fn parse_via(v: &str) -> Option<Via<'_>> {
-    let v = v.trim();
+    let v = trim_ws(v);
     let s1 = fb(v, b'/')?;
     let s2 = s1 + 1 + fb(&v[s1 + 1..], b'/')?;
-    let after = v[s2 + 1..].trim_start();
-    let t_end = after.find([' ', '\t']).unwrap_or(after.len());
+    let after = trim_start_ws(&v[s2 + 1..]);
+    let t_end = find_blank(after).unwrap_or(after.len());
     let transport = &after[..t_end];
-    let protocol = v[..s2].trim();
-    let rest = after[t_end..].trim_start();
-    let (sent_by, params) = match fb(rest, b';') {
-        Some(p) => (rest[..p].trim(), &rest[p..]),
-        None => (rest.trim(), ""),
-    };
-    // Drop a trailing comment "(...)" from sent-by, if any.
-    let sent_by = sent_by.split(['(', ' ', '\t']).next().unwrap_or("");
-    let (host, port) = split_host_port(sent_by);
     if transport.is_empty() {
         return None;
     }
+    let protocol = trim_ws(&v[..s2]);
+    let rest = trim_start_ws(&after[t_end..]);
+    let (sent_by, params) = match fb(rest, b';') {
+        Some(p) => (trim_ws(&rest[..p]), &rest[p..]),
+        None => (trim_ws(rest), ""),
+    };
+    // Drop a trailing comment "(...)" from sent-by, if any.
+    let sent_by = match sent_by
+        .bytes()
+        .position(|b| b == b'(' || b == b' ' || b == b'\t')
+    {
+        Some(e) => &sent_by[..e],
+        None => sent_by,
+    };
+    let (host, port) = split_host_port(sent_by);
     Some(Via {
         protocol,
         transport,
@@ -205,6 +211,10 @@ pub fn parse_via(v: &str) -> Option<Via<'_>> {
         port,
         params,
     })
+}
+
+fn find_blank(s: &str) -> Option<usize> {
+    s.bytes().position(|b| b == b' ' || b == b'\t')
 }
 
 /// Parse a CSeq value (`314159 INVITE`) into number and method.

@@ -4,9 +4,10 @@ use std::borrow::Cow;
 
 use regex::Regex;
 
-use crate::hdr::{auth_username, classify, parse_cseq, parse_via, Known};
+use crate::hdr::{auth_username, classify, expand_compact, parse_cseq, parse_via, Known};
 use crate::sdp::{self, Sdp};
-use crate::uri::{param, parse_name_addr, parse_uri, split_list, NameAddr};
+use crate::trim_ws;
+use crate::uri::{first_element, first_name_addr, param, parse_uri, NameAddr};
 use crate::{looks_like_start_line, SipMessage, StartLine};
 
 /// A header that carries the a-leg Call-ID (or another call-correlation key) on the other
@@ -62,7 +63,7 @@ impl ALegHeader {
 
     /// Apply `strip` to a header value, see the type docs.
     pub fn apply<'s>(&self, value: &'s str) -> Option<Cow<'s, str>> {
-        let value = value.trim();
+        let value = trim_ws(value);
         let out: Cow<'s, str> = match &self.strip {
             None => Cow::Borrowed(value),
             Some(re) if re.captures_len() > 1 => match re.captures(value).and_then(|c| c.get(1)) {
@@ -171,13 +172,13 @@ pub struct SipSummary<'s> {
 }
 
 fn non_empty(s: &str) -> Option<&str> {
-    let s = s.trim();
+    let s = trim_ws(s);
     (!s.is_empty()).then_some(s)
 }
 
-fn first_name_addr(v: &str) -> Option<NameAddr<'_>> {
-    split_list(v).next().and_then(parse_name_addr)
-}
+/// A-leg headers looked up during the single pass over the headers; any further ones
+/// are looked up afterwards with `SipMessage::header`.
+const A_LEG_SLOTS: usize = 4;
 
 fn user_domain<'a>(na: Option<&NameAddr<'a>>) -> (Option<&'a str>, Option<&'a str>) {
     match na.and_then(|n| n.parsed_uri()) {
@@ -187,7 +188,7 @@ fn user_domain<'a>(na: Option<&NameAddr<'a>>) -> (Option<&'a str>, Option<&'a st
 }
 
 fn media_type(ct: &str) -> &str {
-    ct.split(';').next().unwrap_or("").trim()
+    trim_ws(crate::find_byte(ct, b';').map_or(ct, |p| &ct[..p]))
 }
 
 /// Find the first `application/sdp` part of a multipart body.
@@ -280,8 +281,24 @@ impl<'a> SipMessage<'a> {
         let (mut authz, mut proxy_authz, mut diversion, mut ua, mut server, mut expires) =
             (None, None, None, None, None, None);
         let mut cseq = None;
+        // The configured a-leg headers (compact forms expanded), matched in the same pass.
+        let mut a_names = [""; A_LEG_SLOTS];
+        let n_a = cfg.a_leg_headers.len().min(A_LEG_SLOTS);
+        for (slot, a) in a_names.iter_mut().zip(&cfg.a_leg_headers) {
+            *slot = expand_compact(&a.name);
+        }
+        let mut a_vals: [Option<&str>; A_LEG_SLOTS] = [None; A_LEG_SLOTS];
         for h in self.headers() {
             let v: &str = &h.value;
+            if n_a > 0 {
+                let full = expand_compact(h.name);
+                for (name, val) in a_names[..n_a].iter().zip(a_vals.iter_mut()) {
+                    if val.is_none() && name.len() == full.len() && name.eq_ignore_ascii_case(full)
+                    {
+                        *val = Some(v);
+                    }
+                }
+            }
             let slot = match classify(h.name) {
                 Known::From => &mut from,
                 Known::To => &mut to,
@@ -342,7 +359,7 @@ impl<'a> SipMessage<'a> {
             .or_else(|| proxy_authz.and_then(auth_username))
             .and_then(non_empty);
 
-        if let Some(v) = via.and_then(|v| split_list(v).next()).and_then(parse_via) {
+        if let Some(v) = via.and_then(first_element).and_then(parse_via) {
             s.via_branch = v.param("branch").and_then(non_empty);
             s.via_sent_by = non_empty(v.sent_by);
             s.via_transport = non_empty(v.transport);
@@ -355,7 +372,11 @@ impl<'a> SipMessage<'a> {
         s.a_leg = cfg
             .a_leg_headers
             .iter()
-            .find_map(|a| a.apply(self.header(&a.name)?));
+            .enumerate()
+            .find_map(|(k, a)| match a_vals.get(k) {
+                Some(v) => a.apply((*v)?),
+                None => a.apply(self.header(&a.name)?),
+            });
 
         if let Some(ct) = s.content_type {
             s.sdp = self.sdp_from(ct);

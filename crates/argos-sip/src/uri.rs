@@ -174,9 +174,53 @@ pub fn params(s: &str) -> ParamIter<'_> {
 /// Value of parameter `name` (case-insensitive) in a `;a=1;b` string; `Some("")` for a
 /// flag parameter.
 pub fn param<'a>(s: &'a str, name: &str) -> Option<&'a str> {
-    params(s)
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v)
+    // Same result as `params(s).find(..)`, in one memchr-driven pass.
+    let b = s.as_bytes();
+    let mut pos = 0;
+    let mut quotes = true;
+    while pos < b.len() {
+        let start = pos;
+        let end = find_top_level(b, start, b';', &mut quotes);
+        pos = end + 1;
+        let item = &s[start..end];
+        let (n, v) = match fb(item, b'=') {
+            Some(eq) => (trim(&item[..eq]), Some(&item[eq + 1..])),
+            None => (trim(item), None),
+        };
+        if n.is_empty() && v.is_none() {
+            continue;
+        }
+        if n.len() == name.len() && n.eq_ignore_ascii_case(name) {
+            return Some(v.map_or("", unquote));
+        }
+    }
+    None
+}
+
+/// Index of the first byte `sep` of `b[from..]` outside quoted strings (or `b.len()`);
+/// what `Scanner { quotes, angles: false }.find` does, with the same `quotes` state.
+#[inline]
+fn find_top_level(b: &[u8], from: usize, sep: u8, quotes: &mut bool) -> usize {
+    let mut i = from;
+    loop {
+        if !*quotes {
+            return memchr::memchr(sep, &b[i..]).map_or(b.len(), |o| i + o);
+        }
+        let Some(o) = memchr::memchr2(sep, b'"', &b[i..]) else {
+            return b.len();
+        };
+        let j = i + o;
+        if b[j] == sep {
+            return j;
+        }
+        match closing_quote(b, j + 1) {
+            Some(e) => i = e + 1,
+            None => {
+                *quotes = false;
+                i = j + 1;
+            }
+        }
+    }
 }
 
 /// A `name-addr` (`"Display" <uri>;params`) or `addr-spec` (`uri;params`) header element,
@@ -212,34 +256,112 @@ pub fn parse_name_addr(value: &str) -> Option<NameAddr<'_>> {
     if value.is_empty() {
         return None;
     }
-    let bytes = value.as_bytes();
-    let mut scanner = Scanner::new(false);
-    if let Some(lt) = scanner.find(bytes, 0, b'<') {
-        let after = &value[lt + 1..];
-        let (uri, params) = match fb(after, b'>') {
-            Some(gt) => {
-                let rest = &after[gt + 1..];
-                let params = fb(rest, b';').map_or("", |p| &rest[p..]);
-                (&after[..gt], params)
+    let mut quotes = true;
+    let lt = find_top_level(value.as_bytes(), 0, b'<', &mut quotes);
+    Some(name_addr_at(value, (lt < value.len()).then_some(lt)))
+}
+
+/// The name-addr of a trimmed, non-empty element whose first top-level `<` is `lt`.
+#[inline]
+fn name_addr_at(value: &str, lt: Option<usize>) -> NameAddr<'_> {
+    match lt {
+        Some(lt) => {
+            let after = &value[lt + 1..];
+            let (uri, params) = match fb(after, b'>') {
+                Some(gt) => {
+                    let rest = &after[gt + 1..];
+                    let params = fb(rest, b';').map_or("", |p| &rest[p..]);
+                    (&after[..gt], params)
+                }
+                None => (after, ""),
+            };
+            let display = unquote(&value[..lt]);
+            NameAddr {
+                display_name: (!display.is_empty()).then_some(display),
+                uri: trim(uri),
+                params,
             }
-            None => (after, ""),
+        }
+        None => {
+            let (uri, params) = match fb(value, b';') {
+                Some(p) => (&value[..p], &value[p..]),
+                None => (value, ""),
+            };
+            NameAddr {
+                display_name: None,
+                uri: trim(uri),
+                params,
+            }
+        }
+    }
+}
+
+/// The first element of a comma list (`split_list(v).next()`) and, when it has one, the
+/// index of its first top-level `<`. `None` when `v` is blank or starts with an empty
+/// element (callers then take the general path).
+#[inline]
+fn scan_first_element(v: &str) -> Option<(&str, Option<usize>)> {
+    let v = trim(v);
+    let b = v.as_bytes();
+    if b.first().is_none_or(|&c| c == b',') {
+        return None;
+    }
+    let mut i = 0;
+    let mut quotes = true;
+    let mut angles = true;
+    let mut lt = None;
+    let end = loop {
+        let Some(o) = memchr::memchr3(b',', b'"', b'<', &b[i..]) else {
+            break b.len();
         };
-        let display = unquote(&value[..lt]);
-        Some(NameAddr {
-            display_name: (!display.is_empty()).then_some(display),
-            uri: trim(uri),
-            params,
-        })
-    } else {
-        let (uri, params) = match fb(value, b';') {
-            Some(p) => (&value[..p], &value[p..]),
-            None => (value, ""),
-        };
-        Some(NameAddr {
-            display_name: None,
-            uri: trim(uri),
-            params,
-        })
+        let j = i + o;
+        match b[j] {
+            b',' => break j,
+            b'"' if quotes => match closing_quote(b, j + 1) {
+                Some(e) => {
+                    i = e + 1;
+                    continue;
+                }
+                None => quotes = false,
+            },
+            b'<' => {
+                if lt.is_none() {
+                    lt = Some(j);
+                }
+                if angles {
+                    match memchr::memchr(b'>', &b[j + 1..]) {
+                        Some(off) => {
+                            i = j + off + 2;
+                            continue;
+                        }
+                        None => angles = false,
+                    }
+                }
+            }
+            _ => {}
+        }
+        i = j + 1;
+    };
+    // `v` starts with a non-blank byte other than ',', so the element is not empty.
+    Some((trim(&v[..end]), lt))
+}
+
+/// `split_list(v).next()`, without building the iterator.
+pub(crate) fn first_element(v: &str) -> Option<&str> {
+    match scan_first_element(v) {
+        Some((item, _)) => Some(item),
+        None => split_list(v).next(),
+    }
+}
+
+/// `split_list(v).next().and_then(parse_name_addr)` in one pass: the comma scan that ends
+/// the first element also finds its top-level `<` (the first one it meets: quoted strings
+/// are skipped the same way by both scans, and a `<` before the comma is never inside
+/// `<...>`).
+pub(crate) fn first_name_addr(v: &str) -> Option<NameAddr<'_>> {
+    match scan_first_element(v) {
+        Some((item, lt)) => Some(name_addr_at(item, lt)),
+        None => split_list(v).next().and_then(parse_name_addr),
     }
 }
 
@@ -291,64 +413,140 @@ pub fn split_host_port(s: &str) -> (Option<&str>, Option<u16>) {
 
 fn parse_port(s: &str) -> Option<u16> {
     let s = trim(s);
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if s.is_empty() {
         return None;
     }
-    s.parse().ok()
+    let mut n: u32 = 0;
+    for &d in s.as_bytes() {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u32::from(d - b'0');
+        if n > u32::from(u16::MAX) {
+            return None;
+        }
+    }
+    u16::try_from(n).ok()
+}
+
+/// Bytes that end or split a part of a `sip:` URI.
+const URI_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'?' as usize] = true;
+    t[b'@' as usize] = true;
+    t[b';' as usize] = true;
+    t[b':' as usize] = true;
+    t
+};
+
+fn is_blank(c: u8) -> bool {
+    c == b' ' || c == b'\t'
 }
 
 /// Parse a URI (without `<>`). Returns `None` when there is no `scheme:`.
 pub fn parse_uri(s: &str) -> Option<Uri<'_>> {
     let s = trim(s);
-    let colon = fb(s, b':')?;
-    let scheme = &s[..colon];
-    if scheme.is_empty()
-        || scheme.len() > 16
-        || !scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
-    {
+    let b = s.as_bytes();
+    // The scheme: 1 to 16 of [A-Za-z0-9+-.] before the first ':'.
+    let mut colon = 0;
+    loop {
+        let c = *b.get(colon)?;
+        if c == b':' {
+            break;
+        }
+        if colon >= 16 || !(c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.')) {
+            return None;
+        }
+        colon += 1;
+    }
+    if colon == 0 {
         return None;
     }
+    let scheme = &s[..colon];
     let rest = &s[colon + 1..];
     let mut uri = Uri {
         scheme,
         ..Uri::default()
     };
-    if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
-        let (before_q, headers) = match fb(rest, b'?') {
-            Some(q) => (&rest[..q], &rest[q + 1..]),
-            None => (rest, ""),
-        };
-        uri.headers = headers;
-        let hostpart = match fb(before_q, b'@') {
-            Some(at) => {
-                let userinfo = &before_q[..at];
-                let (user, pw) = match split_b(userinfo, b':') {
-                    Some((u, p)) => (u, Some(p)),
+    let is_sip = match scheme.len() {
+        3 => scheme.eq_ignore_ascii_case("sip"),
+        4 => scheme.eq_ignore_ascii_case("sips"),
+        _ => false,
+    };
+    if is_sip {
+        // One pass up to the first '?': the first '@', the first ':' before it (password),
+        // and the first ';' and ':' after it (or in the whole part when there is no '@').
+        let rb = rest.as_bytes();
+        let mut q = rb.len();
+        let mut at = None;
+        let mut semi = None;
+        let mut col = None;
+        let mut user_col = None;
+        for (i, &c) in rb.iter().enumerate() {
+            if !URI_SPECIAL[usize::from(c)] {
+                continue;
+            }
+            match c {
+                b'?' => {
+                    q = i;
+                    break;
+                }
+                b'@' if at.is_none() => {
+                    at = Some(i);
+                    user_col = col;
+                    col = None;
+                    semi = None;
+                }
+                b';' if semi.is_none() => semi = Some(i),
+                b':' if col.is_none() => col = Some(i),
+                _ => {}
+            }
+        }
+        let before_q = &rest[..q];
+        uri.headers = rest.get(q + 1..).unwrap_or("");
+        let hs = match at {
+            Some(a) => {
+                let userinfo = &before_q[..a];
+                let (user, pw) = match user_col {
+                    Some(c) => (&userinfo[..c], Some(&userinfo[c + 1..])),
                     None => (userinfo, None),
                 };
                 uri.user = (!user.is_empty()).then_some(user);
                 uri.password = pw;
-                &before_q[at + 1..]
+                a + 1
             }
-            None => before_q,
+            None => 0,
         };
-        // The host[:port] ends at the first ';' (an IPv6 reference has none).
-        let hp_end = if hostpart.starts_with('[') {
-            hostpart
-                .find(']')
-                .map_or(hostpart.len(), |e| match fb(&hostpart[e..], b';') {
+        let hostpart = &before_q[hs..];
+        let hb = hostpart.as_bytes();
+        if hb.first() == Some(&b'[') {
+            // An IPv6 reference: the host[:port] ends at the first ';' after the ']'.
+            let hp_end =
+                fb(hostpart, b']').map_or(hostpart.len(), |e| match fb(&hostpart[e..], b';') {
                     Some(p) => e + p,
                     None => hostpart.len(),
-                })
+                });
+            (uri.host, uri.port) = split_host_port(&hostpart[..hp_end]);
+            uri.params = &hostpart[hp_end..];
         } else {
-            fb(hostpart, b';').unwrap_or(hostpart.len())
-        };
-        let (host, port) = split_host_port(&hostpart[..hp_end]);
-        uri.host = host;
-        uri.port = port;
-        uri.params = &hostpart[hp_end..];
+            let hp_end = semi.map_or(hostpart.len(), |p| p - hs);
+            let hp = &hostpart[..hp_end];
+            let hpb = hp.as_bytes();
+            match (hpb.first(), hpb.last()) {
+                (Some(&f), Some(&l)) if !is_blank(f) && !is_blank(l) => {
+                    // No blanks to trim and no '[': split at the ':' found above.
+                    match col.map(|c| c - hs).filter(|&c| c < hp_end) {
+                        Some(c) => {
+                            uri.host = (c > 0).then(|| &hp[..c]);
+                            uri.port = parse_port(&hp[c + 1..]);
+                        }
+                        None => uri.host = Some(hp),
+                    }
+                }
+                _ => (uri.host, uri.port) = split_host_port(hp),
+            }
+            uri.params = &hostpart[hp_end..];
+        }
     } else if scheme.eq_ignore_ascii_case("tel") {
         let (number, params) = match fb(rest, b';') {
             Some(p) => (&rest[..p], &rest[p..]),
@@ -433,5 +631,216 @@ mod tests {
         assert_eq!(u.param("user"), Some("phone"));
         assert!(parse_uri("no scheme here").is_none());
         assert_eq!(parse_uri("sip:host:99999").expect("bad port").port, None);
+    }
+}
+
+/// The previous (multi-pass) implementations, kept as oracles for the fast ones.
+#[cfg(test)]
+mod reference {
+    use super::{trim, unquote, Scanner};
+    use crate::{find_byte as fb, split_byte as split_b};
+
+    pub(super) fn param<'a>(s: &'a str, name: &str) -> Option<&'a str> {
+        super::params(s)
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    pub(super) fn parse_name_addr(value: &str) -> Option<super::NameAddr<'_>> {
+        let value = trim(value);
+        if value.is_empty() {
+            return None;
+        }
+        let bytes = value.as_bytes();
+        let mut scanner = Scanner::new(false);
+        if let Some(lt) = scanner.find(bytes, 0, b'<') {
+            let after = &value[lt + 1..];
+            let (uri, params) = match fb(after, b'>') {
+                Some(gt) => {
+                    let rest = &after[gt + 1..];
+                    let params = fb(rest, b';').map_or("", |p| &rest[p..]);
+                    (&after[..gt], params)
+                }
+                None => (after, ""),
+            };
+            let display = unquote(&value[..lt]);
+            Some(super::NameAddr {
+                display_name: (!display.is_empty()).then_some(display),
+                uri: trim(uri),
+                params,
+            })
+        } else {
+            let (uri, params) = match fb(value, b';') {
+                Some(p) => (&value[..p], &value[p..]),
+                None => (value, ""),
+            };
+            Some(super::NameAddr {
+                display_name: None,
+                uri: trim(uri),
+                params,
+            })
+        }
+    }
+
+    pub(super) fn parse_port(s: &str) -> Option<u16> {
+        let s = trim(s);
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    }
+
+    /// Parse a URI (without `<>`). Returns `None` when there is no `scheme:`.
+    pub(super) fn parse_uri(s: &str) -> Option<super::Uri<'_>> {
+        let s = trim(s);
+        let colon = fb(s, b':')?;
+        let scheme = &s[..colon];
+        if scheme.is_empty()
+            || scheme.len() > 16
+            || !scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        {
+            return None;
+        }
+        let rest = &s[colon + 1..];
+        let mut uri = super::Uri {
+            scheme,
+            ..super::Uri::default()
+        };
+        if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
+            let (before_q, headers) = match fb(rest, b'?') {
+                Some(q) => (&rest[..q], &rest[q + 1..]),
+                None => (rest, ""),
+            };
+            uri.headers = headers;
+            let hostpart = match fb(before_q, b'@') {
+                Some(at) => {
+                    let userinfo = &before_q[..at];
+                    let (user, pw) = match split_b(userinfo, b':') {
+                        Some((u, p)) => (u, Some(p)),
+                        None => (userinfo, None),
+                    };
+                    uri.user = (!user.is_empty()).then_some(user);
+                    uri.password = pw;
+                    &before_q[at + 1..]
+                }
+                None => before_q,
+            };
+            // The host[:port] ends at the first ';' (an IPv6 reference has none).
+            let hp_end = if hostpart.starts_with('[') {
+                hostpart
+                    .find(']')
+                    .map_or(hostpart.len(), |e| match fb(&hostpart[e..], b';') {
+                        Some(p) => e + p,
+                        None => hostpart.len(),
+                    })
+            } else {
+                fb(hostpart, b';').unwrap_or(hostpart.len())
+            };
+            let (host, port) = super::split_host_port(&hostpart[..hp_end]);
+            uri.host = host;
+            uri.port = port;
+            uri.params = &hostpart[hp_end..];
+        } else if scheme.eq_ignore_ascii_case("tel") {
+            let (number, params) = match fb(rest, b';') {
+                Some(p) => (&rest[..p], &rest[p..]),
+                None => (rest, ""),
+            };
+            let number = trim(number);
+            uri.user = (!number.is_empty()).then_some(number);
+            uri.params = params;
+        }
+        Some(uri)
+    }
+}
+
+#[cfg(test)]
+mod equivalence {
+    use super::*;
+
+    /// Deterministic xorshift strings over the bytes that matter to the scanners.
+    fn samples() -> Vec<String> {
+        const ALPHA: &[&str] = &[
+            "\"",
+            "\\",
+            "<",
+            ">",
+            ",",
+            ";",
+            ":",
+            "@",
+            "?",
+            "=",
+            "[",
+            "]",
+            " ",
+            "\t",
+            "a",
+            "B",
+            "1",
+            "5060",
+            "sip:",
+            "sips:",
+            "tel:",
+            "SIP:",
+            "x@",
+            "tag",
+            "é",
+            "\u{a0}",
+            "99999",
+            "lr",
+            "user",
+            "host.example",
+        ];
+        let mut out = Vec::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 12) as usize;
+            let mut s = String::from(["", "sip:", "<sip:", "\"d\" <sips:"][(x >> 60) as usize & 3]);
+            let mut y = x;
+            for _ in 0..len {
+                y ^= y << 13;
+                y ^= y >> 7;
+                y ^= y << 17;
+                s.push_str(ALPHA[(y % ALPHA.len() as u64) as usize]);
+            }
+            out.push(s);
+        }
+        out
+    }
+
+    #[test]
+    fn fast_paths_match_reference() {
+        let samples = samples();
+        for s in &samples {
+            assert_eq!(parse_uri(s), reference::parse_uri(s), "parse_uri({s:?})");
+            assert_eq!(
+                parse_name_addr(s),
+                reference::parse_name_addr(s),
+                "name-addr {s:?}"
+            );
+            assert_eq!(
+                first_name_addr(s),
+                split_list(s).next().and_then(reference::parse_name_addr),
+                "first_name_addr({s:?})"
+            );
+            assert_eq!(
+                first_element(s),
+                split_list(s).next(),
+                "first_element({s:?})"
+            );
+            for name in ["tag", "TAG", "lr", "", "a", "user"] {
+                assert_eq!(
+                    param(s, name),
+                    reference::param(s, name),
+                    "param({s:?}, {name})"
+                );
+            }
+            assert_eq!(parse_port(s), reference::parse_port(s), "port {s:?}");
+        }
     }
 }
