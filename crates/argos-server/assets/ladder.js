@@ -88,6 +88,16 @@ export function drawLadder(root, messages, { hosts, callIds, onSelect, width }) 
   lifelines.append(s('line', { class: 'gutter-line', x1: GUTTER - 4, y1: 0, x2: GUTTER - 4, y2: H }));
   frag.append(lifelines);
 
+  // Retransmissions: same direction, same request/reply, same transaction (Via branch + CSeq).
+  const seenTx = new Set();
+  const retrans = messages.map((m, i) => {
+    if (!m.via_branch && !m.cseq_num) return false;
+    const k = [src[i], dst[i], m.method || m.status, m.via_branch, m.cseq_num, m.cseq_method, m.to_tag].join('|');
+    if (seenTx.has(k)) return true;
+    seenTx.add(k);
+    return false;
+  });
+
   let prevUs = null;
   const rows = new Array(messages.length);
   messages.forEach((m, i) => {
@@ -99,10 +109,10 @@ export function drawLadder(root, messages, { hosts, callIds, onSelect, width }) 
     const isReq = !!m.method;
     const leg = legOf[i];
     const g = s('g', {
-      class: `msg ${isReq ? 'req' : 'resp'} leg${leg % LEG_COLORS.length}`,
+      class: `msg ${isReq ? 'req' : 'resp'}${retrans[i] ? ' retrans' : ''} leg${leg % LEG_COLORS.length}`,
       'data-i': i,
     });
-    const label = msgLabel(m);
+    const label = retrans[i] ? `${msgLabel(m)} (retrans.)` : msgLabel(m);
     g.append(
       s('title', null, `${label}\n${hostOf(m.src_ip, m.src_port)} → ${hostOf(m.dst_ip, m.dst_port)}\n${m.call_id || ''}`),
       s('rect', { class: 'rowbg', x: 0, y: top, width: BG_W, height: ROW_H }),

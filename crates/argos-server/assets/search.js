@@ -87,7 +87,13 @@ function apiParams(st) {
   }
   p.limit = st.limit || 100;
   const u = new URLSearchParams(qs(p));
-  for (const [n] of MAIN_FIELDS) if (st.fields[n]) u.append(n, st.fields[n].trim());
+  // Filters apply to each message, and a reply has a status but no method: "INVITE + 487" means
+  // replies to INVITE with 487, i.e. cseq_method=INVITE (method=INVITE&status=487 never matches).
+  const replyTo = st.fields.method && st.fields.status && !st.extra.some(([k]) => k === 'cseq_method');
+  for (const [n] of MAIN_FIELDS) {
+    if (!st.fields[n]) continue;
+    u.append(n === 'method' && replyTo ? 'cseq_method' : n, st.fields[n].trim());
+  }
   for (const [k, v] of st.extra) if (k && v !== '') u.append(k, String(v).trim());
   return u.toString();
 }
