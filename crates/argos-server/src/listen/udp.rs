@@ -28,6 +28,18 @@ pub fn spawn(
         Some(socket2::Protocol::UDP),
     )?;
     let _ = sock.set_recv_buffer_size(RCVBUF);
+    // Linux caps the buffer at net.core.rmem_max (and reports double what it grants).
+    if let Ok(got) = sock.recv_buffer_size() {
+        if got < RCVBUF {
+            eprintln!(
+                "argos: warning: HEP UDP receive buffer is {} KiB, not the {} MiB asked for; \
+                 bursts may be dropped by the kernel (counted as reason=\"kernel_rcvbuf\"). \
+                 Raise it with: sysctl -w net.core.rmem_max={RCVBUF}",
+                got / 1024,
+                RCVBUF >> 20
+            );
+        }
+    }
     sock.set_reuse_address(true)?;
     sock.bind(&addr.into())?;
     let sock: UdpSocket = sock.into();
