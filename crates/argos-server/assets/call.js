@@ -83,8 +83,6 @@ export async function renderCall(root, r, ctx) {
   fact('Messages', String(messages.length));
 
   const legend = h('ul.legend');
-  const legCount = new Map();
-  for (const m of messages) { const k = m.call_id || m.call_key || ''; legCount.set(k, (legCount.get(k) || 0) + 1); }
 
   clear(root);
   root.append(
@@ -117,8 +115,8 @@ export async function renderCall(root, r, ctx) {
   ladder.legs.forEach((leg, k) => {
     legend.append(h('li', null,
       h(`span.swatch.leg${k % LEG_COLORS.length}`),
-      h('code', null, leg || '(no Call-ID)'),
-      h('span.muted', null, ` ${legCount.get(leg) || 0} msgs`)));
+      h('code', null, leg.call_id || '(no Call-ID)'),
+      h('span.muted', null, ` ${leg.hosts[0]} ⇄ ${leg.hosts[1]} · ${leg.count} msgs`)));
   });
   legend.append(h('li.muted.small.legend-keys', null,
     h('span.key-req'), ' request ', h('span.key-resp'), ' response ', h('span.badge', null, 'SDP'), ' has SDP · ↑/↓ to step, Esc to go back'));

@@ -26,16 +26,31 @@ export function buildHosts(messages, hosts) {
   return { cols, src, dst };
 }
 
+// A leg is one Call-ID between one pair of hosts: a proxy keeps the Call-ID, so
+// UAC->proxy and proxy->UAS are two legs; a B2BUA's legs also differ by Call-ID.
+// Legs are ordered by the Call-ID order the server gives (a-leg first), then first appearance.
 export function legIndex(messages, callIds) {
-  const legs = [];
+  const rank = new Map();
+  (callIds || []).forEach((id, i) => { if (!rank.has(id)) rank.set(id, i); });
+  const found = [];
   const idx = new Map();
-  for (const id of callIds || []) if (!idx.has(id)) { idx.set(id, legs.length); legs.push(id); }
-  const of = messages.map((m) => {
+  const keys = messages.map((m) => {
     const id = m.call_id || m.call_key || '';
-    if (!idx.has(id)) { idx.set(id, legs.length); legs.push(id); }
-    return idx.get(id);
+    const a = `${m.src_ip}:${m.src_port}`;
+    const b = `${m.dst_ip}:${m.dst_port}`;
+    const pair = a <= b ? [a, b] : [b, a];
+    const key = `${id}\u0000${pair[0]}\u0000${pair[1]}`;
+    if (!idx.has(key)) {
+      idx.set(key, found.length);
+      found.push({ key, call_id: id, hosts: pair, first: found.length, count: 0 });
+    }
+    found[idx.get(key)].count += 1;
+    return key;
   });
-  return { legs, of };
+  const r = (id) => (rank.has(id) ? rank.get(id) : rank.size);
+  const legs = found.slice().sort((x, y) => r(x.call_id) - r(y.call_id) || x.first - y.first);
+  const pos = new Map(legs.map((l, i) => [l.key, i]));
+  return { legs, of: keys.map((k) => pos.get(k)) };
 }
 
 function clip(text, maxChars) {

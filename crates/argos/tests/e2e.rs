@@ -464,6 +464,8 @@ fn lab_capture_calls_have_both_legs_and_export_decodes_like_the_original() {
         let d = s.get_json(&format!("/api/v1/calls/{}", urlencode(cid)));
         let hosts = d["hosts"].as_array().map(Vec::len).unwrap_or(0);
         assert!(hosts >= 3, "call {cid} shows {hosts} hosts: one leg only");
+        let legs = d["legs"].as_array().map(Vec::len).unwrap_or(0);
+        assert!(legs >= 2, "call {cid} shows {legs} legs");
         assert!(d["messages"]
             .as_array()
             .is_some_and(|m| m.iter().any(|m| m["a_leg"].is_string())));

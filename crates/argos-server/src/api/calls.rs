@@ -51,7 +51,21 @@ pub async fn detail(
     let msgs = load_call(&st, call_id.clone(), &p).await?;
     let mut call_ids: Vec<&str> = Vec::new();
     let mut hosts: Vec<String> = Vec::new();
+    // A leg is one Call-ID between one pair of hosts: a proxy keeps the Call-ID, so
+    // UAC→proxy and proxy→UAS are two legs; a B2BUA's legs differ by Call-ID too.
+    let mut legs: Vec<(&str, [std::net::SocketAddr; 2], usize)> = Vec::new();
     for m in &msgs {
+        let c = &m.record.capture;
+        let pair = if c.src <= c.dst {
+            [c.src, c.dst]
+        } else {
+            [c.dst, c.src]
+        };
+        let cid = m.record.fields.call_id.as_deref().unwrap_or("");
+        match legs.iter_mut().find(|l| l.0 == cid && l.1 == pair) {
+            Some(l) => l.2 += 1,
+            None => legs.push((cid, pair, 1)),
+        }
         if let Some(cid) = m.record.fields.call_id.as_deref() {
             if !call_ids.contains(&cid) {
                 call_ids.push(cid);
@@ -71,8 +85,14 @@ pub async fn detail(
     // The a-leg first, so the UI can colour legs consistently.
     call_ids.sort_by_key(|c| *c != call_key);
     let rows: Vec<MessageJson<'_>> = msgs.iter().map(|m| MessageJson::new(m, true)).collect();
+    let legs: Vec<serde_json::Value> = legs
+        .iter()
+        .map(|(cid, pair, n)| {
+            serde_json::json!({"call_id": cid, "hosts": [pair[0].to_string(), pair[1].to_string()], "messages": n})
+        })
+        .collect();
     Ok(Json(serde_json::json!({
-        "call_key": call_key, "call_ids": call_ids, "hosts": hosts,
+        "call_key": call_key, "call_ids": call_ids, "hosts": hosts, "legs": legs,
         "count": rows.len(), "messages": rows,
     })))
 }
