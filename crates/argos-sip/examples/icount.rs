@@ -64,7 +64,7 @@ fn main() {
         Some("ok") => OK_200,
         _ => INVITE,
     };
-    let summary = args.get(2).map(String::as_str) != Some("parse");
+    let mode = args.get(2).map_or("summary", String::as_str);
     let n: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1000);
     let buf = crlf(text);
     let cfg = FieldConfig::default();
@@ -73,7 +73,9 @@ fn main() {
         let Ok(m) = parse(black_box(&buf)) else {
             continue;
         };
-        if summary {
+        if mode == "sdp" {
+            acc += argos_sip::sdp::parse(m.body()).map_or(0, |s| s.media.len());
+        } else if mode == "summary" {
             let s = m.summary(&cfg);
             acc += s.call_id.map_or(0, str::len) + s.sdp.map_or(0, |sdp| sdp.media.len());
         } else {

@@ -44,7 +44,7 @@ pub fn expand_compact(name: &str) -> &str {
 /// Whether two header names denote the same header (case-insensitive, compact forms
 /// equal to their full names).
 pub fn same_header(a: &str, b: &str) -> bool {
-    expand_compact(a).eq_ignore_ascii_case(expand_compact(b))
+    crate::eq_ci(expand_compact(a), expand_compact(b))
 }
 
 /// Headers whose grammar is not a comma-separated list (a comma in them is data), so
@@ -91,7 +91,7 @@ pub fn is_single_valued(name: &str) -> bool {
         "WWW-Authenticate",
     ];
     let name = expand_compact(name);
-    SINGLE.iter().any(|s| s.eq_ignore_ascii_case(name))
+    SINGLE.iter().any(|s| crate::eq_ci(s, name))
 }
 
 /// The headers the summary reads, recognised in one pass.
@@ -119,7 +119,7 @@ pub(crate) enum Known {
 
 pub(crate) fn classify(name: &str) -> Known {
     let b = name.as_bytes();
-    let is = |s: &str| name.eq_ignore_ascii_case(s);
+    let is = |s: &str| crate::eq_ci(name, s);
     match b.len() {
         1 => match b[0].to_ascii_lowercase() {
             b'f' => Known::From,

@@ -200,6 +200,45 @@ pub(crate) fn find_short(h: &[u8], needle: u8) -> Option<usize> {
         .map(|p| base + p)
 }
 
+/// Eight bytes with ASCII `A`-`Z` lowered (SWAR, exact for every byte value).
+#[inline]
+fn lower8(x: u64) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let heptets = x & !HI;
+    let gt_z = heptets + LO * u64::from(0x7f - b'Z');
+    let ge_a = heptets + LO * u64::from(0x80 - b'A');
+    let upper = (ge_a ^ gt_z) & !x & HI;
+    x | (upper >> 2)
+}
+
+/// Up to eight bytes as a little-endian word, zero-padded.
+#[inline]
+fn word(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    let n = b.len().min(8);
+    a[..n].copy_from_slice(&b[..n]);
+    u64::from_le_bytes(a)
+}
+
+/// `a.eq_ignore_ascii_case(b)`, eight bytes at a time.
+#[inline]
+pub(crate) fn eq_ci(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        let end = (i + 8).min(a.len());
+        if lower8(word(&a[i..end])) != lower8(word(&b[i..end])) {
+            return false;
+        }
+        i = end;
+    }
+    true
+}
+
 /// `s.split_once(b)` for an ASCII byte `b`.
 #[inline]
 pub(crate) fn split_byte(s: &str, b: u8) -> Option<(&str, &str)> {
@@ -394,6 +433,8 @@ pub fn parse_with_limits<'a>(buf: &'a [u8], limits: &Limits) -> Result<SipMessag
     let mut pos = next;
     let mut line_no = 1;
     let mut body_start = None;
+    // Index of the first Content-Length header.
+    let mut content_length_at = None;
     // Unfolded length of the last header, for the line limit.
     let mut last_len = 0usize;
     while let Some(p) = pos {
@@ -464,8 +505,12 @@ pub fn parse_with_limits<'a>(buf: &'a [u8], limits: &Limits) -> Result<SipMessag
                 max: limits.max_headers,
             });
         }
-        // Token bytes are ASCII, so this cannot fail.
-        let name = std::str::from_utf8(&line[..name_end]).unwrap_or_default();
+        // Token bytes are ASCII, so this cannot fail (and is already validated when inside
+        // the UTF-8 window).
+        let name = match valid.get(p..p + name_end) {
+            Some(n) => n,
+            None => std::str::from_utf8(&line[..name_end]).unwrap_or_default(),
+        };
         let mut v_start = colon + 1;
         let mut v_end = line.len();
         while v_start < v_end && (line[v_start] == b' ' || line[v_start] == b'\t') {
@@ -475,6 +520,12 @@ pub fn parse_with_limits<'a>(buf: &'a [u8], limits: &Limits) -> Result<SipMessag
             v_end -= 1;
         }
         last_len = line.len();
+        if content_length_at.is_none()
+            && (name_end == 1 || name_end == 14)
+            && hdr::same_header(name, "Content-Length")
+        {
+            content_length_at = Some(headers.len());
+        }
         headers.push(Header {
             name,
             value: as_str(p + v_start, p + v_end),
@@ -492,10 +543,7 @@ pub fn parse_with_limits<'a>(buf: &'a [u8], limits: &Limits) -> Result<SipMessag
 
     let mut content_length = None;
     let mut content_length_invalid = false;
-    if let Some(cl) = headers
-        .iter()
-        .find(|h| hdr::same_header(h.name, "Content-Length"))
-    {
+    if let Some(cl) = content_length_at.and_then(|i| headers.get(i)) {
         let v = cl.value.trim();
         match v.parse::<usize>() {
             Ok(n) if v.bytes().all(|b| b.is_ascii_digit()) => content_length = Some(n),
@@ -576,7 +624,7 @@ impl<'a> SipMessage<'a> {
         let name = hdr::expand_compact(name);
         self.headers
             .iter()
-            .find(|h| hdr::expand_compact(h.name).eq_ignore_ascii_case(name))
+            .find(|h| eq_ci(hdr::expand_compact(h.name), name))
             .map(|h| &*h.value)
     }
 
@@ -589,7 +637,7 @@ impl<'a> SipMessage<'a> {
         let split = !hdr::is_single_valued(name);
         self.headers
             .iter()
-            .filter(move |h| hdr::expand_compact(h.name).eq_ignore_ascii_case(name))
+            .filter(move |h| eq_ci(hdr::expand_compact(h.name), name))
             .flat_map(move |h| uri::ListIter::new(&h.value, split))
     }
 
@@ -653,6 +701,31 @@ impl<'a> SipMessage<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eq_ci_matches_std() {
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                let (x, y) = ([b'k', a, b'-'], [b'K', b, b'-']);
+                let (Ok(x), Ok(y)) = (std::str::from_utf8(&x), std::str::from_utf8(&y)) else {
+                    continue;
+                };
+                assert_eq!(eq_ci(x, y), x.eq_ignore_ascii_case(y), "{x:?} {y:?}");
+            }
+        }
+        for (x, y) in [
+            ("Content-Length", "content-length"),
+            ("Content-Length", "content-lengtH"),
+            ("Content-Length", "content-lengt"),
+            ("P-Asserted-Identity", "p-asserted-identitz"),
+            ("P-Asserted-Identity", "P-ASSERTED-IDENTITY"),
+            ("", ""),
+            ("é", "É"),
+            ("[@`{", "{`@["),
+        ] {
+            assert_eq!(eq_ci(x, y), x.eq_ignore_ascii_case(y), "{x:?} {y:?}");
+        }
+    }
 
     #[test]
     fn find_short_matches_position() {

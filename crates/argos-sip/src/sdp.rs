@@ -196,20 +196,31 @@ fn parse_u32(s: &str) -> Option<u32> {
 
 fn parse_rtpmap(v: &str) -> Option<RtpMap<'_>> {
     let v = crate::trim_sp(v);
-    let sp = v.as_bytes().iter().position(|&b| b == b' ' || b == b'\t')?;
+    let b = v.as_bytes();
+    let mut sp = 0;
+    while sp < b.len() && b[sp] != b' ' && b[sp] != b'\t' {
+        sp += 1;
+    }
+    if sp == b.len() {
+        return None;
+    }
     let payload_type = u8::try_from(parse_u32(&v[..sp])?).ok()?;
     let rest = crate::trim_sp(&v[sp + 1..]);
-    let (encoding, after) = split_b(rest, b'/')?;
-    let encoding = crate::trim_sp(encoding);
-    let (clock, channels) = match split_b(after, b'/') {
-        Some((c, ch)) => (c, Some(ch)),
+    let slash = crate::find_byte(rest, b'/')?;
+    let encoding = crate::trim_sp(&rest[..slash]);
+    if encoding.is_empty() {
+        return None;
+    }
+    let after = &rest[slash + 1..];
+    let (clock, channels) = match crate::find_byte(after, b'/') {
+        Some(p) => (&after[..p], Some(&after[p + 1..])),
         None => (after, None),
     };
     let clock_rate = parse_u32(crate::trim_sp(clock))?;
     let channels = channels
         .and_then(|c| parse_u32(crate::trim_sp(c)))
         .and_then(|n| u8::try_from(n).ok());
-    (!encoding.is_empty()).then_some(RtpMap {
+    Some(RtpMap {
         payload_type,
         encoding,
         clock_rate,
@@ -243,7 +254,11 @@ pub fn parse(body: &[u8]) -> Result<Sdp<'_>, SdpError> {
     let text = std::str::from_utf8(body).map_err(|e| SdpError::NotUtf8 {
         offset: e.valid_up_to(),
     })?;
-    let text = text.trim_start_matches(['\r', '\n', ' ', '\t']);
+    let skip = text
+        .bytes()
+        .position(|b| !matches!(b, b'\r' | b'\n' | b' ' | b'\t'))
+        .unwrap_or(text.len());
+    let text = &text[skip..];
     if text.is_empty() {
         return Err(SdpError::Empty);
     }
@@ -252,12 +267,16 @@ pub fn parse(body: &[u8]) -> Result<Sdp<'_>, SdpError> {
     let mut pos = 0;
     let mut idx = 0;
     while pos < bytes.len() {
-        let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |o| pos + o);
-        let raw = &text[pos..end];
+        let end = crate::find_short(&bytes[pos..], b'\n').map_or(bytes.len(), |o| pos + o);
+        // Trailing CR / blanks (all ASCII, so a byte loop is `trim_end_matches`).
+        let mut e = end;
+        while e > pos && matches!(bytes[e - 1], b'\r' | b' ' | b'\t') {
+            e -= 1;
+        }
+        let line = &text[pos..e];
         pos = end + 1;
         idx += 1;
         let idx = idx - 1;
-        let line = raw.trim_end_matches(['\r', ' ', '\t']);
         let b = line.as_bytes();
         if b.len() < 2 || b[1] != b'=' {
             if idx == 0 {
@@ -270,7 +289,7 @@ pub fn parse(body: &[u8]) -> Result<Sdp<'_>, SdpError> {
             if b[0] != b'v' {
                 return Err(SdpError::NotSdp);
             }
-            sdp.version = Some(v.trim());
+            sdp.version = Some(crate::trim_ws(v));
             continue;
         }
         let in_media = !sdp.media.is_empty();

@@ -293,8 +293,7 @@ impl<'a> SipMessage<'a> {
             if n_a > 0 {
                 let full = expand_compact(h.name);
                 for (name, val) in a_names[..n_a].iter().zip(a_vals.iter_mut()) {
-                    if val.is_none() && name.len() == full.len() && name.eq_ignore_ascii_case(full)
-                    {
+                    if val.is_none() && crate::eq_ci(name, full) {
                         *val = Some(v);
                     }
                 }
@@ -386,7 +385,7 @@ impl<'a> SipMessage<'a> {
 
     fn sdp_from(&self, content_type: &str) -> Option<Sdp<'a>> {
         let mt = media_type(content_type);
-        if mt.eq_ignore_ascii_case("application/sdp") {
+        if crate::eq_ci(mt, "application/sdp") {
             let trailing = self.trailing();
             if !trailing.is_empty() && !looks_like_start_line(trailing) {
                 if let Ok(sdp) = sdp::parse(self.remainder()) {

@@ -190,7 +190,7 @@ pub fn param<'a>(s: &'a str, name: &str) -> Option<&'a str> {
         if n.is_empty() && v.is_none() {
             continue;
         }
-        if n.len() == name.len() && n.eq_ignore_ascii_case(name) {
+        if crate::eq_ci(n, name) {
             return Some(v.map_or("", unquote));
         }
     }
@@ -204,12 +204,16 @@ fn find_top_level(b: &[u8], from: usize, sep: u8, quotes: &mut bool) -> usize {
     let mut i = from;
     loop {
         if !*quotes {
-            return memchr::memchr(sep, &b[i..]).map_or(b.len(), |o| i + o);
+            return crate::find_short(&b[i..], sep).map_or(b.len(), |o| i + o);
         }
-        let Some(o) = memchr::memchr2(sep, b'"', &b[i..]) else {
+        // Parameter lists are short: a plain loop beats `memchr2`'s setup.
+        while i < b.len() && b[i] != sep && b[i] != b'"' {
+            i += 1;
+        }
+        if i >= b.len() {
             return b.len();
-        };
-        let j = i + o;
+        }
+        let j = i;
         if b[j] == sep {
             return j;
         }
@@ -296,6 +300,15 @@ fn name_addr_at(value: &str, lt: Option<usize>) -> NameAddr<'_> {
     }
 }
 
+/// Bytes the comma-list scan stops at.
+const LIST_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b',' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'<' as usize] = true;
+    t
+};
+
 /// The first element of a comma list (`split_list(v).next()`) and, when it has one, the
 /// index of its first top-level `<`. `None` when `v` is blank or starts with an empty
 /// element (callers then take the general path).
@@ -311,10 +324,14 @@ fn scan_first_element(v: &str) -> Option<(&str, Option<usize>)> {
     let mut angles = true;
     let mut lt = None;
     let end = loop {
-        let Some(o) = memchr::memchr3(b',', b'"', b'<', &b[i..]) else {
+        // A table-driven byte loop: the elements are short, so this beats `memchr3`.
+        while i < b.len() && !LIST_SPECIAL[usize::from(b[i])] {
+            i += 1;
+        }
+        if i >= b.len() {
             break b.len();
-        };
-        let j = i + o;
+        }
+        let j = i;
         match b[j] {
             b',' => break j,
             b'"' if quotes => match closing_quote(b, j + 1) {
@@ -329,7 +346,7 @@ fn scan_first_element(v: &str) -> Option<(&str, Option<usize>)> {
                     lt = Some(j);
                 }
                 if angles {
-                    match memchr::memchr(b'>', &b[j + 1..]) {
+                    match crate::find_short(&b[j + 1..], b'>') {
                         Some(off) => {
                             i = j + off + 2;
                             continue;
