@@ -235,6 +235,50 @@ fn malformed_hep_and_sip_neither_crash_nor_stall() {
 
 /// A minimal HEPv3 packet (IPv4/UDP, SIP) built by hand, independent of our encoder.
 fn hep_v3(payload: &[u8]) -> Vec<u8> {
+    hep_v3_with(payload, 1, None)
+}
+
+#[test]
+fn non_sip_hep_is_stored_with_and_without_correlation_id() {
+    let s = Server::start(&[]);
+    let udp = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let dst = ("127.0.0.1", s.hep_port);
+    let sip = "INVITE sip:2002@b SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\nFrom: <sip:1001@a>;tag=1\r\nTo: <sip:2002@b>\r\nCall-ID: corr-test-1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+    udp.send_to(&hep_v3(sip.as_bytes()), dst).expect("send");
+    // A log line (proto 100) and an RTCP JSON report (proto 5) for that call...
+    udp.send_to(
+        &hep_v3_with(b"call corr-test-1 routed to gw2", 100, Some(b"corr-test-1")),
+        dst,
+    )
+    .expect("send");
+    udp.send_to(
+        &hep_v3_with(br#"{"type":200,"ssrc":1}"#, 5, Some(b"corr-test-1")),
+        dst,
+    )
+    .expect("send");
+    // ...and a report without any correlation id (heplify-server drops these; we keep them).
+    udp.send_to(&hep_v3_with(br#"{"type":201,"ssrc":2}"#, 5, None), dst)
+        .expect("send");
+    let d = s
+        .wait_for(Duration::from_secs(3), |s| {
+            let (st, body) = s.get("/api/v1/calls/corr-test-1");
+            let d: serde_json::Value = serde_json::from_slice(&body).ok()?;
+            (st == 200 && d["messages"].as_array().map(Vec::len) == Some(3)).then_some(d)
+        })
+        .expect("call with its log and RTCP report");
+    let protos: Vec<u64> = d["messages"]
+        .as_array()
+        .expect("msgs")
+        .iter()
+        .filter_map(|m| m["proto"].as_u64())
+        .collect();
+    assert_eq!(protos, vec![1, 100, 5]);
+    let orphan = s.get_json("/api/v1/messages?since=0&proto=5&limit=10");
+    assert_eq!(orphan["count"], 2, "{orphan}");
+}
+
+/// A HEPv3 packet with the given protocol type and optional correlation id (chunk 0x11).
+fn hep_v3_with(payload: &[u8], proto: u8, correlation: Option<&[u8]>) -> Vec<u8> {
     fn chunk(out: &mut Vec<u8>, typ: u16, body: &[u8]) {
         out.extend_from_slice(&0u16.to_be_bytes());
         out.extend_from_slice(&typ.to_be_bytes());
@@ -250,8 +294,11 @@ fn hep_v3(payload: &[u8]) -> Vec<u8> {
     chunk(&mut b, 8, &5060u16.to_be_bytes());
     chunk(&mut b, 9, &1_764_064_800u32.to_be_bytes());
     chunk(&mut b, 10, &0u32.to_be_bytes());
-    chunk(&mut b, 11, &[1]);
+    chunk(&mut b, 11, &[proto]);
     chunk(&mut b, 12, &7u32.to_be_bytes());
+    if let Some(c) = correlation {
+        chunk(&mut b, 0x11, c);
+    }
     // Payload may exceed a chunk's u16 length: write its length honestly, truncated if needed.
     let p = &payload[..payload.len().min(65_000)];
     chunk(&mut b, 15, p);
