@@ -367,6 +367,69 @@ fn get_addr(b: &mut &[u8]) -> Option<SocketAddr> {
     Some(SocketAddr::new(ip, port))
 }
 
+/// Appends the header of a block entry: its timestamp and message id as zigzag deltas from
+/// the block's base (kept in the block's index row).
+pub(crate) fn put_entry_header(out: &mut Vec<u8>, ts: i64, id: i64, base_ts: i64, base_id: i64) {
+    put_varint(out, zigzag(ts.wrapping_sub(base_ts)));
+    put_varint(out, zigzag(id.wrapping_sub(base_id)));
+}
+
+/// Splits an entry into (timestamp, id, record bytes).
+pub(crate) fn entry_header(mut b: &[u8], base_ts: i64, base_id: i64) -> Option<(i64, i64, &[u8])> {
+    let ts = base_ts.wrapping_add(unzigzag(get_varint(&mut b)?));
+    let id = base_id.wrapping_add(unzigzag(get_varint(&mut b)?));
+    Some((ts, id, b))
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+/// True when an exact filter on `field` can only match records whose encoding contains the
+/// value verbatim (string fields are stored as their bytes).
+pub(crate) fn stored_verbatim(field: Field) -> bool {
+    !matches!(
+        field,
+        Field::Status
+            | Field::SrcIp
+            | Field::DstIp
+            | Field::SrcPort
+            | Field::DstPort
+            | Field::Transport
+            | Field::Proto
+            | Field::CaptureId
+    )
+}
+
+/// Substring test used to skip decoding records that cannot match.
+pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    if hay.len() < needle.len() {
+        return false;
+    }
+    let last_start = hay.len() - needle.len();
+    let mut i = 0;
+    while i <= last_start {
+        match hay[i..=last_start].iter().position(|&c| c == first) {
+            None => return false,
+            Some(p) => {
+                let at = i + p;
+                if &hay[at + 1..at + needle.len()] == rest {
+                    return true;
+                }
+                i = at + 1;
+            }
+        }
+    }
+    false
+}
+
 // ---------------------------------------------------------------------------------------
 // Blocks: `u32 count`, `count + 1` u32 offsets into the entry area, then the entries.
 

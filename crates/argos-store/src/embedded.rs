@@ -8,17 +8,17 @@ use crate::{
 use argos_model::{CallSummary, Field, Filter, Query, Record, StoredMessage};
 use parking_lot::{Mutex, RwLock};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// Tuning of [`EmbeddedStore`]. Start from `EmbeddedOptions::default()`.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct EmbeddedOptions {
-    /// Messages per compressed block (1..=1024). Larger compresses better; a hit costs
+    /// Messages per compressed block (1..=4096). Larger compresses better; a hit costs
     /// decompressing its whole block.
     pub block_messages: usize,
     /// zstd level for blocks.
@@ -35,7 +35,7 @@ pub struct EmbeddedOptions {
 impl Default for EmbeddedOptions {
     fn default() -> Self {
         EmbeddedOptions {
-            block_messages: 256,
+            block_messages: 512,
             zstd_level: 6,
             cache_kib: 32 * 1024,
             readers_per_partition: 4,
@@ -45,29 +45,49 @@ impl Default for EmbeddedOptions {
 }
 
 const FILE_EXT: &str = "sqlite";
-/// Block slots per block id in `msg.loc` (`loc = block * LOC_SLOTS + slot`).
-const LOC_SLOTS: i64 = 1024;
+/// On-disk format of a day file (`meta.format`). Files of another format are renamed to
+/// `YYYY-MM-DD.sqlite.formatN` at open and ignored.
+pub(crate) const FORMAT_VERSION: i64 = 2;
+/// Largest `block_messages`.
+const MAX_BLOCK: usize = 4096;
+/// Blocks per posting bucket (`post.bkt = blk >> BKT_SHIFT`): postings are clustered by
+/// bucket so inserts only touch the newest, small part of the posting tree.
+const BKT_SHIFT: i64 = 7;
 /// Max interned ids a pattern may expand to before it is checked on decoded records instead.
-const MAX_PATTERN_IDS: usize = 2000;
+const MAX_PATTERN_IDS: usize = 512;
 /// Interned strings the writer remembers per partition before it forgets them all.
 const DICT_CACHE_MAX: usize = 1 << 20;
-/// Decoded blocks kept per query.
-const BLOCK_CACHE: usize = 64;
+
+/// Posting term kinds (low 3 bits of `post.term`).
+const T_CID: i64 = 1;
+const T_CK: i64 = 2;
+const T_AL: i64 = 3;
+const T_FU: i64 = 4;
+const T_TU: i64 = 5;
+const T_RU: i64 = 6;
+
+/// Term of a hashed key: 44 bits of hash and the kind (fits SQLite's 6-byte integer).
+fn hterm(h: i64, kind: i64) -> i64 {
+    ((h >> 4) << 3) | kind
+}
+
+/// Term of an interned user id.
+fn uterm(id: i64, kind: i64) -> i64 {
+    (id << 3) | kind
+}
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS blk(id INTEGER PRIMARY KEY, raw_len INTEGER NOT NULL, data BLOB NOT NULL);
+INSERT OR IGNORE INTO meta(k, v) VALUES ('format', 2);
+CREATE TABLE IF NOT EXISTS blk(id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS bix(
+  id INTEGER PRIMARY KEY, min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL,
+  base_ts INTEGER NOT NULL, base_id INTEGER NOT NULL, max_id INTEGER NOT NULL,
+  n INTEGER NOT NULL, raw_len INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS bix_ts ON bix(min_ts, max_ts);
 CREATE TABLE IF NOT EXISTS dict(id INTEGER PRIMARY KEY, s BLOB NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS msg(
-  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, loc INTEGER NOT NULL,
-  cid INTEGER, ck INTEGER, al INTEGER, fu INTEGER, tu INTEGER, ru INTEGER);
-CREATE INDEX IF NOT EXISTS msg_ts ON msg(ts);
-CREATE INDEX IF NOT EXISTS msg_cid ON msg(cid);
-CREATE INDEX IF NOT EXISTS msg_ck ON msg(ck) WHERE ck IS NOT NULL;
-CREATE INDEX IF NOT EXISTS msg_al ON msg(al) WHERE al IS NOT NULL;
-CREATE INDEX IF NOT EXISTS msg_fu ON msg(fu, ts);
-CREATE INDEX IF NOT EXISTS msg_tu ON msg(tu, ts);
-CREATE INDEX IF NOT EXISTS msg_ru ON msg(ru, ts) WHERE ru > 0;
+CREATE TABLE IF NOT EXISTS post(bkt INTEGER NOT NULL, term INTEGER NOT NULL, blk INTEGER NOT NULL,
+  PRIMARY KEY(bkt, term, blk)) WITHOUT ROWID;
 ";
 
 /// The embedded, day-partitioned store. Cheap to share: wrap it in an `Arc`.
@@ -91,33 +111,66 @@ struct Part {
 struct Writer {
     parts: HashMap<i64, PartWriter>,
     next_id: i64,
-    compressor: zstd::bulk::Compressor<'static>,
+    /// Two compressors: blocks of one transaction are compressed on two threads.
+    comps: [zstd::bulk::Compressor<'static>; 2],
 }
 
 struct PartWriter {
     part: Arc<Part>,
     conn: Connection,
-    /// Encoded records not yet written.
+    /// Records not yet committed. Kept on a failed write, so the next write retries them.
     pending: Vec<Pending>,
     /// The last block written while not full (by a flush): rewritten as it fills up.
-    open_block: Option<(i64, Vec<Vec<u8>>)>,
+    open_block: Option<OpenBlock>,
     next_block: i64,
     next_dict: i64,
     dict: HashMap<Box<[u8]>, i64>,
     messages: u64,
 }
 
+#[derive(Clone)]
+struct OpenBlock {
+    id: i64,
+    base_ts: i64,
+    base_id: i64,
+    min_ts: i64,
+    max_ts: i64,
+    max_id: i64,
+    entries: Vec<Vec<u8>>,
+    /// Terms already posted for this block.
+    terms: HashSet<i64>,
+}
+
 struct Pending {
     id: i64,
     ts: i64,
+    /// Encoded record (without timestamp and id).
     entry: Vec<u8>,
-    cid: Option<i64>,
-    ck: Option<i64>,
-    al: Option<i64>,
+    /// Hashed-key terms (call_id, call_key, a_leg).
+    keys: [Option<i64>; 3],
     fu: Option<String>,
     tu: Option<String>,
-    /// `None`: same as to_user (stored NULL); `Some(None)`: absent (stored 0).
-    ru: Option<Option<String>>,
+    /// Only when it differs from to_user.
+    ru: Option<String>,
+}
+
+/// Index row of a block, as readers need it.
+#[derive(Clone, Copy)]
+struct BlockMeta {
+    id: i64,
+    min_ts: i64,
+    max_ts: i64,
+    base_ts: i64,
+    base_id: i64,
+    raw_len: i64,
+}
+
+/// A block compressed in a write: its index row, image and the postings it adds.
+struct Job {
+    meta: BlockMeta,
+    max_id: i64,
+    n: usize,
+    image: Vec<u8>,
 }
 
 fn sql_err<'a>(
@@ -170,6 +223,7 @@ fn open_conn(part: &Part, cache_kib: i64, write: bool) -> Result<Connection, Sto
     let conn = Connection::open(&part.path).map_err(sql_err(part, "open"))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(sql_err(part, "busy_timeout"))?;
+    conn.set_prepared_statement_cache_capacity(64);
     let mut pragmas = format!("PRAGMA cache_size=-{cache_kib}; PRAGMA temp_store=MEMORY;");
     if write {
         pragmas.push_str(
@@ -183,15 +237,59 @@ fn open_conn(part: &Part, cache_kib: i64, write: bool) -> Result<Connection, Sto
     Ok(conn)
 }
 
+fn new_compressor(level: i32) -> Result<zstd::bulk::Compressor<'static>, StoreError> {
+    zstd::bulk::Compressor::new(level).map_err(|source| StoreError::Compression {
+        partition: String::new(),
+        block: 0,
+        op: "create compressor",
+        source,
+    })
+}
+
+/// Microseconds since the epoch: the floor of message ids at open, so ids stay unique
+/// across restarts even when retention deleted the days that held the highest ids
+/// (ids are handed out far below one per microsecond).
+fn clock_floor() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 2))
+}
+
+/// Format of an existing day file: `None` when it is empty (new), else `meta.format`
+/// (1 for the first format, which had no such row).
+fn file_format(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    let tables: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+        [],
+        |r| r.get(0),
+    )?;
+    if tables == 0 {
+        return Ok(None);
+    }
+    let has_meta: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+        [],
+        |r| r.get(0),
+    )?;
+    if has_meta == 0 {
+        return Ok(Some(1));
+    }
+    let v: Option<i64> = conn
+        .query_row("SELECT v FROM meta WHERE k = 'format'", [], |r| r.get(0))
+        .optional()?;
+    Ok(Some(v.unwrap_or(1)))
+}
+
 impl EmbeddedStore {
     /// Opens (creating it if needed) the store in `dir`, and recovers the partitions there.
+    /// Day files of an older format are renamed to `YYYY-MM-DD.sqlite.formatN` and ignored.
     pub fn open(dir: &Path, opts: EmbeddedOptions) -> Result<Self, StoreError> {
         let mut opts = opts;
-        opts.block_messages = opts.block_messages.clamp(1, LOC_SLOTS as usize);
+        opts.block_messages = opts.block_messages.clamp(1, MAX_BLOCK);
         std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
         let mut parts = BTreeMap::new();
         let mut writers = HashMap::new();
-        let mut next_id = 1i64;
+        let mut next_id = clock_floor().max(1);
         let entries = std::fs::read_dir(dir).map_err(io_err("read directory", dir))?;
         for entry in entries {
             let entry = entry.map_err(io_err("read directory", dir))?;
@@ -209,19 +307,17 @@ impl EmbeddedStore {
             let Some(day) = codec::parse_day_name(stem) else {
                 continue;
             };
-            let pw = PartWriter::open(dir, day, &opts)?;
+            let Some(pw) = PartWriter::open(dir, day, &opts)? else {
+                continue;
+            };
             next_id = next_id.max(pw.max_id()? + 1);
             parts.insert(day, pw.part.clone());
             writers.insert(day, pw);
         }
-        let compressor = zstd::bulk::Compressor::new(opts.zstd_level).map_err(|source| {
-            StoreError::Compression {
-                partition: String::new(),
-                block: 0,
-                op: "create compressor",
-                source,
-            }
-        })?;
+        let comps = [
+            new_compressor(opts.zstd_level)?,
+            new_compressor(opts.zstd_level)?,
+        ];
         Ok(EmbeddedStore {
             dir: dir.to_path_buf(),
             opts,
@@ -229,7 +325,7 @@ impl EmbeddedStore {
             writer: Mutex::new(Writer {
                 parts: writers,
                 next_id,
-                compressor,
+                comps,
             }),
         })
     }
@@ -266,67 +362,188 @@ impl EmbeddedStore {
         out
     }
 
-    /// Runs the candidate query `sql_where` (over `msg`, with `?1`/`?2` the time range and
-    /// `params` after) and calls `visit` with each record that passes `verify`, in time
-    /// order, until `visit` returns false. Returns false when stopped early.
-    fn scan(
-        &self,
+    /// Blocks holding any of `terms` (posting lookup in every bucket).
+    fn blocks_for_terms(
         conn: &Connection,
         part: &Part,
-        sql: &str,
-        params: &[i64],
+        terms: &[i64],
+    ) -> Result<HashSet<i64>, StoreError> {
+        let mut out = HashSet::new();
+        if terms.is_empty() {
+            return Ok(out);
+        }
+        let max_blk: i64 = conn
+            .query_row("SELECT coalesce(max(id), -1) FROM bix", [], |r| r.get(0))
+            .map_err(sql_err(part, "read blocks"))?;
+        if max_blk < 0 {
+            return Ok(out);
+        }
+        let mut terms = terms.to_vec();
+        terms.sort_unstable();
+        terms.dedup();
+        for chunk in terms.chunks(256) {
+            let ph: Vec<String> = (0..chunk.len()).map(|i| format!("?{}", i + 2)).collect();
+            let sql = format!(
+                "SELECT blk FROM post WHERE bkt = ?1 AND term IN ({})",
+                ph.join(",")
+            );
+            let mut st = conn
+                .prepare_cached(&sql)
+                .map_err(sql_err(part, "prepare posting lookup"))?;
+            let mut params: Vec<i64> = Vec::with_capacity(chunk.len() + 1);
+            params.push(0);
+            params.extend_from_slice(chunk);
+            for bkt in 0..=(max_blk >> BKT_SHIFT) {
+                params[0] = bkt;
+                let mut rows = st
+                    .query(params_from_iter(params.iter()))
+                    .map_err(sql_err(part, "posting lookup"))?;
+                while let Some(row) = rows.next().map_err(sql_err(part, "posting lookup"))? {
+                    out.insert(row.get::<_, i64>(0).map_err(sql_err(part, "read row"))?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Index rows of the blocks that may hold messages in `[since, until)`: those in
+    /// `only` when given, else all; ordered by (min_ts, id).
+    fn block_metas(
+        conn: &Connection,
+        part: &Part,
+        since: i64,
+        until: i64,
+        only: Option<&HashSet<i64>>,
+    ) -> Result<Vec<BlockMeta>, StoreError> {
+        let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<BlockMeta> {
+            Ok(BlockMeta {
+                id: r.get(0)?,
+                min_ts: r.get(1)?,
+                max_ts: r.get(2)?,
+                base_ts: r.get(3)?,
+                base_id: r.get(4)?,
+                raw_len: r.get(5)?,
+            })
+        };
+        let mut out = Vec::new();
+        match only {
+            Some(set) => {
+                let mut st = conn
+                    .prepare_cached(
+                        "SELECT id, min_ts, max_ts, base_ts, base_id, raw_len FROM bix WHERE id = ?1",
+                    )
+                    .map_err(sql_err(part, "prepare block index"))?;
+                for &b in set {
+                    if let Some(m) = st
+                        .query_row([b], row)
+                        .optional()
+                        .map_err(sql_err(part, "read block index"))?
+                    {
+                        if m.min_ts < until && m.max_ts >= since {
+                            out.push(m);
+                        }
+                    }
+                }
+            }
+            None => {
+                let mut st = conn
+                    .prepare_cached(
+                        "SELECT id, min_ts, max_ts, base_ts, base_id, raw_len FROM bix
+                         WHERE min_ts < ?2 AND max_ts >= ?1",
+                    )
+                    .map_err(sql_err(part, "prepare block index"))?;
+                let rows = st
+                    .query_map([since, until], row)
+                    .map_err(sql_err(part, "read block index"))?;
+                for m in rows {
+                    out.push(m.map_err(sql_err(part, "read block index"))?);
+                }
+            }
+        }
+        out.sort_by_key(|m| (m.min_ts, m.id));
+        Ok(out)
+    }
+
+    /// Decodes the messages of block `m` in `[since, until)` whose encoding contains every
+    /// needle and that pass `verify`.
+    #[allow(clippy::too_many_arguments)]
+    fn decode_block(
+        conn: &Connection,
+        part: &Part,
+        m: &BlockMeta,
+        since: i64,
+        until: i64,
+        needles: &[&[u8]],
+        verify: &dyn Fn(&Record) -> bool,
+        out: &mut dyn FnMut(StoredMessage),
+    ) -> Result<(), StoreError> {
+        let data: Vec<u8> = conn
+            .prepare_cached("SELECT data FROM blk WHERE id = ?1")
+            .and_then(|mut st| st.query_row([m.id], |r| r.get(0)))
+            .map_err(sql_err(part, "read block"))?;
+        let raw = zstd::bulk::decompress(&data, m.raw_len.max(0) as usize).map_err(|source| {
+            StoreError::Compression {
+                partition: part.name.clone(),
+                block: m.id,
+                op: "decompress",
+                source,
+            }
+        })?;
+        let corrupt = |slot: usize| StoreError::Corrupt {
+            partition: part.name.clone(),
+            detail: format!("block {} slot {slot} does not decode", m.id),
+        };
+        for slot in 0.. {
+            let Some(e) = codec::block_entry(&raw, slot) else {
+                break;
+            };
+            let (ts, id, rec) =
+                codec::entry_header(e, m.base_ts, m.base_id).ok_or_else(|| corrupt(slot))?;
+            if ts < since || ts >= until || !needles.iter().all(|n| codec::contains(rec, n)) {
+                continue;
+            }
+            let record = codec::decode_record(rec, ts).ok_or_else(|| corrupt(slot))?;
+            if verify(&record) {
+                out(StoredMessage {
+                    id: id as u64,
+                    record,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Visits the matching messages of `blocks` (ordered by min_ts) in (ts, id) order
+    /// until `visit` returns false. Returns false when stopped early.
+    #[allow(clippy::too_many_arguments)]
+    fn scan(
+        conn: &Connection,
+        part: &Part,
+        blocks: &[BlockMeta],
+        since: i64,
+        until: i64,
+        needles: &[&[u8]],
         verify: &dyn Fn(&Record) -> bool,
         visit: &mut dyn FnMut(StoredMessage) -> bool,
     ) -> Result<bool, StoreError> {
-        let mut stmt = conn
-            .prepare_cached(sql)
-            .map_err(sql_err(part, "prepare search"))?;
-        let mut blk_stmt = conn
-            .prepare_cached("SELECT raw_len, data FROM blk WHERE id = ?1")
-            .map_err(sql_err(part, "prepare block read"))?;
-        let mut cache: HashMap<i64, Rc<Vec<u8>>> = HashMap::new();
-        let mut rows = stmt
-            .query(params_from_iter(params.iter()))
-            .map_err(sql_err(part, "search"))?;
-        while let Some(row) = rows.next().map_err(sql_err(part, "search"))? {
-            let id: i64 = row.get(0).map_err(sql_err(part, "read row"))?;
-            let ts: i64 = row.get(1).map_err(sql_err(part, "read row"))?;
-            let loc: i64 = row.get(2).map_err(sql_err(part, "read row"))?;
-            let (blk, slot) = (loc / LOC_SLOTS, (loc % LOC_SLOTS) as usize);
-            let block = match cache.get(&blk) {
-                Some(b) => b.clone(),
-                None => {
-                    let (raw_len, data): (i64, Vec<u8>) = blk_stmt
-                        .query_row([blk], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .map_err(sql_err(part, "read block"))?;
-                    let raw = zstd::bulk::decompress(&data, raw_len.max(0) as usize).map_err(
-                        |source| StoreError::Compression {
-                            partition: part.name.clone(),
-                            block: blk,
-                            op: "decompress",
-                            source,
-                        },
-                    )?;
-                    if cache.len() >= BLOCK_CACHE {
-                        cache.clear();
-                    }
-                    let raw = Rc::new(raw);
-                    cache.insert(blk, raw.clone());
-                    raw
-                }
-            };
-            let record = codec::block_entry(&block, slot)
-                .and_then(|e| codec::decode_record(e, ts))
-                .ok_or_else(|| StoreError::Corrupt {
-                    partition: part.name.clone(),
-                    detail: format!("message {id}: block {blk} slot {slot} does not decode"),
-                })?;
-            if verify(&record)
-                && !visit(StoredMessage {
-                    id: id as u64,
-                    record,
-                })
+        let mut heap: BinaryHeap<Reverse<Ordered>> = BinaryHeap::new();
+        for m in blocks {
+            while heap
+                .peek()
+                .is_some_and(|Reverse(o)| o.0.record.capture.ts_us < m.min_ts)
             {
+                if let Some(Reverse(o)) = heap.pop() {
+                    if !visit(o.0) {
+                        return Ok(false);
+                    }
+                }
+            }
+            Self::decode_block(conn, part, m, since, until, needles, verify, &mut |sm| {
+                heap.push(Reverse(Ordered(sm)));
+            })?;
+        }
+        while let Some(Reverse(o)) = heap.pop() {
+            if !visit(o.0) {
                 return Ok(false);
             }
         }
@@ -398,77 +615,55 @@ impl EmbeddedStore {
         Ok((ids.len() <= MAX_PATTERN_IDS).then_some(ids))
     }
 
-    /// Builds the candidate query for `filters` in one partition; `None` when nothing in it
-    /// can match.
+    /// Candidate blocks for `filters` in one partition: `Ok(None)` when no filter is
+    /// indexed (scan the time range), `Ok(Some(empty))` when nothing can match.
     fn plan(
         &self,
         conn: &Connection,
         part: &Part,
         filters: &[Filter],
-    ) -> Result<Option<(String, Vec<i64>)>, StoreError> {
-        let mut conds: Vec<String> = Vec::new();
-        let mut params: Vec<i64> = Vec::new();
-        let mut by_key = false;
-        let list = |ids: &[i64], params: &mut Vec<i64>| -> String {
-            let mut s = String::from("(");
-            for (i, id) in ids.iter().enumerate() {
-                if i > 0 {
-                    s.push(',');
-                }
-                params.push(*id);
-                s.push('?');
-                s.push_str(&(params.len() + 2).to_string());
-            }
-            s.push(')');
-            s
-        };
+    ) -> Result<Option<HashSet<i64>>, StoreError> {
+        let mut cand: Option<HashSet<i64>> = None;
         for f in filters {
-            match f.field {
+            let terms: Vec<i64> = match f.field {
                 Field::CallId | Field::CallKey | Field::ALeg if !f.is_pattern() => {
                     let h = key_hash(&f.value);
-                    let cols: &[&str] = match f.field {
-                        Field::CallId => &["cid"],
-                        Field::CallKey => &["cid", "ck"],
-                        _ => &["cid", "ck", "al"],
+                    let kinds: &[i64] = match f.field {
+                        Field::CallId => &[T_CID],
+                        Field::CallKey => &[T_CID, T_CK],
+                        _ => &[T_CID, T_CK, T_AL],
                     };
-                    let c: Vec<String> = cols
-                        .iter()
-                        .map(|c| format!("{c} IN {}", list(&[h], &mut params)))
-                        .collect();
-                    conds.push(format!("({})", c.join(" OR ")));
-                    by_key = true;
+                    kinds.iter().map(|&k| hterm(h, k)).collect()
                 }
                 Field::FromUser | Field::ToUser | Field::RuriUser => {
                     let Some(ids) = self.dict_ids(conn, part, f)? else {
                         continue;
                     };
-                    if ids.is_empty() {
-                        return Ok(None);
-                    }
-                    match f.field {
-                        Field::FromUser => conds.push(format!("fu IN {}", list(&ids, &mut params))),
-                        Field::ToUser => conds.push(format!("tu IN {}", list(&ids, &mut params))),
-                        _ => {
-                            let a = list(&ids, &mut params);
-                            let b = list(&ids, &mut params);
-                            conds.push(format!(
-                                "((ru > 0 AND ru IN {a}) OR (ru IS NULL AND tu IN {b}))"
-                            ));
-                        }
-                    }
+                    let kinds: &[i64] = match f.field {
+                        Field::FromUser => &[T_FU],
+                        Field::ToUser => &[T_TU],
+                        _ => &[T_RU, T_TU],
+                    };
+                    ids.iter()
+                        .flat_map(|&id| kinds.iter().map(move |&k| uterm(id, k)))
+                        .collect()
                 }
-                _ => {}
+                _ => continue,
+            };
+            let blocks = if terms.is_empty() {
+                HashSet::new()
+            } else {
+                Self::blocks_for_terms(conn, part, &terms)?
+            };
+            cand = Some(match cand {
+                None => blocks,
+                Some(c) => c.intersection(&blocks).copied().collect(),
+            });
+            if cand.as_ref().is_some_and(HashSet::is_empty) {
+                break;
             }
         }
-        // With a Call-ID-like key the few candidates are sorted; keep SQLite off the ts index.
-        let ts = if by_key { "+ts" } else { "ts" };
-        let mut sql = format!("SELECT id, ts, loc FROM msg WHERE {ts} >= ?1 AND {ts} < ?2");
-        for c in &conds {
-            sql.push_str(" AND ");
-            sql.push_str(c);
-        }
-        sql.push_str(" ORDER BY ts, id");
-        Ok(Some((sql, params)))
+        Ok(cand)
     }
 
     /// Streams matching messages of all partitions in `[since, until)` in time order.
@@ -480,13 +675,19 @@ impl EmbeddedStore {
         visit: &mut dyn FnMut(StoredMessage) -> bool,
     ) -> Result<(), StoreError> {
         let verify = |r: &Record| filters.iter().all(|f| codec::filter_matches(r, f));
+        let needles: Vec<&[u8]> = filters
+            .iter()
+            .filter(|f| !f.is_pattern() && codec::stored_verbatim(f.field))
+            .map(|f| f.value.as_bytes())
+            .collect();
         for part in self.parts_in(since, until) {
             let go_on = self.with_reader(&part, |conn| {
-                let Some((sql, mut params)) = self.plan(conn, &part, filters)? else {
+                let cand = self.plan(conn, &part, filters)?;
+                if cand.as_ref().is_some_and(HashSet::is_empty) {
                     return Ok(true);
-                };
-                params.splice(0..0, [since, until]);
-                self.scan(conn, &part, &sql, &params, &verify, visit)
+                }
+                let blocks = Self::block_metas(conn, &part, since, until, cand.as_ref())?;
+                Self::scan(conn, &part, &blocks, since, until, &needles, &verify, visit)
             })?;
             if !go_on {
                 break;
@@ -509,39 +710,54 @@ impl EmbeddedStore {
         cap: usize,
         out: &mut BTreeMap<u64, StoredMessage>,
     ) -> Result<(), StoreError> {
-        let mut params = vec![since, until];
-        let mut conds = Vec::new();
-        for (col, hs) in [("cid", cids), ("ck", cks), ("al", als)] {
-            for chunk in hs.chunks(500) {
-                let ph: Vec<String> = chunk
-                    .iter()
-                    .map(|h| {
-                        params.push(*h);
-                        format!("?{}", params.len())
-                    })
-                    .collect();
-                conds.push(format!("{col} IN ({})", ph.join(",")));
-            }
+        let mut terms = Vec::new();
+        for (kind, hs) in [(T_CID, cids), (T_CK, cks), (T_AL, als)] {
+            terms.extend(hs.iter().map(|&h| hterm(h, kind)));
         }
-        if conds.is_empty() {
+        if terms.is_empty() {
             return Ok(());
         }
-        let sql = format!(
-            "SELECT id, ts, loc FROM msg WHERE +ts >= ?1 AND +ts < ?2 AND ({}) ORDER BY ts, id",
-            conds.join(" OR ")
-        );
         for part in self.parts_in(since, until) {
             if out.len() >= cap {
                 break;
             }
             self.with_reader(&part, |conn| {
-                self.scan(conn, &part, &sql, &params, verify, &mut |m| {
-                    out.insert(m.id, m);
-                    out.len() < cap
-                })
+                let set = Self::blocks_for_terms(conn, &part, &terms)?;
+                let blocks = Self::block_metas(conn, &part, since, until, Some(&set))?;
+                for m in &blocks {
+                    if out.len() >= cap {
+                        break;
+                    }
+                    Self::decode_block(conn, &part, m, since, until, &[], verify, &mut |sm| {
+                        if out.len() < cap {
+                            out.insert(sm.id, sm);
+                        }
+                    })?;
+                }
+                Ok(())
             })?;
         }
         Ok(())
+    }
+}
+
+/// A message ordered by (ts, id) for the merge in [`EmbeddedStore::scan`].
+struct Ordered(StoredMessage);
+
+impl PartialEq for Ordered {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for Ordered {}
+impl PartialOrd for Ordered {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Ordered {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.0.record.capture.ts_us, self.0.id).cmp(&(o.0.record.capture.ts_us, o.0.id))
     }
 }
 
@@ -615,7 +831,17 @@ impl Store for EmbeddedStore {
             let pw = match w.parts.entry(day) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => {
-                    let pw = PartWriter::open(&self.dir, day, &self.opts)?;
+                    // An old-format file is renamed away by the first open; the second
+                    // creates a fresh one.
+                    let pw = match PartWriter::open(&self.dir, day, &self.opts)? {
+                        Some(pw) => pw,
+                        None => PartWriter::open(&self.dir, day, &self.opts)?.ok_or_else(|| {
+                            StoreError::Corrupt {
+                                partition: day_name(day),
+                                detail: "cannot replace the old-format file".into(),
+                            }
+                        })?,
+                    };
                     self.parts.write().insert(day, pw.part.clone());
                     e.insert(pw)
                 }
@@ -627,7 +853,7 @@ impl Store for EmbeddedStore {
         }
         for pw in w.parts.values_mut() {
             pw.write(
-                &mut w.compressor,
+                &mut w.comps,
                 self.opts.block_messages,
                 self.opts.write_messages,
                 false,
@@ -642,10 +868,13 @@ impl Store for EmbeddedStore {
     fn flush(&self) -> Result<(), StoreError> {
         let mut w = self.writer.lock();
         let w = &mut *w;
+        let mut first_err = None;
         for pw in w.parts.values_mut() {
-            pw.write(&mut w.compressor, self.opts.block_messages, 0, true)?;
+            if let Err(e) = pw.write(&mut w.comps, self.opts.block_messages, 0, true) {
+                first_err.get_or_insert(e);
+            }
         }
-        Ok(())
+        first_err.map_or(Ok(()), Err)
     }
 
     fn search(&self, q: &Query) -> Result<Vec<StoredMessage>, StoreError> {
@@ -756,6 +985,22 @@ impl Store for EmbeddedStore {
             days.iter().filter_map(|d| parts.remove(d)).collect()
         };
         let mut report = RetentionReport::default();
+        if !doomed.is_empty() {
+            // Ids of deleted days must not be handed out again after a restart: keep the
+            // high-water mark in every remaining partition (the clock floor covers none).
+            let w = self.writer.lock();
+            for pw in w.parts.values() {
+                if doomed.iter().any(|d| d.day == pw.part.day) {
+                    continue;
+                }
+                pw.conn
+                    .execute(
+                        "INSERT OR REPLACE INTO meta(k, v) VALUES ('next_id', ?1)",
+                        [w.next_id],
+                    )
+                    .map_err(sql_err(&pw.part, "write id high-water mark"))?;
+            }
+        }
         let mut trash = Vec::new();
         for part in &doomed {
             report.deleted.push(part.name.clone());
@@ -810,27 +1055,26 @@ impl Pending {
         let f = &r.fields;
         let mut entry = Vec::with_capacity(r.capture.payload.len() + 256);
         codec::encode_record(&mut entry, r);
+        let cid = f.call_id.as_deref().map(|c| hterm(key_hash(c), T_CID));
         let ck = if f.call_key == f.call_id {
             None
         } else {
-            Some(f.call_key.as_deref().map_or(0, key_hash))
+            Some(hterm(f.call_key.as_deref().map_or(0, key_hash), T_CK))
         };
         let al = match &f.a_leg {
-            Some(a) if Some(a) != f.call_key.as_ref() => Some(key_hash(a)),
+            Some(a) if Some(a) != f.call_key.as_ref() => Some(hterm(key_hash(a), T_AL)),
             _ => None,
         };
         let ru = if f.ruri_user == f.to_user {
             None
         } else {
-            Some(f.ruri_user.clone())
+            f.ruri_user.clone()
         };
         Pending {
             id,
             ts: r.capture.ts_us,
             entry,
-            cid: f.call_id.as_deref().map(key_hash),
-            ck,
-            al,
+            keys: [cid, ck, al],
             fu: f.from_user.clone(),
             tu: f.to_user.clone(),
             ru,
@@ -838,8 +1082,36 @@ impl Pending {
     }
 }
 
+impl OpenBlock {
+    fn new(id: i64, p: &Pending) -> Self {
+        OpenBlock {
+            id,
+            base_ts: p.ts,
+            base_id: p.id,
+            min_ts: p.ts,
+            max_ts: p.ts,
+            max_id: p.id,
+            entries: Vec::new(),
+            terms: HashSet::new(),
+        }
+    }
+
+    fn meta(&self, raw_len: usize) -> BlockMeta {
+        BlockMeta {
+            id: self.id,
+            min_ts: self.min_ts,
+            max_ts: self.max_ts,
+            base_ts: self.base_ts,
+            base_id: self.base_id,
+            raw_len: raw_len as i64,
+        }
+    }
+}
+
 impl PartWriter {
-    fn open(dir: &Path, day: i64, opts: &EmbeddedOptions) -> Result<Self, StoreError> {
+    /// Opens or creates the file of `day`; `None` when an existing file has another format
+    /// (it is then renamed to `YYYY-MM-DD.sqlite.formatN` and left alone).
+    fn open(dir: &Path, day: i64, opts: &EmbeddedOptions) -> Result<Option<Self>, StoreError> {
         let name = day_name(day);
         let part = Arc::new(Part {
             day,
@@ -849,24 +1121,37 @@ impl PartWriter {
             readers: Mutex::new(Vec::new()),
         });
         let conn = open_conn(&part, opts.cache_kib, true)?;
+        let format = file_format(&conn).map_err(sql_err(&part, "read format"))?;
+        if let Some(v) = format.filter(|&v| v != FORMAT_VERSION) {
+            drop(conn);
+            for p in side_files(&part.path) {
+                let file = p.file_name().and_then(|f| f.to_str()).unwrap_or_default();
+                let to = p.with_file_name(file.replacen(
+                    &format!(".{FILE_EXT}"),
+                    &format!(".{FILE_EXT}.format{v}"),
+                    1,
+                ));
+                match std::fs::rename(&p, &to) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io_err("rename old-format file", &p)(e)),
+                }
+            }
+            return Ok(None);
+        }
         conn.execute_batch(SCHEMA)
             .map_err(sql_err(&part, "create schema"))?;
         let (next_block, next_dict, messages) = conn
             .query_row(
-                "SELECT (SELECT coalesce(max(id), 0) + 1 FROM blk), (SELECT coalesce(max(id), 0) + 1 FROM dict),
+                "SELECT (SELECT coalesce(max(id), 0) + 1 FROM bix), (SELECT coalesce(max(id), 0) + 1 FROM dict),
                         (SELECT v FROM meta WHERE k = 'messages')",
                 [],
                 |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<i64>>(2)?)),
             )
             .map_err(sql_err(&part, "read partition state"))?;
-        let messages = match messages {
-            Some(n) => n as u64,
-            None => conn
-                .query_row("SELECT count(*) FROM msg", [], |r| r.get::<_, i64>(0))
-                .map_err(sql_err(&part, "count messages"))? as u64,
-        };
+        let messages = messages.unwrap_or(0).max(0) as u64;
         part.messages.store(messages, Ordering::Relaxed);
-        Ok(PartWriter {
+        Ok(Some(PartWriter {
             part,
             conn,
             pending: Vec::new(),
@@ -875,12 +1160,17 @@ impl PartWriter {
             next_dict,
             dict: HashMap::new(),
             messages,
-        })
+        }))
     }
 
     fn max_id(&self) -> Result<i64, StoreError> {
         self.conn
-            .query_row("SELECT coalesce(max(id), 0) FROM msg", [], |r| r.get(0))
+            .query_row(
+                "SELECT max(coalesce((SELECT max(max_id) FROM bix), 0),
+                            coalesce((SELECT v - 1 FROM meta WHERE k = 'next_id'), 0))",
+                [],
+                |r| r.get(0),
+            )
             .map_err(sql_err(&self.part, "read max id"))
     }
 
@@ -914,16 +1204,17 @@ impl PartWriter {
     }
 
     /// Writes pending records in full blocks (and, with `all`, the rest as an open block),
-    /// in one transaction.
+    /// in one transaction. On failure nothing is lost: the records stay pending and the
+    /// next write retries them.
     fn write(
         &mut self,
-        comp: &mut zstd::bulk::Compressor<'static>,
+        comps: &mut [zstd::bulk::Compressor<'static>; 2],
         block: usize,
         min_write: usize,
         all: bool,
     ) -> Result<(), StoreError> {
-        let open_len = self.open_block.as_ref().map_or(0, |(_, e)| e.len());
-        if self.pending.is_empty() && !all {
+        let open_len = self.open_block.as_ref().map_or(0, |b| b.entries.len());
+        if self.pending.is_empty() {
             return Ok(());
         }
         if !all && open_len + self.pending.len() < block.max(min_write) {
@@ -935,35 +1226,40 @@ impl PartWriter {
                 .execute_batch("PRAGMA synchronous=FULL")
                 .map_err(sql_err(&self.part, "pragma"))?;
         }
-        self.conn
+        let saved = (self.open_block.clone(), self.next_block, self.messages);
+        let res = self
+            .conn
             .execute_batch("BEGIN")
-            .map_err(sql_err(&self.part, "begin"))?;
-        let res = self.write_blocks(comp, block, all);
-        let res = res.and_then(|()| {
+            .map_err(sql_err(&self.part, "begin"));
+        let pending = std::mem::take(&mut self.pending);
+        let res = res.and_then(|()| self.write_blocks(comps, &pending, block, all));
+        self.pending = pending;
+        let res = res.and_then(|taken| {
             self.conn
                 .execute_batch("COMMIT")
                 .map_err(sql_err(&self.part, "commit"))
+                .map(|()| taken)
         });
         if all {
             let _ = self.conn.execute_batch("PRAGMA synchronous=NORMAL");
         }
         match res {
-            Ok(()) => {
+            Ok(taken) => {
+                self.pending.drain(..taken);
                 self.part.messages.store(self.messages, Ordering::Relaxed);
                 Ok(())
             }
             Err(e) => {
                 let _ = self.conn.execute_batch("ROLLBACK");
-                // Keep the in-memory state consistent with the (rolled back) file.
-                self.open_block = None;
-                self.messages = self.part.messages.load(Ordering::Relaxed);
+                // Back to the state of the (rolled back) file; pending records are kept.
+                (self.open_block, self.next_block, self.messages) = saved;
                 self.dict.clear();
-                if let Ok((b, d)) = self.conn.query_row(
-                    "SELECT (SELECT coalesce(max(id), 0) + 1 FROM blk), (SELECT coalesce(max(id), 0) + 1 FROM dict)",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                ) {
-                    self.next_block = b;
+                if let Ok(d) =
+                    self.conn
+                        .query_row("SELECT coalesce(max(id), 0) + 1 FROM dict", [], |r| {
+                            r.get(0)
+                        })
+                {
                     self.next_dict = d;
                 }
                 Err(e)
@@ -971,80 +1267,151 @@ impl PartWriter {
         }
     }
 
+    /// Terms of a pending record (interning its users).
+    fn terms(&mut self, p: &Pending, out: &mut Vec<i64>) -> Result<(), StoreError> {
+        out.extend(p.keys.iter().flatten());
+        for (u, kind) in [(&p.fu, T_FU), (&p.tu, T_TU), (&p.ru, T_RU)] {
+            if let Some(u) = u {
+                out.push(uterm(self.dict_id(u)?, kind));
+            }
+        }
+        Ok(())
+    }
+
+    /// Inside the write transaction: builds the blocks, writes postings and block index
+    /// rows while a second thread compresses, then the blocks. Returns how many pending
+    /// records were written.
     fn write_blocks(
         &mut self,
-        comp: &mut zstd::bulk::Compressor<'static>,
+        comps: &mut [zstd::bulk::Compressor<'static>; 2],
+        pending: &[Pending],
         block: usize,
         all: bool,
-    ) -> Result<(), StoreError> {
-        let mut pending = std::mem::take(&mut self.pending);
+    ) -> Result<usize, StoreError> {
         let mut taken = 0usize;
+        let mut jobs: Vec<Job> = Vec::new();
+        let mut posts: Vec<(i64, i64, i64)> = Vec::new();
+        let mut terms = Vec::new();
         loop {
-            let (blk, mut entries) = match self.open_block.take() {
+            let mut ob = match self.open_block.take() {
                 Some(ob) => ob,
-                None => {
+                None if taken < pending.len() => {
                     let b = self.next_block;
                     self.next_block += 1;
-                    (b, Vec::new())
+                    OpenBlock::new(b, &pending[taken])
                 }
+                None => break,
             };
-            let room = block.saturating_sub(entries.len());
+            let room = block.saturating_sub(ob.entries.len());
             let rest = pending.len() - taken;
             if rest == 0 || (!all && rest < room) {
-                if !entries.is_empty() {
-                    self.open_block = Some((blk, entries));
+                if !ob.entries.is_empty() {
+                    self.open_block = Some(ob);
                 } else {
                     self.next_block -= 1;
                 }
                 break;
             }
             let n = room.min(rest);
-            let first_slot = entries.len();
-            let new = &mut pending[taken..taken + n];
-            for p in new.iter_mut() {
-                entries.push(std::mem::take(&mut p.entry));
+            for p in &pending[taken..taken + n] {
+                let mut e = Vec::with_capacity(p.entry.len() + 8);
+                codec::put_entry_header(&mut e, p.ts, p.id, ob.base_ts, ob.base_id);
+                e.extend_from_slice(&p.entry);
+                ob.entries.push(e);
+                ob.min_ts = ob.min_ts.min(p.ts);
+                ob.max_ts = ob.max_ts.max(p.ts);
+                ob.max_id = ob.max_id.max(p.id);
+                terms.clear();
+                self.terms(p, &mut terms)?;
+                for &t in &terms {
+                    if ob.terms.insert(t) {
+                        posts.push((ob.id >> BKT_SHIFT, t, ob.id));
+                    }
+                }
             }
-            let raw = codec::build_block(&entries);
-            let data = comp
-                .compress(&raw)
+            let image = codec::build_block(&ob.entries);
+            jobs.push(Job {
+                meta: ob.meta(image.len()),
+                max_id: ob.max_id,
+                n: ob.entries.len(),
+                image,
+            });
+            taken += n;
+            self.messages += n as u64;
+            if ob.entries.len() < block {
+                self.open_block = Some(ob);
+            }
+        }
+        posts.sort_unstable();
+        let next = AtomicUsize::new(0);
+        let done: Vec<OnceLock<std::io::Result<Vec<u8>>>> =
+            jobs.iter().map(|_| OnceLock::new()).collect();
+        let work = |c: &mut zstd::bulk::Compressor<'static>| loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(i) else { break };
+            let _ = done[i].set(c.compress(&job.image));
+        };
+        let [c0, c1] = comps;
+        let index_res = if jobs.len() > 1 {
+            std::thread::scope(|s| {
+                s.spawn(|| work(c1));
+                let r = self.write_index(&jobs, &posts);
+                work(c0);
+                r
+            })
+        } else {
+            let r = self.write_index(&jobs, &posts);
+            work(c0);
+            r
+        };
+        index_res?;
+        for (job, data) in jobs.iter().zip(done) {
+            let data = data
+                .into_inner()
+                .unwrap_or_else(|| Err(std::io::Error::other("not compressed")))
                 .map_err(|source| StoreError::Compression {
                     partition: self.part.name.clone(),
-                    block: blk,
+                    block: job.meta.id,
                     op: "compress",
                     source,
                 })?;
             self.conn
-                .prepare_cached("INSERT OR REPLACE INTO blk(id, raw_len, data) VALUES (?1, ?2, ?3)")
-                .and_then(|mut st| st.execute(params![blk, raw.len() as i64, data]))
+                .prepare_cached("INSERT OR REPLACE INTO blk(id, data) VALUES (?1, ?2)")
+                .and_then(|mut st| st.execute(params![job.meta.id, data]))
                 .map_err(sql_err(&self.part, "write block"))?;
-            for (i, p) in pending[taken..taken + n].iter().enumerate() {
-                let fu = p.fu.as_deref().map(|s| self.dict_id(s)).transpose()?;
-                let tu = p.tu.as_deref().map(|s| self.dict_id(s)).transpose()?;
-                let ru = match &p.ru {
-                    None => None,
-                    Some(None) => Some(0),
-                    Some(Some(s)) => Some(self.dict_id(s)?),
-                };
-                let loc = blk * LOC_SLOTS + (first_slot + i) as i64;
-                self.conn
-                    .prepare_cached(
-                        "INSERT INTO msg(id, ts, loc, cid, ck, al, fu, tu, ru) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    )
-                    .and_then(|mut st| st.execute(params![p.id, p.ts, loc, p.cid, p.ck, p.al, fu, tu, ru]))
-                    .map_err(sql_err(&self.part, "write index"))?;
-            }
-            taken += n;
-            self.messages += n as u64;
-            if entries.len() < block {
-                self.open_block = Some((blk, entries));
-            }
         }
         self.conn
             .prepare_cached("INSERT OR REPLACE INTO meta(k, v) VALUES ('messages', ?1)")
             .and_then(|mut st| st.execute([self.messages as i64]))
             .map_err(sql_err(&self.part, "write count"))?;
-        pending.drain(..taken);
-        self.pending = pending;
+        Ok(taken)
+    }
+
+    /// Block index rows and postings of a write.
+    fn write_index(&self, jobs: &[Job], posts: &[(i64, i64, i64)]) -> Result<(), StoreError> {
+        let part = &self.part;
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO bix(id, min_ts, max_ts, base_ts, base_id, max_id, n, raw_len)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .map_err(sql_err(part, "prepare block index"))?;
+        for j in jobs {
+            let m = &j.meta;
+            st.execute(params![
+                m.id, m.min_ts, m.max_ts, m.base_ts, m.base_id, j.max_id, j.n as i64, m.raw_len
+            ])
+            .map_err(sql_err(part, "write block index"))?;
+        }
+        let mut st = self
+            .conn
+            .prepare_cached("INSERT OR IGNORE INTO post(bkt, term, blk) VALUES (?1, ?2, ?3)")
+            .map_err(sql_err(part, "prepare postings"))?;
+        for &(bkt, term, blk) in posts {
+            st.execute(params![bkt, term, blk])
+                .map_err(sql_err(part, "write postings"))?;
+        }
         Ok(())
     }
 }
