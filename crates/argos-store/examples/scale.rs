@@ -274,6 +274,12 @@ fn main() {
         _ => {
             let mut o = EmbeddedOptions::default();
             o.block_messages = block;
+            if let Some(l) = std::env::var("ARGOS_ZSTD_LEVEL")
+                .ok()
+                .and_then(|v| v.parse().ok())
+            {
+                o.zstd_level = l;
+            }
             Box::new(Blocks(EmbeddedStore::open(&dir, o).unwrap()))
         }
     };
@@ -319,7 +325,10 @@ fn main() {
     insert_cpu += thread_cpu().saturating_sub(c);
     insert_pcpu += process_cpu().saturating_sub(pc);
     let bytes = engine.bytes_on_disk();
-    println!("layout={layout} block={block} n={stored}");
+    println!(
+        "layout={layout} block={block} zstd_level={} n={stored}",
+        std::env::var("ARGOS_ZSTD_LEVEL").unwrap_or_else(|_| "default".into())
+    );
     println!(
         "insert: {:.0} msg/s wall, {:.0} msg/s per CPU-second of the ingest thread, {:.0} msg/s per CPU-second of all threads (store time {:.1} s, wall incl. generator {:.1} s); payload avg {} B",
         stored as f64 / insert_time.as_secs_f64(),

@@ -1,5 +1,5 @@
-//! [`EmbeddedStore`]: one SQLite file per UTC day, payloads zstd-compressed in blocks,
-//! a narrow index table per message.
+//! [`EmbeddedStore`]: one SQLite file per UTC day, records zstd-compressed in blocks,
+//! postings per (term, block) instead of per-message index rows.
 
 use crate::codec::{self, day_name, day_of, key_hash, DAY_US};
 use crate::{
@@ -55,6 +55,9 @@ const MAX_BLOCK: usize = 4096;
 const BKT_SHIFT: i64 = 7;
 /// Max interned ids a pattern may expand to before it is checked on decoded records instead.
 const MAX_PATTERN_IDS: usize = 512;
+/// Records buffered per partition after failed writes, in units of `write_messages`, before
+/// inserts are refused.
+const MAX_PENDING_WRITES: usize = 8;
 /// Interned strings the writer remembers per partition before it forgets them all.
 const DICT_CACHE_MAX: usize = 1 << 20;
 
@@ -817,47 +820,63 @@ fn summarise(call_key: String, mut msgs: Vec<StoredMessage>) -> CallSummary {
 
 impl Store for EmbeddedStore {
     fn insert(&self, batch: &[Record]) -> Result<InsertReport, StoreError> {
-        let mut w = self.writer.lock();
-        let w = &mut *w;
-        let mut bytes = 0u64;
         for r in batch {
             let ts = r.capture.ts_us;
-            let day = day_of(ts);
-            if day_name(day).len() != 10 {
+            if day_name(day_of(ts)).len() != 10 {
                 return Err(StoreError::InvalidRecord(format!(
                     "timestamp {ts} outside years 0..9999"
                 )));
             }
-            let pw = match w.parts.entry(day) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    // An old-format file is renamed away by the first open; the second
-                    // creates a fresh one.
-                    let pw = match PartWriter::open(&self.dir, day, &self.opts)? {
-                        Some(pw) => pw,
-                        None => PartWriter::open(&self.dir, day, &self.opts)?.ok_or_else(|| {
-                            StoreError::Corrupt {
-                                partition: day_name(day),
-                                detail: "cannot replace the old-format file".into(),
-                            }
-                        })?,
-                    };
-                    self.parts.write().insert(day, pw.part.clone());
-                    e.insert(pw)
-                }
-            };
-            let id = w.next_id;
-            w.next_id += 1;
-            pw.pending.push(Pending::new(id, r));
-            bytes += r.capture.payload.len() as u64;
         }
-        for pw in w.parts.values_mut() {
-            pw.write(
-                &mut w.comps,
-                self.opts.block_messages,
-                self.opts.write_messages,
-                false,
-            )?;
+        let mut w = self.writer.lock();
+        let Writer {
+            parts,
+            next_id,
+            comps,
+        } = &mut *w;
+        let block = self.opts.block_messages;
+        // Back-pressure after failed writes: with too much buffered, the batch is refused
+        // (not accepted at all) unless the buffer can be written now.
+        let max_pending = self
+            .opts
+            .write_messages
+            .max(block)
+            .saturating_mul(MAX_PENDING_WRITES);
+        for pw in parts.values_mut() {
+            if pw.pending.len() >= max_pending {
+                pw.write(comps, block, 0, false)?;
+            }
+        }
+        for r in batch {
+            let day = day_of(r.capture.ts_us);
+            if let std::collections::hash_map::Entry::Vacant(e) = parts.entry(day) {
+                // An old-format file is renamed away by the first open; the second
+                // creates a fresh one.
+                let pw = match PartWriter::open(&self.dir, day, &self.opts)? {
+                    Some(pw) => pw,
+                    None => PartWriter::open(&self.dir, day, &self.opts)?.ok_or_else(|| {
+                        StoreError::Corrupt {
+                            partition: day_name(day),
+                            detail: "cannot replace the old-format file".into(),
+                        }
+                    })?,
+                };
+                self.parts.write().insert(day, pw.part.clone());
+                e.insert(pw);
+            }
+        }
+        let mut bytes = 0u64;
+        for r in batch {
+            if let Some(pw) = parts.get_mut(&day_of(r.capture.ts_us)) {
+                pw.pending.push(Pending::new(*next_id, r));
+                *next_id += 1;
+                bytes += r.capture.payload.len() as u64;
+            }
+        }
+        for pw in parts.values_mut() {
+            // A failure keeps the records pending: the next insert or flush retries them,
+            // and flush() reports the error.
+            let _ = pw.write(comps, block, self.opts.write_messages, false);
         }
         Ok(InsertReport {
             stored: batch.len() as u64,
@@ -1413,5 +1432,89 @@ impl PartWriter {
                 .map_err(sql_err(part, "write postings"))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testdata::Generator;
+
+    fn all(store: &EmbeddedStore) -> Vec<StoredMessage> {
+        store
+            .search(&Query {
+                limit: usize::MAX,
+                ..Query::default()
+            })
+            .expect("search")
+    }
+
+    #[test]
+    fn failed_write_keeps_records_for_retry() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = EmbeddedStore::open(dir.path(), EmbeddedOptions::default()).expect("open");
+        let recs = Generator::new(4).messages(3000);
+        store.insert(&recs[..1000]).expect("insert");
+        store.flush().expect("flush");
+        let path = {
+            let w = store.writer.lock();
+            let pw = w.parts.values().next().expect("a partition");
+            pw.conn
+                .busy_timeout(std::time::Duration::ZERO)
+                .expect("timeout");
+            pw.part.path.clone()
+        };
+        // Another connection holds the write lock: the flush fails, nothing is lost.
+        let other = Connection::open(&path).expect("open");
+        other.execute_batch("BEGIN IMMEDIATE").expect("lock");
+        store.insert(&recs[1000..]).expect("insert buffers");
+        assert!(store.flush().is_err());
+        other.execute_batch("COMMIT").expect("unlock");
+        store.flush().expect("retry");
+        let got = all(&store);
+        assert_eq!(got.len(), recs.len());
+        for (g, r) in got.iter().zip(&recs) {
+            assert_eq!(&g.record, r);
+        }
+    }
+
+    #[test]
+    fn ids_not_reused_after_retention_deletes_everything() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let recs = Generator::new(5).messages(100);
+        let max_old = {
+            let store = EmbeddedStore::open(dir.path(), EmbeddedOptions::default()).expect("open");
+            store.insert(&recs).expect("insert");
+            store.flush().expect("flush");
+            let max_old = all(&store).iter().map(|m| m.id).max().expect("ids");
+            let rep = store.apply_retention(i64::MAX / 2, 0).expect("retention");
+            assert_eq!(rep.messages_deleted, recs.len() as u64);
+            max_old
+        };
+        let store = EmbeddedStore::open(dir.path(), EmbeddedOptions::default()).expect("open");
+        store.insert(&recs[..1]).expect("insert");
+        store.flush().expect("flush");
+        assert!(all(&store)[0].id > max_old);
+    }
+
+    #[test]
+    fn old_format_files_are_set_aside() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let old = dir.path().join("2025-11-25.sqlite");
+        Connection::open(&old)
+            .and_then(|c| {
+                c.execute_batch(
+                    "CREATE TABLE msg(id INTEGER PRIMARY KEY, ts INTEGER, loc INTEGER);
+                     INSERT INTO msg VALUES (1, 1, 1);",
+                )
+            })
+            .expect("v1 file");
+        let store = EmbeddedStore::open(dir.path(), EmbeddedOptions::default()).expect("open");
+        assert!(store.stats().expect("stats").partitions.is_empty());
+        assert!(dir.path().join("2025-11-25.sqlite.format1").exists());
+        let recs = Generator::new(6).messages(10);
+        store.insert(&recs).expect("insert");
+        store.flush().expect("flush");
+        assert_eq!(all(&store).len(), recs.len());
     }
 }

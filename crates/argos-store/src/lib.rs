@@ -3,15 +3,16 @@
 //!
 //! [`EmbeddedStore`] keeps one SQLite file per UTC day (`DIR/YYYY-MM-DD.sqlite`). In each:
 //!
-//! * `blk` — records (capture metadata, every field, raw payload) encoded and
-//!   zstd-compressed in blocks of [`EmbeddedOptions::block_messages`] messages;
-//! * `msg` — one narrow index row per message: id, timestamp, block location, 48-bit
-//!   hashes of Call-ID / call key / a-leg, and interned ids of from/to/R-URI user;
+//! * `blk` — records (capture metadata, every field, raw payload, timestamp, id) encoded
+//!   and zstd-compressed in blocks of [`EmbeddedOptions::block_messages`] messages;
+//! * `bix` — one row per block: time range, id base, sizes;
+//! * `post` — one row per distinct (term, block): terms are hashes of Call-ID / call key /
+//!   a-leg and interned ids of from/to/R-URI user, clustered by bucket of blocks;
 //! * `dict` — the interned user strings.
 //!
-//! Searches narrow candidates with the indexes, then decode and check every filter on the
-//! full record, so every field is searchable (exact or `*` pattern) and results are exact.
-//! Retention deletes whole day files. See `docs/decisions/0001-embedded-store.md` for the
+//! Searches narrow candidate blocks with the postings, then decode them and check every
+//! filter on the full record, so every field is searchable (exact or `*` pattern) and
+//! results are exact. Retention deletes whole day files. See `docs/decisions/0001-embedded-store.md` for the
 //! measurements behind this layout.
 //!
 //! ```
