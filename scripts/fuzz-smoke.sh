@@ -86,6 +86,8 @@ for t in $targets; do
       echo "  keep as regression: mkdir -p fuzz/regressions/$t && cp $f fuzz/regressions/$t/"
     done
     [ -n "$inputs" ] || echo "  (no crash input written: build or libFuzzer error)"
+    echo "---- $t error ----"
+    grep -m6 -A3 -E "panicked at|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|^SUMMARY:" "$log" || true
     echo "---- $t output (tail) ----"
     tail -60 "$log"
     echo "----"
