@@ -129,6 +129,8 @@ struct PartWriter {
     next_dict: i64,
     dict: HashMap<Box<[u8]>, i64>,
     messages: u64,
+    /// A commit since the last one with `synchronous=FULL` (not yet fsynced).
+    unsynced: bool,
 }
 
 #[derive(Clone)]
@@ -1179,6 +1181,7 @@ impl PartWriter {
             next_dict,
             dict: HashMap::new(),
             messages,
+            unsynced: false,
         }))
     }
 
@@ -1233,7 +1236,9 @@ impl PartWriter {
         all: bool,
     ) -> Result<(), StoreError> {
         let open_len = self.open_block.as_ref().map_or(0, |b| b.entries.len());
-        if self.pending.is_empty() {
+        // With nothing pending, a flush still has to sync earlier (synchronous=NORMAL)
+        // commits: it then commits just the message count, with FULL.
+        if self.pending.is_empty() && !(all && self.unsynced) {
             return Ok(());
         }
         if !all && open_len + self.pending.len() < block.max(min_write) {
@@ -1265,6 +1270,7 @@ impl PartWriter {
         match res {
             Ok(taken) => {
                 self.pending.drain(..taken);
+                self.unsynced = !all;
                 self.part.messages.store(self.messages, Ordering::Relaxed);
                 Ok(())
             }
