@@ -50,7 +50,12 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         store,
         a.correlation.pipeline()?,
         metrics.clone(),
-        IngestOptions::default(),
+        // Offline the reader waits for the writer, so a short queue loses nothing and keeps
+        // memory small (the collector's default holds 262k records for bursts).
+        IngestOptions {
+            queue_capacity: 16_384,
+            ..IngestOptions::default()
+        },
     )?;
     let mut total = ImportCounts::default();
     let mut failed = 0usize;
