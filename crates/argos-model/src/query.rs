@@ -39,6 +39,8 @@ pub enum Field {
     CaptureId,
     Node,
     CorrelationId,
+    /// Full text: the raw message contains the value (ASCII case-insensitive; `*` allowed).
+    Text,
 }
 
 impl Field {
@@ -77,6 +79,7 @@ impl Field {
         Field::CaptureId,
         Field::Node,
         Field::CorrelationId,
+        Field::Text,
     ];
 
     /// snake_case name: API query parameter, CLI flag (with dashes), store column.
@@ -115,6 +118,7 @@ impl Field {
             Field::CaptureId => "capture_id",
             Field::Node => "node",
             Field::CorrelationId => "correlation_id",
+            Field::Text => "text",
         }
     }
 
@@ -139,12 +143,48 @@ impl Filter {
     }
 
     /// Case-sensitive match of a candidate against this filter's value or pattern.
+    /// For [`Field::Text`] use [`Filter::matches_text`] on the raw payload instead.
     pub fn matches(&self, candidate: &str) -> bool {
         if !self.is_pattern() {
             return candidate == self.value;
         }
         wildcard_match(&self.value, candidate)
     }
+
+    /// Full-text match for [`Field::Text`]: the payload contains the value, ASCII
+    /// case-insensitively; `*` in the value matches any run of bytes.
+    pub fn matches_text(&self, payload: &[u8]) -> bool {
+        let needle = self.value.to_ascii_lowercase();
+        let pieces: Vec<&[u8]> = needle
+            .split('*')
+            .map(str::as_bytes)
+            .filter(|p| !p.is_empty())
+            .collect();
+        let mut rest = payload;
+        for piece in pieces {
+            match find_ci(rest, piece) {
+                Some(at) => rest = &rest[at + piece.len()..],
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+/// First position of `needle` (already lower-case) in `hay`, ASCII case-insensitively.
+fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    if needle.len() > hay.len() {
+        return None;
+    }
+    (0..=hay.len() - needle.len()).find(|&i| {
+        hay[i..i + needle.len()]
+            .iter()
+            .zip(needle)
+            .all(|(h, n)| h.to_ascii_lowercase() == *n)
+    })
 }
 
 /// `*`-only glob match, iterative with backtracking to the last star.
@@ -209,6 +249,18 @@ mod tests {
         assert!(!f("2*").matches("1001"));
         assert!(f("1001").matches("1001"));
         assert!(!f("100").matches("1001"));
+    }
+
+    #[test]
+    fn full_text() {
+        let f = |v: &str| Filter {
+            field: Field::Text,
+            value: v.into(),
+        };
+        let raw = b"INVITE sip:a@b SIP/2.0\r\nUser-Agent: FriendlyScanner 1.0\r\n\r\n";
+        assert!(f("friendlyscanner").matches_text(raw));
+        assert!(f("user-agent: friendly*1.0").matches_text(raw));
+        assert!(!f("sipvicious").matches_text(raw));
     }
 
     #[test]

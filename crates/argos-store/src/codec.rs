@@ -113,11 +113,16 @@ pub(crate) fn field_value(r: &Record, field: Field) -> Option<Cow<'_, str>> {
         Field::CaptureId => Some(Cow::Owned(c.capture_id.to_string())),
         Field::Node => c.node.as_deref().map(Cow::Borrowed),
         Field::CorrelationId => c.correlation_id.as_deref().map(Cow::Borrowed),
+        // Full text is matched on the raw bytes by `filter_matches`, not as a field value.
+        Field::Text => None,
     }
 }
 
 /// True when the record satisfies `filter`. `proto` also accepts the kind's name (`sip`).
 pub(crate) fn filter_matches(r: &Record, filter: &argos_model::Filter) -> bool {
+    if filter.field == Field::Text {
+        return filter.matches_text(&r.capture.payload);
+    }
     match field_value(r, filter.field) {
         Some(v) => {
             filter.matches(&v)

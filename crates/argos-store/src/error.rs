@@ -38,4 +38,7 @@ pub enum StoreError {
     /// A record cannot be stored (e.g. a timestamp outside the supported range).
     #[error("invalid record: {0}")]
     InvalidRecord(String),
+    /// This engine does not implement the operation (yet).
+    #[error("not supported by this store engine: {0}")]
+    Unsupported(&'static str),
 }

@@ -126,5 +126,24 @@ pub trait Store: Send + Sync + 'static {
     /// (`keep_days = 0` keeps only today). Blocks ingest only to close the files.
     fn apply_retention(&self, now_us: i64, keep_days: u32) -> Result<RetentionReport, StoreError>;
 
+    /// Deletes the oldest whole days until the store uses at most `max_bytes` on disk
+    /// (never today's partition). Runs beside ingest.
+    fn apply_size_limit(&self, max_bytes: u64) -> Result<RetentionReport, StoreError> {
+        let _ = max_bytes;
+        Err(StoreError::Unsupported("size-based retention"))
+    }
+
+    /// Streams every message in `[since_us, until_us)` in time order (ts then id) to `f`
+    /// until it returns false — for archives and exports of any size, in bounded memory.
+    fn scan(
+        &self,
+        since_us: i64,
+        until_us: i64,
+        f: &mut dyn FnMut(StoredMessage) -> bool,
+    ) -> Result<(), StoreError> {
+        let _ = (since_us, until_us, f);
+        Err(StoreError::Unsupported("scan"))
+    }
+
     fn stats(&self) -> Result<StoreStats, StoreError>;
 }
