@@ -132,17 +132,24 @@ fn writer_loop(
         }
         if due {
             if dirty {
-                if let Err(e) = store.flush() {
-                    tracing::error!(error = %e, "store flush failed");
-                }
+                flush(&*store, &metrics);
                 dirty = false;
             }
             last_flush = Instant::now();
         }
     }
     write_batch(&*store, &mut batch, &metrics);
-    if let Err(e) = store.flush() {
-        tracing::error!(error = %e, "final store flush failed");
+    flush(&*store, &metrics);
+}
+
+/// Flushes the store; on success everything stored so far is durable (survives a crash).
+fn flush(store: &dyn Store, metrics: &Metrics) {
+    // Only this thread adds to messages_stored, so the value read before the flush is
+    // exactly what the flush makes durable.
+    let stored = metrics.messages_stored.load(Relaxed);
+    match store.flush() {
+        Ok(()) => metrics.messages_durable.store(stored, Relaxed),
+        Err(e) => tracing::error!(error = %e, "store flush failed"),
     }
 }
 

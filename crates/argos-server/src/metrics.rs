@@ -58,6 +58,8 @@ pub struct Metrics {
     pub hep_decoded: AtomicU64,
     pub messages_parsed: AtomicU64,
     pub messages_stored: AtomicU64,
+    /// Messages made durable by a completed store flush (they survive a crash).
+    pub messages_durable: AtomicU64,
     pub bytes_stored: AtomicU64,
     pub batches_stored: AtomicU64,
     pub tcp_connections: AtomicU64,
@@ -175,7 +177,12 @@ impl Metrics {
                 "argos_decode_errors_total{{layer=\"{layer}\",reason=\"{detail}\"}} {n}"
             );
         }
-        let counters: [(&str, &str, &AtomicU64); 5] = [
+        let counters: [(&str, &str, &AtomicU64); 6] = [
+            (
+                "argos_messages_durable_total",
+                "Messages made durable by a completed store flush.",
+                &self.messages_durable,
+            ),
             (
                 "argos_messages_parsed_total",
                 "Messages parsed by the ingest pipeline.",

@@ -190,6 +190,13 @@ impl Server {
         }
     }
 
+    /// SIGKILLs the server (no chance to flush) and hands back its data directory.
+    pub fn kill_9(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::replace(&mut self.data, tempfile::tempdir().expect("tempdir"))
+    }
+
     pub fn alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
