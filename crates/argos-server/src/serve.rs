@@ -24,6 +24,8 @@ pub struct ServeConfig {
     pub auth_key: Option<String>,
     /// Days of data kept; 0 keeps everything.
     pub retention_days: u32,
+    /// Most bytes the store may use on disk; the oldest days go first. `None`: no limit.
+    pub max_disk_bytes: Option<u64>,
     pub pipeline: PipelineConfig,
     pub ingest: IngestOptions,
     pub admin_password: Option<String>,
@@ -75,22 +77,12 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         .with_context(|| format!("binding HTTP {}", cfg.http))?;
     let http_addr = http.local_addr()?;
 
-    if cfg.retention_days > 0 {
-        let store = store.clone();
-        let days = cfg.retention_days;
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(600));
-            loop {
-                tick.tick().await;
-                let store = store.clone();
-                let now = now_us();
-                match tokio::task::spawn_blocking(move || store.apply_retention(now, days)).await {
-                    Ok(Err(e)) => tracing::error!(error = %e, "retention failed"),
-                    Err(e) => tracing::error!(error = %e, "retention task failed"),
-                    Ok(Ok(_)) => {}
-                }
-            }
-        });
+    if cfg.retention_days > 0 || cfg.max_disk_bytes.is_some() {
+        tokio::spawn(retention_loop(
+            store.clone(),
+            cfg.retention_days,
+            cfg.max_disk_bytes,
+        ));
     }
 
     print_banner(&cfg, &listeners, http_addr, &admin);
@@ -115,6 +107,34 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
     })
     .await;
     Ok(())
+}
+
+/// Applies retention by age and by disk size once a minute, beside ingest.
+async fn retention_loop(store: Arc<dyn Store>, days: u32, max_bytes: Option<u64>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let store = store.clone();
+        let res = tokio::task::spawn_blocking(move || {
+            let mut deleted = Vec::new();
+            if days > 0 {
+                deleted.extend(store.apply_retention(now_us(), days)?.deleted);
+            }
+            if let Some(max) = max_bytes {
+                deleted.extend(store.apply_size_limit(max)?.deleted);
+            }
+            Ok::<_, argos_store::StoreError>(deleted)
+        })
+        .await;
+        match res {
+            Ok(Ok(deleted)) if !deleted.is_empty() => {
+                eprintln!("argos: retention deleted {}", deleted.join(", "))
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "retention failed"),
+            Err(e) => tracing::error!(error = %e, "retention task failed"),
+        }
+    }
 }
 
 fn now_us() -> i64 {

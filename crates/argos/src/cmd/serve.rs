@@ -27,6 +27,9 @@ pub struct Args {
     /// Days of data to keep (whole days are deleted); 0 keeps everything.
     #[arg(long, default_value_t = 7)]
     retention_days: u32,
+    /// Most disk the store may use (e.g. 50G, 500M); the oldest days are deleted first.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_disk: Option<u64>,
     /// Longest wait before a received message is stored and searchable, in ms.
     #[arg(long, default_value_t = 200)]
     flush_ms: u64,
@@ -51,6 +54,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         http: a.http,
         auth_key: a.auth_key,
         retention_days: a.retention_days,
+        max_disk_bytes: a.max_disk,
         pipeline: a.correlation.pipeline()?,
         ingest: IngestOptions {
             queue_capacity: a.queue.max(1024),
@@ -66,4 +70,42 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .build()
         .context("starting tokio runtime")?;
     rt.block_on(argos_server::serve::run(cfg))
+}
+
+/// `123`, `500M`, `50G`, `2T` (powers of 1024) → bytes.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("unknown size unit in {s:?}: use K, M, G or T")),
+            };
+            (&s[..i], m)
+        }
+        _ => (s, 1),
+    };
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a size: {s:?} (e.g. 500M, 50G)"))?;
+    if !(n.is_finite() && n > 0.0) {
+        return Err(format!("size must be positive: {s:?}"));
+    }
+    Ok((n * mult as f64) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes() {
+        assert_eq!(super::parse_size("500M"), Ok(500 << 20));
+        assert_eq!(super::parse_size("1.5G"), Ok(3 << 29));
+        assert_eq!(super::parse_size("1024"), Ok(1024));
+        assert!(super::parse_size("12X").is_err());
+        assert!(super::parse_size("-1G").is_err());
+    }
 }
