@@ -29,6 +29,7 @@ const MAIN_FIELDS = [
   ['src_ip', 'Source IP', ''],
   ['dst_ip', 'Destination IP', ''],
   ['user_agent', 'User-Agent', 'e.g. *Yealink*'],
+  ['text', 'Text in message', 'any header or string, e.g. Q.850;cause=34'],
 ];
 
 // Every filterable API field (docs/API.md).
@@ -36,7 +37,7 @@ export const API_FIELDS = ['method', 'status', 'reason', 'ruri', 'ruri_user', 'r
   'from_domain', 'from_tag', 'to_user', 'to_domain', 'to_tag', 'pai_user', 'contact_user', 'contact_ip',
   'auth_user', 'call_id', 'a_leg', 'call_key', 'via_branch', 'cseq_method', 'diversion_user', 'content_type',
   'user_agent', 'src_ip', 'dst_ip', 'src_port', 'dst_port', 'transport', 'proto', 'capture_id', 'node',
-  'correlation_id'];
+  'correlation_id', 'text'];
 const EXTRA_FIELDS = API_FIELDS.filter((f) => !MAIN_FIELDS.some(([n]) => n === f));
 const RESERVED = new Set(['mode', 'range', 'since', 'until', 'limit']);
 

@@ -407,6 +407,8 @@ pub(crate) fn stored_verbatim(field: Field) -> bool {
             | Field::Transport
             | Field::Proto
             | Field::CaptureId
+            // Full text matches case-insensitively: the verbatim pre-check would miss.
+            | Field::Text
     )
 }
 

@@ -41,6 +41,11 @@ fn hep_udp_from_gen_is_searchable_within_two_seconds() {
     // Search by field, and the call detail with raw messages.
     let m = s.get_json("/api/v1/messages?method=BYE&limit=1000");
     assert_eq!(m["count"], 10);
+    // Full text over the raw messages: the UAS's Server header appears in each 200 to INVITE.
+    let t = s.get_json("/api/v1/messages?text=ARGOS-GEN-UAS&limit=1000");
+    assert_eq!(t["count"], 10, "{t}");
+    let t = s.get_json("/api/v1/messages?text=m=audio*RTP/AVP%200&limit=1000");
+    assert_eq!(t["count"], 20, "INVITE and 200 both carry SDP");
     let cid = c[0]["call_key"].as_str().expect("call_key");
     let d = s.get_json(&format!("/api/v1/calls/{cid}"));
     assert_eq!(d["messages"].as_array().map(Vec::len), Some(7));
