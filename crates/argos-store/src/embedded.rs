@@ -58,6 +58,10 @@ const MAX_PATTERN_IDS: usize = 512;
 /// Records buffered per partition after failed writes, in units of `write_messages`, before
 /// inserts are refused.
 const MAX_PENDING_WRITES: usize = 8;
+/// Messages [`Store::scan`] aims to hold per time window, and the most it holds before it
+/// cuts a window (unless they all share one timestamp).
+const SCAN_TARGET: usize = 16 * 1024;
+const SCAN_MAX_FACTOR: usize = 4;
 /// Interned strings the writer remembers per partition before it forgets them all.
 const DICT_CACHE_MAX: usize = 1 << 20;
 
@@ -168,6 +172,8 @@ struct BlockMeta {
     base_ts: i64,
     base_id: i64,
     raw_len: i64,
+    /// Messages in the block.
+    n: i64,
 }
 
 /// A block compressed in a write: its index row, image and the postings it adds.
@@ -428,6 +434,7 @@ impl EmbeddedStore {
                 base_ts: r.get(3)?,
                 base_id: r.get(4)?,
                 raw_len: r.get(5)?,
+                n: r.get(6)?,
             })
         };
         let mut out = Vec::new();
@@ -435,7 +442,7 @@ impl EmbeddedStore {
             Some(set) => {
                 let mut st = conn
                     .prepare_cached(
-                        "SELECT id, min_ts, max_ts, base_ts, base_id, raw_len FROM bix WHERE id = ?1",
+                        "SELECT id, min_ts, max_ts, base_ts, base_id, raw_len, n FROM bix WHERE id = ?1",
                     )
                     .map_err(sql_err(part, "prepare block index"))?;
                 for &b in set {
@@ -453,7 +460,7 @@ impl EmbeddedStore {
             None => {
                 let mut st = conn
                     .prepare_cached(
-                        "SELECT id, min_ts, max_ts, base_ts, base_id, raw_len FROM bix
+                        "SELECT id, min_ts, max_ts, base_ts, base_id, raw_len, n FROM bix
                          WHERE min_ts < ?2 AND max_ts >= ?1",
                     )
                     .map_err(sql_err(part, "prepare block index"))?;
@@ -482,11 +489,21 @@ impl EmbeddedStore {
         verify: &dyn Fn(&Record) -> bool,
         out: &mut dyn FnMut(StoredMessage),
     ) -> Result<(), StoreError> {
-        let data: Vec<u8> = conn
-            .prepare_cached("SELECT data FROM blk WHERE id = ?1")
-            .and_then(|mut st| st.query_row([m.id], |r| r.get(0)))
+        // Image and length in one statement: a flush may rewrite the open block (same id,
+        // longer image) between the index read and this one, e.g. during a long scan.
+        let row: Option<(Vec<u8>, i64)> = conn
+            .prepare_cached(
+                "SELECT blk.data, bix.raw_len FROM blk JOIN bix ON bix.id = blk.id WHERE blk.id = ?1",
+            )
+            .and_then(|mut st| st.query_row([m.id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
             .map_err(sql_err(part, "read block"))?;
-        let raw = zstd::bulk::decompress(&data, m.raw_len.max(0) as usize).map_err(|source| {
+        let Some((data, raw_len)) = row else {
+            return Err(StoreError::Corrupt {
+                partition: part.name.clone(),
+                detail: format!("block {} is indexed but missing", m.id),
+            });
+        };
+        let raw = zstd::bulk::decompress(&data, raw_len.max(0) as usize).map_err(|source| {
             StoreError::Compression {
                 partition: part.name.clone(),
                 block: m.id,
@@ -550,6 +567,73 @@ impl EmbeddedStore {
         while let Some(Reverse(o)) = heap.pop() {
             if !visit(o.0) {
                 return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// [`Store::scan`] of one partition. Blocks overlap in time (late records, a capture
+    /// agent with a skewed clock), so a merge of whole blocks could hold hours of messages.
+    /// Instead the range is cut into windows `[t, e)`: each window decodes the blocks that
+    /// overlap it, keeps its messages, sorts and emits them. The window adapts to hold about
+    /// `target` messages; one that would hold more than [`SCAN_MAX_FACTOR`] times that is
+    /// cut and redone, so memory is bounded (except for more messages than that sharing one
+    /// timestamp) and, for records arriving in time order, each block is decoded about
+    /// once. Returns false when `visit` stopped.
+    fn scan_part(
+        conn: &Connection,
+        part: &Part,
+        since: i64,
+        until: i64,
+        target: usize,
+        visit: &mut dyn FnMut(StoredMessage) -> bool,
+    ) -> Result<bool, StoreError> {
+        let target = target.max(1);
+        let metas = Self::block_metas(conn, part, since, until, None)?;
+        let (Some(lo), Some(hi)) = (
+            metas.iter().map(|m| m.min_ts).min(),
+            metas.iter().map(|m| m.max_ts).max(),
+        ) else {
+            return Ok(true);
+        };
+        let mut t = since.max(lo);
+        let end = until.min(hi.saturating_add(1));
+        let total: i64 = metas.iter().map(|m| m.n).sum::<i64>().max(1);
+        // Initial width: the range shared evenly, `target` messages per window.
+        let span = i128::from(end) - i128::from(t);
+        let mut w =
+            (span * target as i128 / i128::from(total)).clamp(1, i128::from(i64::MAX)) as i64;
+        let mut kept: Vec<StoredMessage> = Vec::new();
+        while t < end {
+            let e = t.saturating_add(w).min(end);
+            kept.clear();
+            let mut over = false;
+            for m in metas.iter().take_while(|m| m.min_ts < e) {
+                if m.max_ts < t {
+                    continue;
+                }
+                Self::decode_block(conn, part, m, t, e, &[], &|_| true, &mut |sm| kept.push(sm))?;
+                if kept.len() > target * SCAN_MAX_FACTOR && e - t > 1 {
+                    over = true;
+                    break;
+                }
+            }
+            if over {
+                w = ((e - t) / 4).max(1);
+                continue;
+            }
+            let got = kept.len();
+            kept.sort_unstable_by_key(|m| (m.record.capture.ts_us, m.id));
+            for m in kept.drain(..) {
+                if !visit(m) {
+                    return Ok(false);
+                }
+            }
+            t = e;
+            if got * 2 <= target {
+                w = w.saturating_mul(2);
+            } else if got > target * 2 {
+                w = (w / 2).max(1);
             }
         }
         Ok(true)
@@ -1048,6 +1132,27 @@ impl Store for EmbeddedStore {
         Ok(report)
     }
 
+    fn scan(
+        &self,
+        since_us: i64,
+        until_us: i64,
+        f: &mut dyn FnMut(StoredMessage) -> bool,
+    ) -> Result<(), StoreError> {
+        // Partition by partition (days do not overlap), in time windows in each: memory is
+        // the block index of one day plus at most SCAN_MAX_FACTOR * SCAN_TARGET messages. No read transaction
+        // stays open between blocks, so ingest, checkpoints and retention go on beside a
+        // slow consumer.
+        for part in self.parts_in(since_us, until_us) {
+            let go_on = self.with_reader(&part, |conn| {
+                Self::scan_part(conn, &part, since_us, until_us, SCAN_TARGET, f)
+            })?;
+            if !go_on {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn stats(&self) -> Result<StoreStats, StoreError> {
         let parts: Vec<Arc<Part>> = self.parts.read().values().cloned().collect();
         let mut s = StoreStats::default();
@@ -1125,6 +1230,7 @@ impl OpenBlock {
             base_ts: self.base_ts,
             base_id: self.base_id,
             raw_len: raw_len as i64,
+            n: self.entries.len() as i64,
         }
     }
 }
@@ -1501,6 +1607,51 @@ mod tests {
         store.insert(&recs[..1]).expect("insert");
         store.flush().expect("flush");
         assert!(all(&store)[0].id > max_old);
+    }
+
+    /// Blocks spanning most of the day (a skewed capture agent) and tiny windows: the scan
+    /// cuts and redoes windows yet emits every message once, in order.
+    #[test]
+    fn scan_windows_bound_memory_with_overlapping_blocks() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let o = EmbeddedOptions {
+            block_messages: 32,
+            ..EmbeddedOptions::default()
+        };
+        let store = EmbeddedStore::open(dir.path(), o).expect("open");
+        let mut recs = Generator::new(8).messages(1200);
+        let t0 = (recs[0].capture.ts_us / DAY_US) * DAY_US;
+        for (i, r) in recs.iter_mut().enumerate() {
+            let i = i as i64;
+            // Every 10th record is an hour late; some share a timestamp.
+            r.capture.ts_us =
+                t0 + 3_600_000_000 + i * 1000 - if i % 10 == 0 { 3_600_000_000 } else { 0 };
+            if i % 7 == 0 {
+                r.capture.ts_us = t0 + 3_600_000_000;
+            }
+        }
+        store.insert(&recs).expect("insert");
+        store.flush().expect("flush");
+        let want = all(&store);
+        assert_eq!(want.len(), recs.len());
+        let part = store.parts_in(0, i64::MAX).pop().expect("a partition");
+        for target in [3, 40, 100_000] {
+            let mut got = Vec::new();
+            let done = store
+                .with_reader(&part, |conn| {
+                    EmbeddedStore::scan_part(conn, &part, 0, i64::MAX, target, &mut |m| {
+                        got.push(m);
+                        true
+                    })
+                })
+                .expect("scan");
+            assert!(done);
+            assert_eq!(
+                got.iter().map(|m| m.id).collect::<Vec<_>>(),
+                want.iter().map(|m| m.id).collect::<Vec<_>>(),
+                "target {target}"
+            );
+        }
     }
 
     #[test]
