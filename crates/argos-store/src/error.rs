@@ -41,4 +41,15 @@ pub enum StoreError {
     /// This engine does not implement the operation (yet).
     #[error("not supported by this store engine: {0}")]
     Unsupported(&'static str),
+    /// A ClickHouse server refused or failed an operation, could not be reached, or sent
+    /// a reply that does not decode. `status` is the HTTP status when there was a reply.
+    #[error("clickhouse: {op}: {}{detail}", status.map(|s| format!("HTTP {s}: ")).unwrap_or_default())]
+    ClickHouse {
+        op: &'static str,
+        status: Option<u16>,
+        detail: String,
+    },
+    /// A store URL or option is invalid (e.g. a malformed `clickhouse://` URL).
+    #[error("invalid store configuration: {0}")]
+    Config(String),
 }

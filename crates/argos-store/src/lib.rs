@@ -40,12 +40,14 @@
 //! # Ok::<(), argos_store::StoreError>(())
 //! ```
 
+pub mod clickhouse;
 mod codec;
 mod embedded;
 mod error;
 #[doc(hidden)]
 pub mod testdata;
 
+pub use clickhouse::{ClickHouseOptions, ClickHouseStore};
 pub use embedded::{EmbeddedOptions, EmbeddedStore};
 pub use error::StoreError;
 
