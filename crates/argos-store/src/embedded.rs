@@ -830,6 +830,55 @@ impl EmbeddedStore {
     }
 }
 
+impl EmbeddedStore {
+    /// Deletes partitions already taken out of `self.parts` (retention, size limit). Holds
+    /// the writer lock only to write the id high-water mark and, per day, to close its
+    /// writer and rename its files away; the files are removed after.
+    fn remove_parts(&self, doomed: Vec<Arc<Part>>) -> Result<RetentionReport, StoreError> {
+        let mut report = RetentionReport::default();
+        if !doomed.is_empty() {
+            // Ids of deleted days must not be handed out again after a restart: keep the
+            // high-water mark in every remaining partition (the clock floor covers none).
+            let w = self.writer.lock();
+            for pw in w.parts.values() {
+                if doomed.iter().any(|d| d.day == pw.part.day) {
+                    continue;
+                }
+                pw.conn
+                    .execute(
+                        "INSERT OR REPLACE INTO meta(k, v) VALUES ('next_id', ?1)",
+                        [w.next_id],
+                    )
+                    .map_err(sql_err(&pw.part, "write id high-water mark"))?;
+            }
+        }
+        let mut trash = Vec::new();
+        for part in &doomed {
+            report.deleted.push(part.name.clone());
+            report.messages_deleted += part.messages.load(Ordering::Relaxed);
+            report.bytes_freed += part.bytes_on_disk();
+            part.readers.lock().clear();
+            // Under the writer lock only long enough to close the file and rename it away,
+            // so a late record for that day starts a fresh file.
+            let mut w = self.writer.lock();
+            w.parts.remove(&part.day);
+            for p in side_files(&part.path) {
+                let mut to = p.clone().into_os_string();
+                to.push(".deleted");
+                match std::fs::rename(&p, &to) {
+                    Ok(()) => trash.push(PathBuf::from(to)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io_err("rename", &p)(e)),
+                }
+            }
+        }
+        for p in trash {
+            std::fs::remove_file(&p).map_err(io_err("remove", &p))?;
+        }
+        Ok(report)
+    }
+}
+
 /// A message ordered by (ts, id) for the merge in [`EmbeddedStore::scan`].
 struct Ordered(StoredMessage);
 
@@ -1089,47 +1138,26 @@ impl Store for EmbeddedStore {
                 .collect();
             days.iter().filter_map(|d| parts.remove(d)).collect()
         };
-        let mut report = RetentionReport::default();
-        if !doomed.is_empty() {
-            // Ids of deleted days must not be handed out again after a restart: keep the
-            // high-water mark in every remaining partition (the clock floor covers none).
-            let w = self.writer.lock();
-            for pw in w.parts.values() {
-                if doomed.iter().any(|d| d.day == pw.part.day) {
-                    continue;
+        self.remove_parts(doomed)
+    }
+
+    fn apply_size_limit(&self, max_bytes: u64) -> Result<RetentionReport, StoreError> {
+        let today = day_of(clock_floor());
+        let doomed: Vec<Arc<Part>> = {
+            // Sizes and choice under the map lock, so two callers cannot both count a day.
+            let mut parts = self.parts.write();
+            let mut total: u64 = parts.values().map(|p| p.bytes_on_disk()).sum();
+            let mut days = Vec::new();
+            for (&day, p) in parts.iter() {
+                if total <= max_bytes || day >= today {
+                    break;
                 }
-                pw.conn
-                    .execute(
-                        "INSERT OR REPLACE INTO meta(k, v) VALUES ('next_id', ?1)",
-                        [w.next_id],
-                    )
-                    .map_err(sql_err(&pw.part, "write id high-water mark"))?;
+                total = total.saturating_sub(p.bytes_on_disk());
+                days.push(day);
             }
-        }
-        let mut trash = Vec::new();
-        for part in &doomed {
-            report.deleted.push(part.name.clone());
-            report.messages_deleted += part.messages.load(Ordering::Relaxed);
-            report.bytes_freed += part.bytes_on_disk();
-            part.readers.lock().clear();
-            // Under the writer lock only long enough to close the file and rename it away,
-            // so a late record for that day starts a fresh file.
-            let mut w = self.writer.lock();
-            w.parts.remove(&part.day);
-            for p in side_files(&part.path) {
-                let mut to = p.clone().into_os_string();
-                to.push(".deleted");
-                match std::fs::rename(&p, &to) {
-                    Ok(()) => trash.push(PathBuf::from(to)),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(io_err("rename", &p)(e)),
-                }
-            }
-        }
-        for p in trash {
-            std::fs::remove_file(&p).map_err(io_err("remove", &p))?;
-        }
-        Ok(report)
+            days.iter().filter_map(|d| parts.remove(d)).collect()
+        };
+        self.remove_parts(doomed)
     }
 
     fn scan(

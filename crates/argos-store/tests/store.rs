@@ -730,3 +730,86 @@ fn scan_beside_ingest_sees_every_flushed_record_once() {
     writer.join().unwrap();
     assert_eq!(scan_all(&store, 0, i64::MAX).len(), recs.len());
 }
+
+fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64
+}
+
+#[test]
+fn size_limit_deletes_oldest_days_but_never_today() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(open(dir.path()));
+    let d0 = (T0 / DAY) * DAY;
+    let mut g = Generator::new(23);
+    let mut recs = Vec::new();
+    let mut per_day = Vec::new();
+    for d in 0..3 {
+        g.now_us = d0 + d * DAY + 1_000_000;
+        let day = g.messages(500);
+        per_day.push(day.len() as u64);
+        recs.extend(day);
+    }
+    store.insert(&recs).unwrap();
+    store.flush().unwrap();
+    let today = now_us();
+    store
+        .insert(&[msg(today, "today", Some("OPTIONS"), None)])
+        .unwrap();
+    store.flush().unwrap();
+
+    assert!(store.apply_size_limit(u64::MAX).unwrap().deleted.is_empty());
+    let st = store.stats().unwrap();
+    assert_eq!(st.partitions.len(), 4);
+    let sizes: Vec<u64> = st.partitions.iter().map(|p| p.bytes_on_disk).collect();
+    // Just over the limit: only the oldest day goes.
+    let rep = store.apply_size_limit(st.bytes_on_disk - 1).unwrap();
+    assert_eq!(rep.deleted, vec!["2025-11-25".to_string()]);
+    assert_eq!(rep.messages_deleted, per_day[0]);
+    assert_eq!(rep.bytes_freed, sizes[0]);
+    assert!(store.stats().unwrap().bytes_on_disk < st.bytes_on_disk);
+    // A limit the two next days fit in with today: nothing more goes.
+    let rest: u64 = store.stats().unwrap().bytes_on_disk;
+    assert!(store.apply_size_limit(rest).unwrap().deleted.is_empty());
+
+    // Limit 0 beside ingest into today: every old day goes, today stays, ingest goes on.
+    let mut g = Generator::new(24);
+    g.now_us = now_us();
+    let live = g.messages(4000);
+    let writer = {
+        let store = store.clone();
+        let live = live.clone();
+        std::thread::spawn(move || {
+            for c in live.chunks(200) {
+                store.insert(c).unwrap();
+                store.flush().unwrap();
+            }
+        })
+    };
+    let rep = store.apply_size_limit(0).unwrap();
+    writer.join().unwrap();
+    assert_eq!(
+        rep.deleted,
+        vec!["2025-11-26".to_string(), "2025-11-27".to_string()]
+    );
+    assert_eq!(rep.messages_deleted, per_day[1] + per_day[2]);
+    let st = store.stats().unwrap();
+    assert_eq!(st.partitions.len(), 1, "{st:?}");
+    let n = live.len() as u64 + 1;
+    assert_eq!(st.messages, n);
+    assert!(store.apply_size_limit(0).unwrap().deleted.is_empty());
+    assert_eq!(
+        store.search(&q(&[(Field::CallId, "today")])).unwrap().len(),
+        1
+    );
+    // Gone from disk, and a reopened store does not bring them back.
+    drop(store);
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with("2025-")), "{names:?}");
+    assert_eq!(open(dir.path()).stats().unwrap().messages, n);
+}
