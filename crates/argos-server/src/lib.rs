@@ -12,6 +12,7 @@
 //! ```
 
 pub mod api;
+pub mod archive;
 pub mod auth;
 pub mod export;
 pub mod hep_input;

@@ -21,12 +21,14 @@ struct Cli {
 enum Command {
     /// Run the collector: HEP listeners, store, HTTP API and web UI.
     Serve(cmd::serve::Args),
-    /// Import pcap/pcapng files into the store.
+    /// Import pcap/pcapng files (or Argos archives) into the store.
     Import(cmd::import::Args),
     /// Search stored messages from the command line.
     Search(cmd::search::Args),
     /// List stored calls (one row per call, legs joined).
     Calls(cmd::search::CallsArgs),
+    /// Export a day or a time range to a portable archive (or pcap), and import it back.
+    Archive(cmd::archive::Args),
     /// Load generator: replay a capture as HEP at a set rate with fresh Call-IDs.
     Gen(cmd::gen::Args),
     /// Set a user's password in the data directory.
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Import(a) => cmd::import::run(a),
         Command::Search(a) => cmd::search::run(a),
         Command::Calls(a) => cmd::search::run_calls(a),
+        Command::Archive(a) => cmd::archive::run(a),
         Command::Gen(a) => cmd::gen::run(a),
         Command::Passwd(a) => cmd::passwd::run(a),
     };

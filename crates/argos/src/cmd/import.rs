@@ -1,4 +1,4 @@
-//! `argos import FILE...`: capture files into the store, through the same pipeline as the
+//! `argos import FILE...`: capture files (or Argos archives) into the store, through the same pipeline as the
 //! collector, with a progress bar and a summary.
 
 use super::{Correlation, DataDir};
@@ -16,7 +16,7 @@ use std::sync::Arc;
 pub struct Args {
     #[command(flatten)]
     data: DataDir,
-    /// pcap or pcapng files.
+    /// pcap or pcapng files, or Argos archives (`argos archive export`).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Import the contents of HEP packets found in the capture instead of skipping them.
@@ -60,6 +60,20 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let mut total = ImportCounts::default();
     let mut failed = 0usize;
     for path in &a.files {
+        // An Argos archive (`argos archive export`) is restored, not read as a capture.
+        if super::archive::is_archive_file(path) {
+            match super::archive::restore_file(path, &handle, a.quiet) {
+                Ok(r) => {
+                    eprintln!("{}", r.describe(path));
+                    failed += usize::from(r.records == 0 && r.error.is_some());
+                }
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("{}: not imported: {e:#}", path.display());
+                }
+            }
+            continue;
+        }
         let file =
             std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
