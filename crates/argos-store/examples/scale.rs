@@ -22,6 +22,11 @@ trait Engine {
     fn by_call_id(&self, cid: &str) -> usize;
     fn call(&self, cid: &str) -> usize;
     fn by_from_user(&self, user: &str, since: i64, until: i64, limit: usize) -> usize;
+    /// Full-text search (`text=V`, limit 100) over one day; `None` when not supported.
+    fn by_text(&self, v: &str, since: i64, until: i64) -> Option<usize> {
+        let _ = (v, since, until);
+        None
+    }
     fn bytes_on_disk(&self) -> u64;
 }
 
@@ -59,6 +64,15 @@ impl Engine for Blocks {
             limit,
         };
         self.0.search(&q).unwrap().len()
+    }
+    fn by_text(&self, v: &str, since: i64, until: i64) -> Option<usize> {
+        let q = Query {
+            since_us: since,
+            until_us: until,
+            filters: vec![filt(Field::Text, v)],
+            limit: 100,
+        };
+        Some(self.0.search(&q).unwrap().len())
     }
     fn bytes_on_disk(&self) -> u64 {
         self.0.stats().unwrap().bytes_on_disk
@@ -380,6 +394,42 @@ fn main() {
             pct(lat),
             hits as f64 / users.len().min(500) as f64
         );
+    }
+    // Full text over the whole day: rare strings (a piece of a sampled Call-ID, upper-case:
+    // the match ignores ASCII case), one absent string, and one that is everywhere.
+    let day = (day_start, day_start + 86_400_000_000);
+    let rare: Vec<String> = cids
+        .iter()
+        .step_by((cids.len() / 20).max(1))
+        .take(20)
+        .map(|c| c.chars().take(14).collect::<String>().to_ascii_uppercase())
+        .collect();
+    let probes: [(&str, Vec<String>); 3] = [
+        ("text=<rare, 14 chars>    ", rare),
+        (
+            "text=sipvicious (absent) ",
+            vec!["sipvicious".to_string(); 5],
+        ),
+        (
+            "text=user-agent (common) ",
+            vec!["user-agent".to_string(); 5],
+        ),
+    ];
+    for (label, values) in probes {
+        let mut lat = Vec::new();
+        let mut hits = 0;
+        for v in &values {
+            let t = Instant::now();
+            let Some(h) = engine.by_text(v, day.0, day.1) else {
+                break;
+            };
+            hits += h;
+            lat.push(t.elapsed());
+        }
+        if !lat.is_empty() {
+            let k = lat.len();
+            println!("{label} {} hits/q {:.1}", pct(lat), hits as f64 / k as f64);
+        }
     }
     drop(engine);
     let closed: u64 = std::fs::read_dir(&dir)

@@ -394,6 +394,63 @@ fn unzigzag(v: u64) -> i64 {
     ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
+// ---------------------------------------------------------------------------------------
+// Full-text block filter: a 1-hash bloom filter of the ASCII-lower-cased 4-byte grams of
+// every payload in a block. A `text=` value can only be in the block when every 4-gram of
+// each of its `*`-separated pieces has its bit set.
+
+/// Bits in a block's text filter (4 KiB).
+pub(crate) const TEXT_BITS: usize = 1 << TEXT_BITS_LOG;
+const TEXT_BITS_LOG: u32 = 15;
+
+fn gram_bit(g: u32) -> usize {
+    (g.wrapping_mul(0x9E37_79B1) >> (32 - TEXT_BITS_LOG)) as usize
+}
+
+/// Adds the 4-grams of `payload` to `bits` (`TEXT_BITS / 64` words).
+pub(crate) fn text_grams_add(bits: &mut [u64], payload: &[u8]) {
+    let mut g: u32 = 0;
+    for (i, &b) in payload.iter().enumerate() {
+        g = (g << 8) | u32::from(b.to_ascii_lowercase());
+        if i >= 3 {
+            let bit = gram_bit(g);
+            bits[bit >> 6] |= 1 << (bit & 63);
+        }
+    }
+}
+
+/// The filter as stored (little-endian words).
+pub(crate) fn text_bits_bytes(bits: &[u64]) -> Vec<u8> {
+    bits.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+/// Bit positions a block's filter must all have for `value` (a `text=` filter) to match;
+/// empty when no piece is 4 bytes long (the filter cannot tell).
+pub(crate) fn text_probe(value: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    for piece in value.split('*') {
+        let mut g: u32 = 0;
+        for (i, &b) in piece.as_bytes().iter().enumerate() {
+            g = (g << 8) | u32::from(b.to_ascii_lowercase());
+            if i >= 3 {
+                out.push(gram_bit(g));
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// True when a stored filter (`TEXT_BITS / 8` bytes) has every bit of `probe`. A filter of
+/// another size says nothing (true).
+pub(crate) fn text_may_contain(stored: &[u8], probe: &[usize]) -> bool {
+    if stored.len() != TEXT_BITS / 8 {
+        return true;
+    }
+    probe.iter().all(|&b| stored[b >> 3] & (1 << (b & 7)) != 0)
+}
+
 /// True when an exact filter on `field` can only match records whose encoding contains the
 /// value verbatim (string fields are stored as their bytes).
 pub(crate) fn stored_verbatim(field: Field) -> bool {
@@ -486,6 +543,36 @@ mod tests {
         assert_eq!(parse_day_name("2024-02-30"), None);
         assert_eq!(parse_day_name("x024-02-01"), None);
         assert_eq!(day_of(-1), -1);
+    }
+
+    #[test]
+    fn text_filter_has_no_false_negatives() {
+        let payloads: [&[u8]; 3] = [
+            b"INVITE sip:+4930123@x SIP/2.0\r\nUser-Agent: FriendlyScanner\r\n",
+            b"OPTIONS sip:a@b SIP/2.0\r\n",
+            b"abc",
+        ];
+        let mut bits = vec![0u64; TEXT_BITS / 64];
+        for p in payloads {
+            text_grams_add(&mut bits, p);
+        }
+        let stored = text_bits_bytes(&bits);
+        for v in [
+            "friendlyscanner",
+            "USER-AGENT: friendly*r\r\n",
+            "+4930123@",
+            "abc",
+            "ab",
+            "a*b",
+        ] {
+            assert!(text_may_contain(&stored, &text_probe(v)), "{v}");
+        }
+        assert!(text_probe("abc*de").is_empty());
+        assert!(!text_may_contain(
+            &stored,
+            &text_probe("sipvicious-scanner-xyz")
+        ));
+        assert!(text_may_contain(&[], &text_probe("sipvicious")));
     }
 
     #[test]

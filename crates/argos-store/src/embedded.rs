@@ -95,6 +95,7 @@ CREATE INDEX IF NOT EXISTS bix_ts ON bix(min_ts, max_ts);
 CREATE TABLE IF NOT EXISTS dict(id INTEGER PRIMARY KEY, s BLOB NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS post(bkt INTEGER NOT NULL, term INTEGER NOT NULL, blk INTEGER NOT NULL,
   PRIMARY KEY(bkt, term, blk)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS txt(id INTEGER PRIMARY KEY, bits BLOB NOT NULL);
 ";
 
 /// The embedded, day-partitioned store. Cheap to share: wrap it in an `Arc`.
@@ -148,13 +149,16 @@ struct OpenBlock {
     entries: Vec<Vec<u8>>,
     /// Terms already posted for this block.
     terms: HashSet<i64>,
+    /// Full-text filter of the block's payloads (`codec::text_grams_add`).
+    text: Vec<u64>,
 }
 
 struct Pending {
     id: i64,
     ts: i64,
-    /// Encoded record (without timestamp and id).
+    /// Encoded record (without timestamp and id); it ends with the payload.
     entry: Vec<u8>,
+    payload_len: usize,
     /// Hashed-key terms (call_id, call_key, a_leg).
     keys: [Option<i64>; 3],
     fu: Option<String>,
@@ -182,6 +186,8 @@ struct Job {
     max_id: i64,
     n: usize,
     image: Vec<u8>,
+    /// Full-text filter.
+    text: Vec<u8>,
 }
 
 fn sql_err<'a>(
@@ -545,6 +551,7 @@ impl EmbeddedStore {
         since: i64,
         until: i64,
         needles: &[&[u8]],
+        text_probe: &[usize],
         verify: &dyn Fn(&Record) -> bool,
         visit: &mut dyn FnMut(StoredMessage) -> bool,
     ) -> Result<bool, StoreError> {
@@ -560,6 +567,9 @@ impl EmbeddedStore {
                     }
                 }
             }
+            if !text_probe.is_empty() && !Self::text_may_match(conn, part, m.id, text_probe)? {
+                continue;
+            }
             Self::decode_block(conn, part, m, since, until, needles, verify, &mut |sm| {
                 heap.push(Reverse(Ordered(sm)));
             })?;
@@ -570,6 +580,30 @@ impl EmbeddedStore {
             }
         }
         Ok(true)
+    }
+
+    /// False when block `id`'s full-text filter rules out `probe` (blocks written before
+    /// the filter existed have none: true).
+    fn text_may_match(
+        conn: &Connection,
+        part: &Part,
+        id: i64,
+        probe: &[usize],
+    ) -> Result<bool, StoreError> {
+        let mut st = conn
+            .prepare_cached("SELECT bits FROM txt WHERE id = ?1")
+            .map_err(sql_err(part, "prepare text filter"))?;
+        let mut rows = st.query([id]).map_err(sql_err(part, "read text filter"))?;
+        match rows.next().map_err(sql_err(part, "read text filter"))? {
+            None => Ok(true),
+            Some(row) => {
+                let bits = row
+                    .get_ref(0)
+                    .and_then(|v| v.as_blob().map_err(Into::into))
+                    .map_err(sql_err(part, "read text filter"))?;
+                Ok(codec::text_may_contain(bits, probe))
+            }
+        }
     }
 
     /// [`Store::scan`] of one partition. Blocks overlap in time (late records, a capture
@@ -764,6 +798,14 @@ impl EmbeddedStore {
         visit: &mut dyn FnMut(StoredMessage) -> bool,
     ) -> Result<(), StoreError> {
         let verify = |r: &Record| filters.iter().all(|f| codec::filter_matches(r, f));
+        // Every 4-gram of every text filter must be in a block's filter.
+        let mut probe: Vec<usize> = filters
+            .iter()
+            .filter(|f| f.field == Field::Text)
+            .flat_map(|f| codec::text_probe(&f.value))
+            .collect();
+        probe.sort_unstable();
+        probe.dedup();
         let needles: Vec<&[u8]> = filters
             .iter()
             .filter(|f| !f.is_pattern() && codec::stored_verbatim(f.field))
@@ -776,7 +818,9 @@ impl EmbeddedStore {
                     return Ok(true);
                 }
                 let blocks = Self::block_metas(conn, &part, since, until, cand.as_ref())?;
-                Self::scan(conn, &part, &blocks, since, until, &needles, &verify, visit)
+                Self::scan(
+                    conn, &part, &blocks, since, until, &needles, &probe, &verify, visit,
+                )
             })?;
             if !go_on {
                 break;
@@ -1227,6 +1271,7 @@ impl Pending {
         Pending {
             id,
             ts: r.capture.ts_us,
+            payload_len: r.capture.payload.len(),
             entry,
             keys: [cid, ck, al],
             fu: f.from_user.clone(),
@@ -1247,6 +1292,7 @@ impl OpenBlock {
             max_id: p.id,
             entries: Vec::new(),
             terms: HashSet::new(),
+            text: vec![0; codec::TEXT_BITS / 64],
         }
     }
 
@@ -1477,6 +1523,7 @@ impl PartWriter {
                 codec::put_entry_header(&mut e, p.ts, p.id, ob.base_ts, ob.base_id);
                 e.extend_from_slice(&p.entry);
                 ob.entries.push(e);
+                codec::text_grams_add(&mut ob.text, &p.entry[p.entry.len() - p.payload_len..]);
                 ob.min_ts = ob.min_ts.min(p.ts);
                 ob.max_ts = ob.max_ts.max(p.ts);
                 ob.max_id = ob.max_id.max(p.id);
@@ -1494,6 +1541,7 @@ impl PartWriter {
                 max_id: ob.max_id,
                 n: ob.entries.len(),
                 image,
+                text: codec::text_bits_bytes(&ob.text),
             });
             taken += n;
             self.messages += n as u64;
@@ -1562,6 +1610,14 @@ impl PartWriter {
                 m.id, m.min_ts, m.max_ts, m.base_ts, m.base_id, j.max_id, j.n as i64, m.raw_len
             ])
             .map_err(sql_err(part, "write block index"))?;
+        }
+        let mut st = self
+            .conn
+            .prepare_cached("INSERT OR REPLACE INTO txt(id, bits) VALUES (?1, ?2)")
+            .map_err(sql_err(part, "prepare text filter"))?;
+        for j in jobs {
+            st.execute(params![j.meta.id, j.text])
+                .map_err(sql_err(part, "write text filter"))?;
         }
         let mut st = self
             .conn

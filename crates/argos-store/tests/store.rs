@@ -813,3 +813,42 @@ fn size_limit_deletes_oldest_days_but_never_today() {
     assert!(names.iter().all(|n| !n.starts_with("2025-")), "{names:?}");
     assert_eq!(open(dir.path()).stats().unwrap().messages, n);
 }
+
+#[test]
+fn full_text_skips_blocks_without_losing_hits() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let mut recs = Generator::new(25).messages(5000);
+    recs[1234].capture.payload = Bytes::from(
+        "OPTIONS sip:x SIP/2.0\r\nUser-Agent: FriendlyScanner-7.1\r\nCall-ID: zz\r\n\r\n",
+    );
+    recs[4321].capture.payload = Bytes::from("MESSAGE sip:x SIP/2.0\r\n\r\nfriendlyscanner ok");
+    for c in recs.chunks(700) {
+        store.insert(c).unwrap();
+        store.flush().unwrap(); // open blocks rewritten with their filters
+    }
+    for (v, want) in [
+        ("friendlyscanner", 2),
+        ("FRIENDLYSCANNER-7", 1),
+        ("user-agent: friendly*7.1", 1),
+        ("friendly*ok", 1),
+        ("sipvicious", 0),
+    ] {
+        let brute = recs
+            .iter()
+            .filter(|r| {
+                Filter {
+                    field: Field::Text,
+                    value: v.into(),
+                }
+                .matches_text(&r.capture.payload)
+            })
+            .count();
+        assert_eq!(brute, want, "{v}");
+        assert_eq!(
+            store.search(&q(&[(Field::Text, v)])).unwrap().len(),
+            want,
+            "{v}"
+        );
+    }
+}
