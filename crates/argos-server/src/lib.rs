@@ -22,3 +22,4 @@ pub mod metrics;
 pub mod pcap_input;
 pub mod pipeline;
 pub mod serve;
+pub mod store_open;

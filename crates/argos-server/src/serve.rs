@@ -7,7 +7,7 @@ use crate::ingest::{self, IngestOptions};
 use crate::metrics::Metrics;
 use crate::pipeline::PipelineConfig;
 use anyhow::Context;
-use argos_store::{EmbeddedOptions, EmbeddedStore, Store};
+use argos_store::Store;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     pub data_dir: PathBuf,
+    /// `clickhouse://HOST:8123/DB[?cluster=NAME]`; `None`: the embedded store in `data_dir`.
+    pub store_url: Option<String>,
     pub hep_udp: Vec<SocketAddr>,
     pub hep_tcp: Vec<SocketAddr>,
     pub http: SocketAddr,
@@ -36,10 +38,8 @@ pub struct ServeConfig {
 pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
-    let store: Arc<dyn Store> = Arc::new(
-        EmbeddedStore::open(&cfg.data_dir, EmbeddedOptions::default())
-            .with_context(|| format!("opening store in {}", cfg.data_dir.display()))?,
-    );
+    let opened = crate::store_open::open(cfg.store_url.as_deref(), &cfg.data_dir)?;
+    let store = opened.store;
     let (auth, admin) = Auth::open(
         &cfg.data_dir,
         cfg.admin_password.as_deref(),
@@ -85,7 +85,7 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         ));
     }
 
-    print_banner(&cfg, &listeners, http_addr, &admin);
+    print_banner(&cfg, &listeners, http_addr, &admin, &opened.describe);
     let state = Arc::new(AppState {
         store: store.clone(),
         metrics,
@@ -160,7 +160,13 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-fn print_banner(cfg: &ServeConfig, listeners: &[String], http: SocketAddr, admin: &AdminSetup) {
+fn print_banner(
+    cfg: &ServeConfig,
+    listeners: &[String],
+    http: SocketAddr,
+    admin: &AdminSetup,
+    store: &str,
+) {
     let shown = if http.ip().is_unspecified() {
         SocketAddr::new([127, 0, 0, 1].into(), http.port())
     } else {
@@ -175,6 +181,7 @@ fn print_banner(cfg: &ServeConfig, listeners: &[String], http: SocketAddr, admin
     for l in listeners {
         println!("  HEP listener   {l}");
     }
+    println!("  store          {store}");
     println!("  data           {}", cfg.data_dir.display());
     println!(
         "  HEP auth key   {}",

@@ -8,7 +8,6 @@ use argos_model::Transport;
 use argos_server::archive::{ArchiveError, ArchiveReader, ArchiveWriter, Header};
 use argos_server::ingest::{self, IngestHandle, IngestOptions};
 use argos_server::metrics::Metrics;
-use argos_store::Store;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -380,7 +379,7 @@ pub fn restore_file(path: &Path, handle: &IngestHandle, quiet: bool) -> anyhow::
 }
 
 fn import(a: ImportArgs) -> anyhow::Result<()> {
-    let store = Arc::new(a.data.open_store()?);
+    let store = a.data.open_store()?;
     let metrics = Arc::new(Metrics::default());
     let (handle, writer) = ingest::spawn(
         store,

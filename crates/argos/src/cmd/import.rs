@@ -44,7 +44,7 @@ impl<R: Read> Read for Counting<R> {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let store = Arc::new(a.data.open_store()?);
+    let store = a.data.open_store()?;
     let metrics = Arc::new(Metrics::default());
     let (handle, writer) = ingest::spawn(
         store,

@@ -9,21 +9,21 @@ pub mod serve;
 
 use std::path::PathBuf;
 
-/// `--data`, shared by every subcommand that opens the store.
+/// `--data` and `--store`, shared by every subcommand that opens the store.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DataDir {
-    /// Data directory of the embedded store.
+    /// Data directory: the embedded store, and the users file.
     #[arg(long = "data", env = "ARGOS_DATA", default_value = "./argos-data")]
     pub path: PathBuf,
+    /// Use a ClickHouse server or cluster instead of the embedded store:
+    /// clickhouse://[USER:PASS@]HOST:8123/DB[?cluster=NAME].
+    #[arg(long = "store", env = "ARGOS_STORE", value_name = "URL")]
+    pub store: Option<String>,
 }
 
 impl DataDir {
-    pub fn open_store(&self) -> anyhow::Result<argos_store::EmbeddedStore> {
-        use anyhow::Context;
-        std::fs::create_dir_all(&self.path)
-            .with_context(|| format!("creating {}", self.path.display()))?;
-        argos_store::EmbeddedStore::open(&self.path, argos_store::EmbeddedOptions::default())
-            .with_context(|| format!("opening store in {}", self.path.display()))
+    pub fn open_store(&self) -> anyhow::Result<std::sync::Arc<dyn argos_store::Store>> {
+        Ok(argos_server::store_open::open(self.store.as_deref(), &self.path)?.store)
     }
 }
 

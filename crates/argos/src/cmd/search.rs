@@ -3,7 +3,6 @@
 use super::DataDir;
 use anyhow::Context;
 use argos_model::{Field, Filter, Query, StoredMessage};
-use argos_store::Store;
 use std::io::Write;
 
 /// Filters shared by `search` and `calls`.

@@ -48,6 +48,7 @@ pub struct Args {
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     let cfg = ServeConfig {
+        store_url: a.data.store.clone(),
         data_dir: a.data.path,
         hep_udp: a.hep_udp,
         hep_tcp: a.hep_tcp,
