@@ -8,6 +8,7 @@ use crate::{
 use argos_model::{CallSummary, Field, Filter, Query, Record, StoredMessage};
 use parking_lot::{Mutex, RwLock};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+use serde::Serialize;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -104,6 +105,66 @@ pub struct EmbeddedStore {
     opts: EmbeddedOptions,
     parts: RwLock<BTreeMap<i64, Arc<Part>>>,
     writer: Mutex<Writer>,
+    recovery: RecoveryReport,
+}
+
+/// What [`EmbeddedStore::open`] found in its directory.
+///
+/// Every commit is in the WAL before it returns and [`Store::flush`] syncs it, so a crash or
+/// `kill -9` loses at most what was inserted since the last flush; on open SQLite replays the
+/// committed WAL frames of a file not closed cleanly, and such files are then checked with
+/// `PRAGMA quick_check` (cleanly closed files are not: the check reads the whole file).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RecoveryReport {
+    /// Day partitions opened.
+    pub partitions_opened: usize,
+    /// Messages in them.
+    pub messages: u64,
+    /// Partitions not closed cleanly (a WAL was left).
+    pub partitions_recovered: Vec<String>,
+    /// WAL frames found in those (SQLite keeps the frames up to the last commit).
+    pub wal_frames_recovered: u64,
+    /// Partitions checked with `PRAGMA quick_check` and the time it took, all together.
+    pub quick_checked: Vec<String>,
+    pub quick_check_ms: u64,
+    /// Files renamed away and ignored.
+    pub set_aside: Vec<SetAside>,
+}
+
+/// A day file [`EmbeddedStore::open`] renamed away instead of opening.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SetAside {
+    /// Its name before (`YYYY-MM-DD.sqlite`).
+    pub file: String,
+    pub reason: String,
+}
+
+/// Size of a WAL file header: a longer WAL holds frames.
+const WAL_HEADER: u64 = 32;
+
+fn is_corrupt(e: &StoreError) -> bool {
+    matches!(e, StoreError::Sqlite { source, .. } if matches!(
+        source.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    ))
+}
+
+/// Renames `X.sqlite` and its `-wal` / `-shm` to `X.sqlite.SUFFIX…`.
+fn set_aside_files(path: &Path, suffix: &str) -> Result<(), StoreError> {
+    for p in side_files(path) {
+        let file = p.file_name().and_then(|f| f.to_str()).unwrap_or_default();
+        let to = p.with_file_name(file.replacen(
+            &format!(".{FILE_EXT}"),
+            &format!(".{FILE_EXT}.{suffix}"),
+            1,
+        ));
+        match std::fs::rename(&p, &to) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err("set aside", &p)(e)),
+        }
+    }
+    Ok(())
 }
 
 /// One day file, as readers see it.
@@ -307,6 +368,7 @@ impl EmbeddedStore {
         let mut parts = BTreeMap::new();
         let mut writers = HashMap::new();
         let mut next_id = clock_floor().max(1);
+        let mut recovery = RecoveryReport::default();
         let entries = std::fs::read_dir(dir).map_err(io_err("read directory", dir))?;
         for entry in entries {
             let entry = entry.map_err(io_err("read directory", dir))?;
@@ -324,9 +386,57 @@ impl EmbeddedStore {
             let Some(day) = codec::parse_day_name(stem) else {
                 continue;
             };
-            let Some(pw) = PartWriter::open(dir, day, &opts)? else {
-                continue;
+            // A WAL left behind: the file was not closed cleanly (crash, kill -9). SQLite
+            // replays its committed frames on open; the file is then checked.
+            let unclean = file_len(&side_files(&path)[1]) > WAL_HEADER;
+            let pw = match PartWriter::open(dir, day, &opts) {
+                Ok(Some(pw)) => pw,
+                Ok(None) => {
+                    recovery.set_aside.push(SetAside {
+                        file: file.to_string(),
+                        reason: "older format (renamed to .formatN)".into(),
+                    });
+                    continue;
+                }
+                Err(e) if is_corrupt(&e) => {
+                    set_aside_files(&path, "corrupt")?;
+                    recovery.set_aside.push(SetAside {
+                        file: file.to_string(),
+                        reason: format!("does not open (renamed to .corrupt): {e}"),
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e),
             };
+            if unclean {
+                let t = std::time::Instant::now();
+                let frames: i64 = pw
+                    .conn
+                    .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))
+                    .map_err(sql_err(&pw.part, "checkpoint"))?;
+                let check: rusqlite::Result<String> =
+                    pw.conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0));
+                recovery.quick_check_ms += t.elapsed().as_millis() as u64;
+                recovery.quick_checked.push(pw.part.name.clone());
+                recovery.wal_frames_recovered += frames.max(0) as u64;
+                recovery.partitions_recovered.push(pw.part.name.clone());
+                let problem = match check {
+                    Ok(v) if v == "ok" => None,
+                    Ok(v) => Some(v),
+                    Err(e) => Some(e.to_string()),
+                };
+                if let Some(problem) = problem {
+                    drop(pw);
+                    set_aside_files(&path, "corrupt")?;
+                    recovery.set_aside.push(SetAside {
+                        file: file.to_string(),
+                        reason: format!("quick_check failed (renamed to .corrupt): {problem}"),
+                    });
+                    continue;
+                }
+            }
+            recovery.partitions_opened += 1;
+            recovery.messages += pw.messages;
             next_id = next_id.max(pw.max_id()? + 1);
             parts.insert(day, pw.part.clone());
             writers.insert(day, pw);
@@ -339,12 +449,19 @@ impl EmbeddedStore {
             dir: dir.to_path_buf(),
             opts,
             parts: RwLock::new(parts),
+            recovery,
             writer: Mutex::new(Writer {
                 parts: writers,
                 next_id,
                 comps,
             }),
         })
+    }
+
+    /// What [`EmbeddedStore::open`] recovered: partitions, messages, WAL frames replayed,
+    /// files set aside.
+    pub fn recovery(&self) -> &RecoveryReport {
+        &self.recovery
     }
 
     /// The directory this store lives in.

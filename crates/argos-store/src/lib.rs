@@ -48,7 +48,7 @@ mod error;
 pub mod testdata;
 
 pub use clickhouse::{ClickHouseOptions, ClickHouseStore};
-pub use embedded::{EmbeddedOptions, EmbeddedStore};
+pub use embedded::{EmbeddedOptions, EmbeddedStore, RecoveryReport, SetAside};
 pub use error::StoreError;
 
 use argos_model::{CallSummary, Query, Record, StoredMessage};
