@@ -29,12 +29,37 @@ pub fn open(url: Option<&str>, data_dir: &Path) -> anyhow::Result<OpenedStore> {
                 .with_context(|| format!("creating data directory {}", data_dir.display()))?;
             let s = EmbeddedStore::open(data_dir, EmbeddedOptions::default())
                 .with_context(|| format!("opening store in {}", data_dir.display()))?;
+            let describe = format!(
+                "embedded, {}{}",
+                data_dir.display(),
+                recovery_summary(s.recovery())
+            );
             Ok(OpenedStore {
                 store: Arc::new(s),
-                describe: format!("embedded, {}", data_dir.display()),
+                describe,
             })
         }
     }
+}
+
+/// What opening found, for the banner: the messages kept, and what a crash left behind.
+fn recovery_summary(r: &argos_store::RecoveryReport) -> String {
+    let mut s = format!(
+        "\n                 {} message(s) in {} day(s)",
+        r.messages, r.partitions_opened
+    );
+    if !r.partitions_recovered.is_empty() {
+        s.push_str(&format!(
+            "; recovered after an unclean stop: {} ({} WAL frames, checked in {} ms)",
+            r.partitions_recovered.join(", "),
+            r.wal_frames_recovered,
+            r.quick_check_ms
+        ));
+    }
+    for a in &r.set_aside {
+        s.push_str(&format!("; set aside {}: {}", a.file, a.reason));
+    }
+    s
 }
 
 /// The URL without a password (`user:pass@` → `user:***@`) for banners and errors.

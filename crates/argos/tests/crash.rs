@@ -28,7 +28,14 @@ fn kill_9_mid_ingest_loses_at_most_the_last_flush_interval() {
     // SIGKILL: no chance to flush.
     let data = s.kill_9();
     let _ = gen.wait();
-    let stored_after = count_messages(data.path());
+    // Restart first: the banner must report the recovery of the partition left open.
+    let s2 = Server::start_in(data, &[]);
+    let banner = s2.banner.join("\n");
+    assert!(
+        banner.contains("recovered after an unclean stop"),
+        "restart does not report the recovery: {banner}"
+    );
+    let stored_after = count_messages(s2.data.path());
     eprintln!(
         "durable before kill {durable}, received {received}, found after restart {stored_after}"
     );
@@ -39,8 +46,7 @@ fn kill_9_mid_ingest_loses_at_most_the_last_flush_interval() {
     // At most what arrived after the last flush is lost: received ≤ durable + 200 ms of traffic
     // (20k msg/s × flush interval 100 ms in tests, with a generous margin for the scheduler).
     assert!(stored_after as f64 <= received + 20_000.0 * 3.0);
-    // The store reopens cleanly and takes new data.
-    let s2 = Server::start_in(data, &[]);
+    // The store takes new data.
     let to2 = format!("udp:127.0.0.1:{}", s2.hep_port);
     argos(&["gen", "--to", &to2, "--count", "7", "--rate", "0"]);
     let ok = s2.wait_for(Duration::from_secs(3), |s| {
