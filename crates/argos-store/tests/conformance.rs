@@ -846,3 +846,131 @@ fn two_collectors_on_a_cluster() {
     assert_eq!(uniq.len(), ids.len(), "ids unique across collectors");
     c1.drop_database().unwrap();
 }
+
+// ---------------------------------------------------------------------------------------
+// Figures for docs/decisions/0005-clickhouse-backend.md (not a test: run by hand with
+//   cargo test --release -p argos-store --test conformance -- --ignored --nocapture bench
+// and ARGOS_TEST_CLICKHOUSE set; ARGOS_BENCH_MESSAGES overrides the 1M messages,
+// ARGOS_BENCH_CLUSTER=1 writes through the cluster of ARGOS_TEST_CLICKHOUSE_CLUSTER).
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[test]
+#[ignore]
+fn bench_clickhouse() {
+    let Some(url) = env("ARGOS_TEST_CLICKHOUSE") else {
+        println!("SKIP: bench_clickhouse: ARGOS_TEST_CLICKHOUSE is not set");
+        return;
+    };
+    let total: usize = env("ARGOS_BENCH_MESSAGES")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let db = random_db();
+    let store_url = match (
+        env("ARGOS_BENCH_CLUSTER"),
+        env("ARGOS_TEST_CLICKHOUSE_CLUSTER"),
+        env("ARGOS_TEST_CLICKHOUSE_SHARDS"),
+    ) {
+        (Some(_), Some(c), Some(sh)) => format!("{}/{db}?cluster={c}&shards={sh}", base(&url)),
+        _ => format!("{}/{db}", base(&url)),
+    };
+    let store = ClickHouseStore::open(&store_url, ClickHouseOptions::default()).unwrap();
+    println!("server {:?}, {store_url}", store.server_version());
+    let mut g = Generator::new(42);
+    let (mut n, mut payload, mut ins) = (0usize, 0u64, std::time::Duration::ZERO);
+    let mut call_ids = Vec::new();
+    let mut users = Vec::new();
+    let (mut t_first, mut t_last) = (i64::MAX, i64::MIN);
+    while n < total {
+        let batch = g.messages(8192.min(total - n));
+        for r in batch.iter().step_by(4001) {
+            call_ids.extend(r.fields.call_id.clone());
+            users.extend(r.fields.from_user.clone());
+        }
+        t_first = t_first.min(batch.iter().map(|r| r.capture.ts_us).min().unwrap());
+        t_last = t_last.max(batch.iter().map(|r| r.capture.ts_us).max().unwrap());
+        payload += batch
+            .iter()
+            .map(|r| r.capture.payload.len() as u64)
+            .sum::<u64>();
+        let t = std::time::Instant::now();
+        store.insert(&batch).unwrap();
+        ins += t.elapsed();
+        n += batch.len();
+    }
+    store.flush().unwrap();
+    let st = store.stats().unwrap();
+    println!(
+        "insert: {n} msgs in {:.1} s = {:.0} msgs/s (batches of 8192; {:.0} payload bytes/msg); \
+         span {:.1} h",
+        ins.as_secs_f64(),
+        n as f64 / ins.as_secs_f64(),
+        payload as f64 / n as f64,
+        (t_last - t_first) as f64 / 3.6e9
+    );
+    println!(
+        "disk: {} bytes, {:.1} bytes/msg, {} partitions",
+        st.bytes_on_disk,
+        st.bytes_on_disk as f64 / st.messages.max(1) as f64,
+        st.partitions.len()
+    );
+    let time = |label: &str, qs: &[Query]| {
+        let mut lat = Vec::new();
+        let mut hits = 0;
+        for q in qs {
+            let t = std::time::Instant::now();
+            hits += store.search(q).unwrap().len();
+            lat.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        println!(
+            "{label}: {} queries, {hits} rows, p50 {:.1} ms, p99 {:.1} ms",
+            lat.len(),
+            percentile(&mut lat, 0.5),
+            percentile(&mut lat, 0.99)
+        );
+    };
+    let by = |f: Field, vals: &[String]| -> Vec<Query> {
+        vals.iter()
+            .map(|v| q(0, i64::MAX, &[(f, v)], 100))
+            .collect()
+    };
+    time(
+        "call_id lookup (whole range, limit 100)",
+        &by(Field::CallId, &call_ids),
+    );
+    time(
+        "from_user search (whole range, limit 100)",
+        &by(Field::FromUser, &users),
+    );
+    let mut lat = Vec::new();
+    for c in &call_ids {
+        let t = std::time::Instant::now();
+        store.call(c, 0, i64::MAX).unwrap();
+        lat.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    println!(
+        "call(): {} calls, p50 {:.1} ms, p99 {:.1} ms",
+        lat.len(),
+        percentile(&mut lat, 0.5),
+        percentile(&mut lat, 0.99)
+    );
+    let mut lat = Vec::new();
+    for _ in 0..20 {
+        let t = std::time::Instant::now();
+        store
+            .calls(&q(0, i64::MAX, &[(Field::Method, "INVITE")], 100))
+            .unwrap();
+        lat.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    println!(
+        "calls(method=INVITE, limit 100): p50 {:.1} ms, p99 {:.1} ms",
+        percentile(&mut lat, 0.5),
+        percentile(&mut lat, 0.99)
+    );
+    if env("ARGOS_BENCH_KEEP").is_none() {
+        store.drop_database().unwrap();
+    }
+}

@@ -35,7 +35,7 @@ use decode::Rows;
 use http::Node;
 use parking_lot::Mutex;
 use schema::Features;
-use sql::{lit, lit_list, range_cond, where_clause};
+use sql::{lit, lit_list, prewhere, range_cond, where_clause};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Name of the collector registry table (see [`ids`]).
@@ -55,6 +55,9 @@ pub struct ClickHouseStore {
     table: String,
     /// The MergeTree table on each node.
     local: String,
+    /// Key index table searches read and inserts write, and its MergeTree table.
+    keys: String,
+    keys_local: String,
     insert_settings: Vec<(&'static str, &'static str)>,
     ids: Mutex<IdState>,
 }
@@ -70,6 +73,15 @@ fn ch_err(op: &'static str, detail: impl Into<String>) -> StoreError {
         status: None,
         detail: detail.into(),
     }
+}
+
+/// `ts_us IN (...)`, or `0` (false) for no times.
+fn ts_in(times: &[i64]) -> String {
+    if times.is_empty() {
+        return "0".into();
+    }
+    let v: Vec<String> = times.iter().map(i64::to_string).collect();
+    format!("ts_us IN ({})", v.join(", "))
 }
 
 fn now_us() -> i64 {
@@ -114,6 +126,11 @@ impl ClickHouseStore {
                 vec![("insert_distributed_sync", "1")],
             ),
         };
+        let keys = format!("{}_keys", cfg.table);
+        let keys_local = match &cfg.cluster {
+            None => keys.clone(),
+            Some(_) => format!("{}_keys_local", cfg.table),
+        };
         let (reg_read, reg_local) = match &cfg.cluster {
             None => (REGISTRY.to_string(), REGISTRY.to_string()),
             Some(_) => (REGISTRY.to_string(), format!("{REGISTRY}_local")),
@@ -125,6 +142,7 @@ impl ClickHouseStore {
                 v.push(format!("CREATE DATABASE IF NOT EXISTS {db}"));
             }
             v.push(schema::messages_ddl(&db, &local, f));
+            v.push(schema::keys_ddl(&db, &keys_local));
             v.push(schema::collectors_ddl(&db, &reg_local));
             if let Some(c) = &cfg.cluster {
                 v.push(schema::distributed_ddl(
@@ -136,6 +154,13 @@ impl ClickHouseStore {
                 ));
                 v.push(schema::distributed_ddl(
                     &db, &reg_read, &reg_local, c, "prefix",
+                ));
+                v.push(schema::distributed_ddl(
+                    &db,
+                    &keys,
+                    &keys_local,
+                    c,
+                    "cityHash64(key)",
                 ));
             }
             v
@@ -173,6 +198,8 @@ impl ClickHouseStore {
             features,
             table,
             local,
+            keys,
+            keys_local,
             insert_settings,
             ids: Mutex::new(IdState { prefix, seq: 0 }),
         })
@@ -235,6 +262,76 @@ impl ClickHouseStore {
         Ok(())
     }
 
+    /// Capture times of the messages in `[since, until)` whose key of `kind` is one of
+    /// `keys`, from the key index: `None` when there are too many to list in a query.
+    fn key_times(
+        &self,
+        kinds_keys: &[(u8, &str)],
+        since: i64,
+        until: i64,
+    ) -> Result<Option<Vec<i64>>, StoreError> {
+        const MAX_TIMES: usize = 20_000;
+        if kinds_keys.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let pairs: Vec<String> = kinds_keys
+            .iter()
+            .map(|(k, v)| format!("({k}, {})", lit(v)))
+            .collect();
+        let op = "key index lookup";
+        let sql = format!(
+            "SELECT DISTINCT ts_us FROM {}.{} PREWHERE (kind, key) IN ({}) WHERE {} \
+             LIMIT {} FORMAT RowBinary",
+            self.cfg.database,
+            self.keys,
+            pairs.join(", "),
+            range_cond(since, until),
+            MAX_TIMES + 1
+        );
+        let body = self.node.query(op, &sql, &[])?;
+        let mut rows = Rows::new(&body[..], op);
+        let mut out = Vec::new();
+        while !rows.at_end()? {
+            out.push(rows.i64()?);
+        }
+        Ok((out.len() <= MAX_TIMES).then_some(out))
+    }
+
+    /// Narrowing of a search by the key index: `Ok(None)` when no filter is indexed (or
+    /// too many hits), `Ok(Some(cond))` a `ts_us IN (...)` condition, `Err` on failure.
+    /// `Some("0")` when an indexed filter matches nothing.
+    fn index_cond(
+        &self,
+        filters: &[Filter],
+        since: i64,
+        until: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let kind = |f: Field| match f {
+            Field::CallId => Some(schema::K_CALL_ID),
+            Field::CallKey => Some(schema::K_CALL_KEY),
+            Field::ALeg => Some(schema::K_A_LEG),
+            Field::FromUser => Some(schema::K_FROM_USER),
+            Field::ToUser => Some(schema::K_TO_USER),
+            Field::RuriUser => Some(schema::K_RURI_USER),
+            _ => None,
+        };
+        let mut best: Option<(u8, &Filter)> = None;
+        for f in filters.iter().filter(|f| !f.is_pattern()) {
+            if let Some(k) = kind(f.field) {
+                // Call keys are more selective than users.
+                if best.is_none_or(|(bk, _)| k < bk) {
+                    best = Some((k, f));
+                }
+            }
+        }
+        let Some((k, f)) = best else {
+            return Ok(None);
+        };
+        Ok(self
+            .key_times(&[(k, &f.value)], since, until)?
+            .map(|t| ts_in(&t)))
+    }
+
     /// Messages matching `filters` in `[since, until)` in (ts, id) order, until `visit`
     /// says stop; filters SQL cannot check exactly are checked here.
     fn for_each_match(
@@ -246,8 +343,15 @@ impl ClickHouseStore {
         limit: usize,
         visit: &mut dyn FnMut(StoredMessage) -> bool,
     ) -> Result<(), StoreError> {
-        let (w, exact) = where_clause(since, until, filters);
-        let mut sql = format!("{} WHERE {w} ORDER BY ts_us, id", self.select_messages());
+        let extra: Vec<String> = self
+            .index_cond(filters, since, until)?
+            .into_iter()
+            .collect();
+        if extra.first().is_some_and(|c| c == "0") {
+            return Ok(());
+        }
+        let (w, exact) = where_clause(since, until, filters, &extra);
+        let mut sql = format!("{} {w} ORDER BY ts_us, id", self.select_messages());
         if exact {
             if limit < usize::MAX {
                 sql.push_str(&format!(" LIMIT {limit}"));
@@ -275,11 +379,19 @@ impl ClickHouseStore {
         })
     }
 
-    /// Distinct non-null values of `col` (a Nullable(String)) in rows matching `cond`.
-    fn distinct(&self, op: &'static str, col: &str, cond: &str) -> Result<Vec<String>, StoreError> {
+    /// Distinct non-null values of `col` (a Nullable(String)) in rows of `[since, until)`
+    /// matching `cond`.
+    fn distinct(
+        &self,
+        op: &'static str,
+        col: &str,
+        cond: &str,
+        (since, until): (i64, i64),
+    ) -> Result<Vec<String>, StoreError> {
         let sql = format!(
-            "SELECT DISTINCT {col} FROM {} WHERE {cond} AND isNotNull({col}) FORMAT RowBinary",
-            self.t()
+            "SELECT DISTINCT {col} FROM {} {} AND isNotNull({col}) FORMAT RowBinary",
+            self.t(),
+            prewhere(cond, since, until)
         );
         let body = self.node.query(op, &sql, &[])?;
         let mut rows = Rows::new(&body[..], op);
@@ -300,11 +412,13 @@ impl ClickHouseStore {
             let text = n.query_text(
                 "read partitions",
                 &format!(
-                    "SELECT partition, sum(rows), sum(bytes_on_disk) FROM system.parts \
-                     WHERE database = {} AND table = {} AND active GROUP BY partition \
-                     FORMAT TabSeparated",
+                    "SELECT partition, sumIf(rows, table = {}), sum(bytes_on_disk) \
+                     FROM system.parts WHERE database = {} AND table IN ({}, {}) AND active \
+                     GROUP BY partition FORMAT TabSeparated",
+                    lit(&self.local),
                     lit(&self.cfg.database),
-                    lit(&self.local)
+                    lit(&self.local),
+                    lit(&self.keys_local)
                 ),
             )?;
             for line in text.lines().filter(|l| !l.is_empty()) {
@@ -334,15 +448,17 @@ impl ClickHouseStore {
                 let Some(n) = self.managed.get(i) else {
                     continue;
                 };
-                n.exec(
-                    "drop partition",
-                    &format!(
-                        "ALTER TABLE {}.{} DROP PARTITION {}",
-                        self.cfg.database,
-                        self.local,
-                        lit(&name)
-                    ),
-                )?;
+                // Keys first: a failure in between leaves messages, never dangling keys.
+                for t in [&self.keys_local, &self.local] {
+                    n.exec(
+                        "drop partition",
+                        &format!(
+                            "ALTER TABLE {}.{t} DROP PARTITION {}",
+                            self.cfg.database,
+                            lit(&name)
+                        ),
+                    )?;
+                }
                 report.messages_deleted += rows;
                 report.bytes_freed += bytes;
             }
@@ -459,11 +575,24 @@ impl Store for ClickHouseStore {
             v
         };
         let mut body = Vec::with_capacity(batch.len() * 1400);
+        let mut keys = Vec::with_capacity(batch.len() * 300);
         let mut bytes = 0u64;
         for (r, id) in batch.iter().zip(first_ids) {
             tsv::encode_row(&mut body, id, r);
+            tsv::encode_keys(&mut keys, r);
             bytes += r.capture.payload.len() as u64;
         }
+        // Keys first: keys without messages (a failed second insert) only cost a lookup
+        // a few wasted rows; messages without keys would be missed by indexed searches.
+        self.node.insert(
+            "insert keys",
+            &format!(
+                "INSERT INTO {}.{} (day, kind, key, ts_us) FORMAT TabSeparated",
+                self.cfg.database, self.keys
+            ),
+            &keys,
+            &self.insert_settings,
+        )?;
         self.node.insert(
             "insert",
             &format!(
@@ -510,11 +639,18 @@ impl Store for ClickHouseStore {
             return Ok(Vec::new());
         }
         // 1. The first `limit` call keys, in time order of their first matching message.
-        let (w, exact) = where_clause(q.since_us, q.until_us, &q.filters);
+        let extra: Vec<String> = self
+            .index_cond(&q.filters, q.since_us, q.until_us)?
+            .into_iter()
+            .collect();
+        if extra.first().is_some_and(|c| c == "0") {
+            return Ok(Vec::new());
+        }
+        let (w, exact) = where_clause(q.since_us, q.until_us, &q.filters, &extra);
         let mut keys: Vec<String> = Vec::new();
         if exact {
             let mut sql = format!(
-                "SELECT call_key FROM {} WHERE {w} AND isNotNull(call_key) \
+                "SELECT call_key FROM {} {w} AND isNotNull(call_key) \
                  GROUP BY call_key ORDER BY min((ts_us, id))",
                 self.t()
             );
@@ -549,16 +685,29 @@ impl Store for ClickHouseStore {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
+        let pairs: Vec<(u8, &str)> = keys
+            .iter()
+            .map(|k| (schema::K_CALL_KEY, k.as_str()))
+            .collect();
+        let narrow = match self.key_times(&pairs, q.since_us, q.until_us)? {
+            Some(t) => format!(" AND {}", ts_in(&t)),
+            None => String::new(),
+        };
         // 2. The summary columns of every message of those keys in the range. (Summing
         // up in SQL needs argMin over tuples of Nullable columns, which crashes 18.16
         // shards; the rows are narrow.)
         let sql = format!(
             "SELECT call_key, ts_us, call_id, method, from_user, to_user, ruri_user, status, \
-             cseq_method FROM {} WHERE {} AND call_key IN {} ORDER BY ts_us, id \
-             FORMAT RowBinary",
+             cseq_method FROM {} {} ORDER BY ts_us, id FORMAT RowBinary",
             self.t(),
-            range_cond(q.since_us, q.until_us),
-            lit_list(keys.iter().map(String::as_str)),
+            prewhere(
+                &format!(
+                    "call_key IN {}{narrow}",
+                    lit_list(keys.iter().map(String::as_str))
+                ),
+                q.since_us,
+                q.until_us
+            ),
         );
         let op = "calls: summaries";
         let body = self.node.query(op, &sql, &[])?;
@@ -600,13 +749,22 @@ impl Store for ClickHouseStore {
         since_us: i64,
         until_us: i64,
     ) -> Result<Vec<StoredMessage>, StoreError> {
-        let range = range_cond(since_us, until_us);
+        let range = (since_us, until_us);
+        // Narrowing by the key index: ` AND ts_us IN (...)`, or nothing when too many.
+        let narrow = |pairs: &[(u8, &str)]| -> Result<String, StoreError> {
+            Ok(match self.key_times(pairs, since_us, until_us)? {
+                Some(t) => format!(" AND {}", ts_in(&t)),
+                None => String::new(),
+            })
+        };
         // K = {call_id} ∪ call_keys of its messages.
         let mut k: Vec<String> = vec![call_id.to_string()];
+        let n1 = narrow(&[(schema::K_CALL_ID, call_id)])?;
         for ck in self.distinct(
             "call: keys",
             "call_key",
-            &format!("{range} AND call_id = {}", lit(call_id)),
+            &format!("call_id = {}{n1}", lit(call_id)),
+            range,
         )? {
             if !k.contains(&ck) {
                 k.push(ck);
@@ -616,9 +774,16 @@ impl Store for ClickHouseStore {
         let in_s = format!(
             "(ifNull(call_key IN {kl}, 0) OR ifNull(call_id IN {kl}, 0) OR ifNull(a_leg IN {kl}, 0))"
         );
+        let mut pairs: Vec<(u8, &str)> = Vec::new();
+        for key in &k {
+            for kind in [schema::K_CALL_KEY, schema::K_CALL_ID, schema::K_A_LEG] {
+                pairs.push((kind, key.as_str()));
+            }
+        }
         // One expansion: the other Call-IDs of S.
+        let n2 = narrow(&pairs)?;
         let c: Vec<String> = self
-            .distinct("call: legs", "call_id", &format!("{range} AND {in_s}"))?
+            .distinct("call: legs", "call_id", &format!("{in_s}{n2}"), range)?
             .into_iter()
             .filter(|c| !k.contains(c))
             .collect();
@@ -630,11 +795,14 @@ impl Store for ClickHouseStore {
                 lit_list(c.iter().map(String::as_str))
             )
         };
+        pairs.extend(c.iter().map(|c| (schema::K_CALL_ID, c.as_str())));
+        let n3 = narrow(&pairs)?;
         self.messages(
             "call: messages",
             &format!(
-                "{} WHERE {range} AND {cond} ORDER BY ts_us, id LIMIT {MAX_CALL_MESSAGES}",
-                self.select_messages()
+                "{} {} ORDER BY ts_us, id LIMIT {MAX_CALL_MESSAGES}",
+                self.select_messages(),
+                prewhere(&format!("{cond}{n3}"), since_us, until_us)
             ),
         )
     }

@@ -141,6 +141,31 @@ pub(crate) fn encode_row(out: &mut Vec<u8>, id: u64, r: &Record) {
     out.push(b'\n');
 }
 
+/// Appends the key-index lines of `r` (see [`super::schema::keys_ddl`]).
+pub(crate) fn encode_keys(out: &mut Vec<u8>, r: &Record) {
+    use super::schema::*;
+    let f = &r.fields;
+    let day = date_of(r.capture.ts_us).unwrap_or_default();
+    for (kind, v) in [
+        (K_CALL_ID, &f.call_id),
+        (K_CALL_KEY, &f.call_key),
+        (K_A_LEG, &f.a_leg),
+        (K_FROM_USER, &f.from_user),
+        (K_TO_USER, &f.to_user),
+        (K_RURI_USER, &f.ruri_user),
+    ] {
+        let Some(v) = v else { continue };
+        out.extend_from_slice(day.as_bytes());
+        out.push(b'\t');
+        num(out, kind);
+        escape(out, v.as_bytes());
+        out.push(b'\t');
+        use std::io::Write;
+        let _ = write!(out, "{}", r.capture.ts_us);
+        out.push(b'\n');
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
