@@ -4,14 +4,11 @@
 
 use super::{Correlation, DataDir};
 use anyhow::Context;
-use argos_model::Transport;
 use argos_server::archive::{ArchiveError, ArchiveReader, ArchiveWriter, Header};
 use argos_server::ingest::{self, IngestHandle, IngestOptions};
 use argos_server::metrics::Metrics;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::SocketAddr;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -130,33 +127,6 @@ fn bar(len: u64, quiet: bool, template: &str) -> ProgressBar {
     b
 }
 
-/// Streams stored messages to a pcap, TCP sequence numbers per direction (as
-/// `argos_server::export::pcap_of`, without holding the messages).
-struct PcapOut<W: Write> {
-    w: argos_net::PcapWriter<W>,
-    seqs: HashMap<(SocketAddr, SocketAddr), u32>,
-    frames: u64,
-}
-
-impl<W: Write> PcapOut<W> {
-    fn write(&mut self, c: &argos_model::Capture) -> std::io::Result<()> {
-        let proto = match c.transport {
-            Transport::Tcp | Transport::Tls | Transport::Ws => {
-                let seq = self.seqs.entry((c.src, c.dst)).or_insert(1);
-                let p = argos_net::FrameProto::Tcp { seq: *seq };
-                *seq = seq.wrapping_add(c.payload.len() as u32);
-                p
-            }
-            _ => argos_net::FrameProto::Udp,
-        };
-        for frame in argos_net::build_frames(c.src, c.dst, proto, &c.payload) {
-            self.w.write_frame(c.ts_us, &frame)?;
-            self.frames += 1;
-        }
-        Ok(())
-    }
-}
-
 fn export(a: ExportArgs) -> anyhow::Result<()> {
     let (since, until) = match &a.day {
         Some(d) => {
@@ -231,11 +201,7 @@ fn export(a: ExportArgs) -> anyhow::Result<()> {
             )
         }
         Format::Pcap => {
-            let mut p = PcapOut {
-                w: argos_net::PcapWriter::new(out, argos_net::LinkType::ETHERNET)?,
-                seqs: HashMap::new(),
-                frames: 0,
-            };
+            let mut p = argos_server::export::PcapExporter::new(out)?;
             let scanned = store.scan(since, until, &mut |m| {
                 if let Err(e) = p.write(&m.record.capture) {
                     werr = Some(e.into());
@@ -249,8 +215,8 @@ fn export(a: ExportArgs) -> anyhow::Result<()> {
                 true
             });
             finish_scan(scanned, werr.take())?;
-            let frames = p.frames;
-            p.w.into_inner()?;
+            let frames = p.frames();
+            p.into_inner()?;
             let size = std::fs::metadata(&tmp).map(|m| m.len()).unwrap_or(0);
             format!("{frames} pcap frames, {size} bytes (HEP metadata not kept)")
         }
