@@ -19,12 +19,16 @@ CLUSTER=argos_2shards
 
 log() { echo "clickhouse-up: $*" >&2; }
 
-if ! command -v clickhouse-server >/dev/null 2>&1 || ! command -v clickhouse-client >/dev/null 2>&1; then
-  log "installing clickhouse-server clickhouse-client"
+need=()
+command -v clickhouse-server >/dev/null 2>&1 || need+=(clickhouse-server)
+command -v clickhouse-client >/dev/null 2>&1 || need+=(clickhouse-client)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -q >/dev/null
-  $SUDO apt-get install -y -q clickhouse-server clickhouse-client >/dev/null
+  $SUDO apt-get install -y -q "${need[@]}" >/dev/null
 fi
 
 answers() { curl -fsS --max-time 2 "http://127.0.0.1:$1/?query=SELECT%201" >/dev/null 2>&1; }

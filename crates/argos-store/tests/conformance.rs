@@ -868,7 +868,9 @@ fn bench_clickhouse() {
     let total: usize = env("ARGOS_BENCH_MESSAGES")
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let db = random_db();
+    // ARGOS_BENCH_REUSE=<database>: query a database a run with ARGOS_BENCH_KEEP=1 loaded.
+    let reuse = env("ARGOS_BENCH_REUSE");
+    let db = reuse.clone().unwrap_or_else(random_db);
     let store_url = match (
         env("ARGOS_BENCH_CLUSTER"),
         env("ARGOS_TEST_CLICKHOUSE_CLUSTER"),
@@ -897,7 +899,9 @@ fn bench_clickhouse() {
             .map(|r| r.capture.payload.len() as u64)
             .sum::<u64>();
         let t = std::time::Instant::now();
-        store.insert(&batch).unwrap();
+        if reuse.is_none() {
+            store.insert(&batch).unwrap();
+        }
         ins += t.elapsed();
         n += batch.len();
     }
@@ -970,7 +974,52 @@ fn bench_clickhouse() {
         percentile(&mut lat, 0.5),
         percentile(&mut lat, 0.99)
     );
-    if env("ARGOS_BENCH_KEEP").is_none() {
+    if env("ARGOS_BENCH_KEEP").is_none() && reuse.is_none() {
         store.drop_database().unwrap();
     }
+}
+
+/// Credentials travel as HTTP Basic auth; a refusal is a `ClickHouse` error with the
+/// server's status and message, and never echoes the password.
+#[test]
+fn clickhouse_credentials_and_errors() {
+    let Some(url) = env("ARGOS_TEST_CLICKHOUSE") else {
+        println!("SKIP: clickhouse_credentials_and_errors: ARGOS_TEST_CLICKHOUSE is not set");
+        return;
+    };
+    let hostport = base(&url).replace("http://", "");
+    let db = random_db();
+    let Some(s) = open_ch(
+        &format!("clickhouse://default:@{hostport}/{db}"),
+        "credentials",
+    ) else {
+        return;
+    };
+    s.insert(&dataset()[..10]).unwrap();
+    assert_eq!(search(&s, &all(&[])).len(), 10);
+    s.drop_database().unwrap();
+    let secret = "s3cr3t-pw";
+    match ClickHouseStore::open(
+        &format!("clickhouse://default:{secret}@{hostport}/{db}"),
+        ClickHouseOptions::default(),
+    ) {
+        Err(
+            e @ StoreError::ClickHouse {
+                status: Some(_), ..
+            },
+        ) => {
+            let text = e.to_string();
+            assert!(text.contains("password"), "{text}");
+            assert!(!text.contains(secret), "{text}");
+        }
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(_) => panic!("wrong password accepted"),
+    }
+    assert!(matches!(
+        ClickHouseStore::open(
+            &format!("clickhouse://{hostport}/bad-name"),
+            ClickHouseOptions::default()
+        ),
+        Err(StoreError::Config(_))
+    ));
 }

@@ -12,6 +12,25 @@ const COMMON: &[(&str, &str)] = &[("max_query_size", "16777216")];
 /// Bytes of an error reply kept in [`StoreError::ClickHouse::detail`].
 const MAX_DETAIL: usize = 2000;
 
+/// Standard base64 with padding (for the Basic auth header).
+fn base64(b: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
+    for c in b.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(char::from(A[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// One ClickHouse node.
 #[derive(Clone)]
 pub(crate) struct Node {
@@ -51,11 +70,17 @@ impl Node {
 
     fn request(&self, settings: &[(&str, &str)]) -> ureq::Request {
         let mut r = self.agent.post(&format!("{}/", self.base));
-        if let Some(u) = &self.user {
-            r = r.query("user", u);
-        }
-        if let Some(p) = &self.password {
-            r = r.query("password", p);
+        // HTTP Basic auth: credentials never appear in URLs (or in error messages).
+        if self.user.is_some() || self.password.is_some() {
+            let creds = format!(
+                "{}:{}",
+                self.user.as_deref().unwrap_or("default"),
+                self.password.as_deref().unwrap_or("")
+            );
+            r = r.set(
+                "Authorization",
+                &format!("Basic {}", base64(creds.as_bytes())),
+            );
         }
         for (k, v) in COMMON.iter().chain(settings) {
             r = r.query(k, v);
@@ -80,7 +105,16 @@ impl Node {
                 let text = String::from_utf8_lossy(&text);
                 Err(err(op, Some(code), text.trim_end()))
             }
-            Err(e) => Err(err(op, None, format!("{}: {e}", self.base))),
+            Err(ureq::Error::Transport(t)) => Err(err(
+                op,
+                None,
+                format!(
+                    "{}: {}{}",
+                    self.base,
+                    t.kind(),
+                    t.message().map(|m| format!(": {m}")).unwrap_or_default()
+                ),
+            )),
         }
     }
 
@@ -141,5 +175,16 @@ impl Node {
             .read_to_end(&mut sink)
             .map_err(|e| err(op, None, format!("reading reply: {e}")))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64() {
+        assert_eq!(super::base64(b"default:"), "ZGVmYXVsdDo=");
+        assert_eq!(super::base64(b"ab"), "YWI=");
+        assert_eq!(super::base64(b"abc"), "YWJj");
+        assert_eq!(super::base64(b""), "");
     }
 }

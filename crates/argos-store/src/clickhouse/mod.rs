@@ -649,20 +649,47 @@ impl Store for ClickHouseStore {
         let (w, exact) = where_clause(q.since_us, q.until_us, &q.filters, &extra);
         let mut keys: Vec<String> = Vec::new();
         if exact {
-            let mut sql = format!(
-                "SELECT call_key FROM {} {w} AND isNotNull(call_key) \
-                 GROUP BY call_key ORDER BY min((ts_us, id))",
-                self.t()
-            );
-            if q.limit < usize::MAX {
-                sql.push_str(&format!(" LIMIT {}", q.limit));
-            }
-            let body = self
-                .node
-                .query("calls: keys", &format!("{sql} FORMAT RowBinary"), &[])?;
-            let mut rows = Rows::new(&body[..], "calls: keys");
-            while !rows.at_end()? {
-                keys.extend(rows.opt_string()?);
+            // The keys of the first matching messages, in time order: read `rows` of them
+            // (usually a few per call) and only when that is not enough keys, more, then
+            // all of them grouped (GROUP BY over every match costs twice as much).
+            let mut rows_wanted = q.limit.saturating_mul(4).max(64);
+            loop {
+                let grouped = q.limit > 100_000 || rows_wanted > q.limit.saturating_mul(64);
+                let sql = if grouped {
+                    let mut sql = format!(
+                        "SELECT call_key FROM {} {w} AND isNotNull(call_key) \
+                         GROUP BY call_key ORDER BY min((ts_us, id))",
+                        self.t()
+                    );
+                    if q.limit < usize::MAX {
+                        sql.push_str(&format!(" LIMIT {}", q.limit));
+                    }
+                    sql
+                } else {
+                    format!(
+                        "SELECT call_key FROM {} {w} AND isNotNull(call_key) \
+                         ORDER BY ts_us, id LIMIT {rows_wanted}",
+                        self.t()
+                    )
+                };
+                let body =
+                    self.node
+                        .query("calls: keys", &format!("{sql} FORMAT RowBinary"), &[])?;
+                let mut rows = Rows::new(&body[..], "calls: keys");
+                let (mut n, mut seen) = (0usize, HashSet::new());
+                keys.clear();
+                while !rows.at_end()? {
+                    n += 1;
+                    if let Some(k) = rows.opt_string()? {
+                        if keys.len() < q.limit && seen.insert(k.clone()) {
+                            keys.push(k);
+                        }
+                    }
+                }
+                if grouped || keys.len() >= q.limit || n < rows_wanted {
+                    break;
+                }
+                rows_wanted = rows_wanted.saturating_mul(8);
             }
         } else {
             let mut seen = HashSet::new();
