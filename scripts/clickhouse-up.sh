@@ -71,10 +71,11 @@ for i in 0 1; do
   cmd=(clickhouse-server "--config-file=$dir/config.xml")
   if [ "$(id -u)" -eq 0 ] && id clickhouse >/dev/null 2>&1; then
     # The server refuses to run as root over files owned by another user.
-    (cd "$dir" && nohup setpriv --reuid=clickhouse --regid=clickhouse --init-groups \
-      "${cmd[@]}" >"$dir/log/stdout.log" 2>&1 &)
+    # exec, and no inherited stdout: a caller's $(...) must not wait for the server.
+    (cd "$dir" && exec nohup setpriv --reuid=clickhouse --regid=clickhouse --init-groups \
+      "${cmd[@]}" >"$dir/log/stdout.log" 2>&1 </dev/null) >/dev/null 2>&1 &
   else
-    (cd "$dir" && nohup "${cmd[@]}" >"$dir/log/stdout.log" 2>&1 &)
+    (cd "$dir" && exec nohup "${cmd[@]}" >"$dir/log/stdout.log" 2>&1 </dev/null) >/dev/null 2>&1 &
   fi
 done
 
