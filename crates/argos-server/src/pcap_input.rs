@@ -84,6 +84,8 @@ pub fn read_captures<R: Read>(
     let mut tcp = SipTcpReassembler::new(ReassemblyLimits::default());
     let mut n = ImportCounts::default();
     let mut tcp_out: Vec<TcpMessage> = Vec::new();
+    // Decode errors of unwrapped HEP are counted in `n.skipped_undecodable`, not here.
+    let hep_metrics = crate::metrics::Metrics::default();
     let mut go = true;
     while go {
         let frame = match reader.next_frame() {
@@ -128,8 +130,7 @@ pub fn read_captures<R: Read>(
                         continue;
                     }
                     let frame = Bytes::copy_from_slice(pkt.payload);
-                    let m = crate::metrics::Metrics::default();
-                    match crate::hep_input::capture_from_frame(&frame, None, &m) {
+                    match crate::hep_input::capture_from_frame(&frame, None, &hep_metrics) {
                         Some(c) => {
                             n.hep_unwrapped += 1;
                             go = sink(c);
