@@ -5,13 +5,11 @@
 use super::{Correlation, DataDir};
 use anyhow::Context;
 use argos_server::archive::{ArchiveError, ArchiveReader, ArchiveWriter, Header};
-use argos_server::ingest::{self, IngestHandle, IngestOptions};
-use argos_server::metrics::Metrics;
+use argos_server::ingest::IngestHandle;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -345,22 +343,12 @@ pub fn restore_file(path: &Path, handle: &IngestHandle, quiet: bool) -> anyhow::
 }
 
 fn import(a: ImportArgs) -> anyhow::Result<()> {
-    let store = a.data.open_store()?;
-    let metrics = Arc::new(Metrics::default());
-    let (handle, writer) = ingest::spawn(
-        store,
-        a.correlation.pipeline()?,
-        metrics.clone(),
-        IngestOptions {
-            queue_capacity: 16_384,
-            ..IngestOptions::default()
-        },
-    )?;
+    let ingest = super::OfflineIngest::start(&a.data, &a.correlation)?;
     let mut restored = 0u64;
     let mut damaged = 0usize;
     let mut refused = 0usize;
     for path in &a.files {
-        match restore_file(path, &handle, a.quiet) {
+        match restore_file(path, &ingest.handle, a.quiet) {
             Ok(r) => {
                 eprintln!("{}", r.describe(path));
                 restored += r.records;
@@ -372,10 +360,7 @@ fn import(a: ImportArgs) -> anyhow::Result<()> {
             }
         }
     }
-    drop(handle);
-    writer
-        .join()
-        .map_err(|_| anyhow::anyhow!("ingest thread panicked"))?;
+    let metrics = ingest.finish()?;
     let stored = metrics.messages_stored.load(Relaxed);
     println!(
         "restored {} archive(s): {restored} messages read, {stored} stored, {} SIP parsed; {damaged} damaged archive(s), {refused} refused",

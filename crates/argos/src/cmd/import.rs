@@ -3,14 +3,11 @@
 
 use super::{Correlation, DataDir};
 use anyhow::Context;
-use argos_server::ingest::{self, IngestOptions};
-use argos_server::metrics::Metrics;
 use argos_server::pcap_input::{read_captures, ImportCounts};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -44,25 +41,14 @@ impl<R: Read> Read for Counting<R> {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let store = a.data.open_store()?;
-    let metrics = Arc::new(Metrics::default());
-    let (handle, writer) = ingest::spawn(
-        store,
-        a.correlation.pipeline()?,
-        metrics.clone(),
-        // Offline the reader waits for the writer, so a short queue loses nothing and keeps
-        // memory small (the collector's default holds 262k records for bursts).
-        IngestOptions {
-            queue_capacity: 16_384,
-            ..IngestOptions::default()
-        },
-    )?;
+    let ingest = super::OfflineIngest::start(&a.data, &a.correlation)?;
+    let handle = &ingest.handle;
     let mut total = ImportCounts::default();
     let mut failed = 0usize;
     for path in &a.files {
         // An Argos archive (`argos archive export`) is restored, not read as a capture.
         if super::archive::is_archive_file(path) {
-            match super::archive::restore_file(path, &handle, a.quiet) {
+            match super::archive::restore_file(path, handle, a.quiet) {
                 Ok(r) => {
                     eprintln!("{}", r.describe(path));
                     failed += usize::from(r.records == 0 && r.error.is_some());
@@ -122,10 +108,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             }
         }
     }
-    drop(handle);
-    writer
-        .join()
-        .map_err(|_| anyhow::anyhow!("ingest thread panicked"))?;
+    let metrics = ingest.finish()?;
     let stored = metrics.messages_stored.load(Relaxed);
     println!(
         "imported {} file(s): {} frames read, {} SIP messages stored; skipped: {} HEP copies{}, {} not SIP, {} IP fragments, {} undecodable; {} file error(s), {} file(s) refused",

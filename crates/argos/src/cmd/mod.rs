@@ -58,3 +58,41 @@ impl Correlation {
         Ok(cfg)
     }
 }
+
+/// The ingest pipeline run offline (`argos import`, `argos archive import`): the reader
+/// waits for the writer, so a short queue loses nothing and keeps memory small (the
+/// collector's default holds 262k records for bursts).
+pub struct OfflineIngest {
+    pub handle: argos_server::ingest::IngestHandle,
+    pub metrics: std::sync::Arc<argos_server::metrics::Metrics>,
+    writer: std::thread::JoinHandle<()>,
+}
+
+impl OfflineIngest {
+    pub fn start(data: &DataDir, correlation: &Correlation) -> anyhow::Result<Self> {
+        let metrics = std::sync::Arc::new(argos_server::metrics::Metrics::default());
+        let (handle, writer) = argos_server::ingest::spawn(
+            data.open_store()?,
+            correlation.pipeline()?,
+            metrics.clone(),
+            argos_server::ingest::IngestOptions {
+                queue_capacity: 16_384,
+                ..argos_server::ingest::IngestOptions::default()
+            },
+        )?;
+        Ok(OfflineIngest {
+            handle,
+            metrics,
+            writer,
+        })
+    }
+
+    /// Stores what is queued, flushes, and returns the metrics of the whole run.
+    pub fn finish(self) -> anyhow::Result<std::sync::Arc<argos_server::metrics::Metrics>> {
+        drop(self.handle);
+        self.writer
+            .join()
+            .map_err(|_| anyhow::anyhow!("ingest thread panicked"))?;
+        Ok(self.metrics)
+    }
+}
