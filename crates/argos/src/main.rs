@@ -3,6 +3,11 @@
 
 mod cmd;
 
+// Records are built on the receiving thread and freed on the writer thread; glibc's
+// malloc pays heavily for that cross-thread pattern (see docs/PERFORMANCE.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
