@@ -6,6 +6,8 @@
 //! * [`MessageFields`] — the searchable fields parsed out of a SIP payload.
 //! * [`Record`] — a capture plus its fields: what the ingest pipeline hands to the store.
 //! * [`Query`] / [`Field`] — what a search asks the store for.
+//! * [`CallRecord`], [`RegistrationRecord`], [`Alarm`], [`StatRow`] — what the call
+//!   tracker concludes from the messages, stored beside them.
 //!
 //! ```
 //! use argos_model::{Capture, Transport, PayloadKind};
@@ -15,10 +17,16 @@
 //! assert_eq!(c.payload.len(), 27);
 //! ```
 
+mod call;
 mod capture;
 mod query;
 mod record;
 
+pub use call::{
+    Alarm, AlarmKind, AlarmQuery, CallAggRow, CallLeg, CallQuery, CallRecord, CallStatus, Evidence,
+    KpiDim, KpiQuery, MediaSide, Party, RegQuery, RegStatus, RegistrationRecord, Severity,
+    StatRow,
+};
 pub use capture::{Capture, PayloadKind, Transport};
 pub use query::{Field, Filter, Query};
 pub use record::{CallSummary, MessageFields, Record, StoredMessage};

@@ -51,7 +51,10 @@ pub use clickhouse::{ClickHouseOptions, ClickHouseStore};
 pub use embedded::{EmbeddedOptions, EmbeddedStore, RecoveryReport, SetAside};
 pub use error::StoreError;
 
-use argos_model::{CallSummary, Query, Record, StoredMessage};
+use argos_model::{
+    Alarm, AlarmQuery, CallAggRow, CallQuery, CallRecord, CallSummary, KpiQuery, Query, Record,
+    RegQuery, RegistrationRecord, StatRow, StoredMessage,
+};
 use serde::Serialize;
 
 /// Most messages [`Store::call`] returns.
@@ -148,4 +151,68 @@ pub trait Store: Send + Sync + 'static {
     }
 
     fn stats(&self) -> Result<StoreStats, StoreError>;
+
+    // --- What the call tracker concludes (issue #4). Same day partitions and retention as
+    // the messages; visible to reads at the latest after the next [`Store::flush`].
+
+    /// Inserts call records, replacing any earlier record with the same `call_key` (the
+    /// tracker writes a call again when its state changes). Partition: `start_us`'s day.
+    fn put_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
+        let _ = calls;
+        Err(StoreError::Unsupported("call records"))
+    }
+
+    /// Call records with `start_us` in range matching every filter, newest first.
+    fn call_records(&self, q: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
+        let _ = q;
+        Err(StoreError::Unsupported("call records"))
+    }
+
+    /// Call records grouped by (bucket, dimension value, status, final code), summed.
+    fn call_aggregates(&self, q: &KpiQuery) -> Result<Vec<CallAggRow>, StoreError> {
+        let _ = q;
+        Err(StoreError::Unsupported("call aggregates"))
+    }
+
+    /// Inserts registration records, replacing the one with the same (aor, contact).
+    fn put_registrations(&self, regs: &[RegistrationRecord]) -> Result<(), StoreError> {
+        let _ = regs;
+        Err(StoreError::Unsupported("registrations"))
+    }
+
+    /// Latest state of each (aor, contact) with `last_us` in range, newest first.
+    fn registrations(&self, q: &RegQuery) -> Result<Vec<RegistrationRecord>, StoreError> {
+        let _ = q;
+        Err(StoreError::Unsupported("registrations"))
+    }
+
+    /// Inserts alarms, replacing the one with the same (kind, key, first_us).
+    fn put_alarms(&self, alarms: &[Alarm]) -> Result<(), StoreError> {
+        let _ = alarms;
+        Err(StoreError::Unsupported("alarms"))
+    }
+
+    /// Alarms with `last_us` in range, newest first.
+    fn alarms(&self, q: &AlarmQuery) -> Result<Vec<Alarm>, StoreError> {
+        let _ = q;
+        Err(StoreError::Unsupported("alarms"))
+    }
+
+    /// Adds per-minute counters (rows with the same minute and name add up).
+    fn put_stats(&self, rows: &[StatRow]) -> Result<(), StoreError> {
+        let _ = rows;
+        Err(StoreError::Unsupported("stats"))
+    }
+
+    /// Counters with `minute_us` in range and `name` starting with `prefix`, one row per
+    /// (minute, name) with the counts summed, in time order.
+    fn stat_rows(
+        &self,
+        since_us: i64,
+        until_us: i64,
+        prefix: &str,
+    ) -> Result<Vec<StatRow>, StoreError> {
+        let _ = (since_us, until_us, prefix);
+        Err(StoreError::Unsupported("stats"))
+    }
 }

@@ -1,0 +1,115 @@
+//! What happened, not just what was sent: state machines over parsed SIP records.
+//!
+//! * [`call`] — one state machine per INVITE dialog, legs joined by `call_key`, producing
+//!   [`argos_model::CallRecord`]s.
+//! * [`register`] — REGISTER transactions per binding, producing
+//!   [`argos_model::RegistrationRecord`]s.
+//! * [`alarm`] — rules (scanners, SQL injection, loops, floods, error spikes,
+//!   registration failure bursts) producing [`argos_model::Alarm`]s.
+//! * [`stats`] — per-minute message counters ([`argos_model::StatRow`]).
+//! * [`kpi`] — ASR, NER, ACD, PDD... from grouped call records.
+//! * [`diagnose`] — a plain-language explanation of a failed or degraded call.
+//!
+//! [`Tracker`] runs the first four on the collector's writer thread (records in arrival
+//! order, already linked: `call_key` set). It reads time from the records themselves, so
+//! a pcap import gives the same results as live capture. Memory is bounded: dialogs that
+//! never finish expire, and every table has a size cap.
+
+pub mod alarm;
+pub mod call;
+pub mod diagnose;
+pub mod kpi;
+pub mod register;
+pub mod stats;
+
+use argos_model::{Alarm, CallRecord, Record, RegistrationRecord, StatRow};
+
+/// Everything the tracker concluded since the last [`Tracker::take`].
+#[derive(Debug, Default)]
+pub struct TrackerOutput {
+    /// Calls whose state changed (write them with `Store::put_calls`, which replaces).
+    pub calls: Vec<CallRecord>,
+    pub registrations: Vec<RegistrationRecord>,
+    pub alarms: Vec<Alarm>,
+    pub stats: Vec<StatRow>,
+}
+
+impl TrackerOutput {
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+            && self.registrations.is_empty()
+            && self.alarms.is_empty()
+            && self.stats.is_empty()
+    }
+}
+
+/// Settings of all trackers.
+#[derive(Debug, Clone, Default)]
+pub struct TrackerConfig {
+    pub calls: call::CallConfig,
+    pub registrations: register::RegConfig,
+    pub alarms: alarm::AlarmConfig,
+}
+
+/// The four trackers behind one door, for the writer thread and `argos import`.
+#[derive(Debug)]
+pub struct Tracker {
+    calls: call::CallTracker,
+    regs: register::RegTracker,
+    alarms: alarm::AlarmEngine,
+    stats: stats::MinuteStats,
+    out: TrackerOutput,
+}
+
+impl Tracker {
+    pub fn new(cfg: TrackerConfig) -> Self {
+        Tracker {
+            calls: call::CallTracker::new(cfg.calls),
+            regs: register::RegTracker::new(cfg.registrations),
+            alarms: alarm::AlarmEngine::new(cfg.alarms),
+            stats: stats::MinuteStats::default(),
+            out: TrackerOutput::default(),
+        }
+    }
+
+    /// Feeds one record (arrival order, `call_key` already set).
+    pub fn observe(&mut self, r: &Record) {
+        self.stats.observe(r);
+        self.calls.observe(r, &mut self.out.calls);
+        self.regs.observe(r, &mut self.out.registrations);
+        self.alarms.observe(r, &mut self.out.alarms);
+    }
+
+    /// Expires what timed out by `now_us` (wall clock when live; the last record's time
+    /// when importing).
+    pub fn tick(&mut self, now_us: i64) {
+        self.calls.tick(now_us, &mut self.out.calls);
+        self.regs.tick(now_us, &mut self.out.registrations);
+        self.alarms.tick(now_us, &mut self.out.alarms);
+    }
+
+    /// What was concluded since the last call; per-minute counters are included up to
+    /// the minute of `now_us` (the current minute is added to later, the store sums).
+    pub fn take(&mut self, now_us: i64) -> TrackerOutput {
+        self.stats.take(now_us, &mut self.out.stats);
+        std::mem::take(&mut self.out)
+    }
+
+    /// At shutdown or the end of an import: everything still tracked, as it stands.
+    pub fn finish(&mut self) -> TrackerOutput {
+        self.calls.finish(&mut self.out.calls);
+        self.regs.finish(&mut self.out.registrations);
+        self.alarms.finish(&mut self.out.alarms);
+        self.stats.take(i64::MAX, &mut self.out.stats);
+        std::mem::take(&mut self.out)
+    }
+
+    /// Sizes, for metrics: calls and bindings tracked now.
+    pub fn tracked(&self) -> (usize, usize) {
+        (self.calls.len(), self.regs.len())
+    }
+
+    pub fn call_counters(&self) -> &call::CallCounters {
+        self.calls.counters()
+    }
+}
