@@ -9,8 +9,10 @@
 
 use crate::metrics::{DropReason, Metrics};
 use crate::pipeline::{self, Linker, PipelineConfig};
+use crate::tracking::TrackStage;
 use argos_model::{Capture, Record};
 use argos_store::Store;
+use argos_track::TrackerConfig;
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -80,6 +82,18 @@ pub fn spawn(
     metrics: Arc<Metrics>,
     opts: IngestOptions,
 ) -> std::io::Result<(IngestHandle, JoinHandle<()>)> {
+    let track = TrackStage::new(TrackerConfig::default(), None);
+    spawn_with(store, pipeline, metrics, opts, track)
+}
+
+/// [`spawn`] with a configured call tracker (alarm rules, webhooks).
+pub fn spawn_with(
+    store: Arc<dyn Store>,
+    pipeline: PipelineConfig,
+    metrics: Arc<Metrics>,
+    opts: IngestOptions,
+    track: TrackStage,
+) -> std::io::Result<(IngestHandle, JoinHandle<()>)> {
     let (tx, rx) = bounded(opts.queue_capacity);
     let linker = Linker::new(&pipeline);
     let handle = IngestHandle {
@@ -89,7 +103,7 @@ pub fn spawn(
     };
     let join = std::thread::Builder::new()
         .name("argos-ingest".into())
-        .spawn(move || writer_loop(rx, store, linker, metrics, opts))?;
+        .spawn(move || writer_loop(rx, store, linker, track, metrics, opts))?;
     Ok((handle, join))
 }
 
@@ -97,6 +111,7 @@ fn writer_loop(
     rx: Receiver<Record>,
     store: Arc<dyn Store>,
     mut linker: Linker,
+    mut track: TrackStage,
     metrics: Arc<Metrics>,
     opts: IngestOptions,
 ) {
@@ -112,12 +127,14 @@ fn writer_loop(
         };
         if let Some(mut r) = first {
             linker.link(&mut r);
+            track.observe(&r, &metrics);
             batch.push(r);
             // Drain whatever is already queued, without waiting, up to a batch.
             while batch.len() < opts.batch_size {
                 match rx.try_recv() {
                     Ok(mut r) => {
                         linker.link(&mut r);
+                        track.observe(&r, &metrics);
                         batch.push(r);
                     }
                     Err(_) => break,
@@ -131,6 +148,10 @@ fn writer_loop(
             dirty = true;
         }
         if due {
+            // Expired dialogs are output too, with or without new messages.
+            if track.write(&*store, &metrics) {
+                dirty = true;
+            }
             if dirty {
                 flush(&*store, &metrics);
                 dirty = false;
@@ -139,6 +160,7 @@ fn writer_loop(
         }
     }
     write_batch(&*store, &mut batch, &metrics);
+    track.finish(&*store, &metrics);
     flush(&*store, &metrics);
 }
 

@@ -23,3 +23,5 @@ pub mod pcap_input;
 pub mod pipeline;
 pub mod serve;
 pub mod store_open;
+pub mod tracking;
+pub mod webhook;

@@ -65,6 +65,9 @@ pub struct Metrics {
     pub tcp_connections: AtomicU64,
     pub queue_depth: AtomicU64,
     pub store_bytes_on_disk: AtomicU64,
+    /// Call tracker counters (calls by status, SIP methods, alarms...).
+    pub tracking: crate::tracking::TrackMetrics,
+    pub webhooks: std::sync::Arc<crate::webhook::WebhookMetrics>,
     dropped: [AtomicU64; 7],
     /// Decoder error reasons (`too_short`, `bad_magic`, `header_too_long`...), by label.
     details: parking_lot::Mutex<Vec<(&'static str, &'static str, u64)>>,
@@ -235,6 +238,8 @@ impl Metrics {
                 g(v)
             );
         }
+        self.tracking.render(&mut s);
+        self.webhooks.render(&mut s);
         s
     }
 }

@@ -32,6 +32,10 @@ pub struct ServeConfig {
     pub ingest: IngestOptions,
     pub admin_password: Option<String>,
     pub api_token: Option<String>,
+    /// Call tracker settings (timeouts, caps, alarm rules).
+    pub tracker: argos_track::TrackerConfig,
+    /// URLs each new alarm is POSTed to.
+    pub alarm_webhooks: Vec<String>,
 }
 
 /// Runs the collector until Ctrl-C / SIGTERM, then stores what is queued and returns.
@@ -47,11 +51,15 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
     )
     .context("opening users file")?;
     let metrics = Arc::new(Metrics::default());
-    let (handle, writer) = ingest::spawn(
+    let webhooks =
+        crate::webhook::Webhooks::start(cfg.alarm_webhooks.clone(), metrics.webhooks.clone())
+            .context("starting webhook thread")?;
+    let (handle, writer) = ingest::spawn_with(
         store.clone(),
         cfg.pipeline.clone(),
         metrics.clone(),
         cfg.ingest.clone(),
+        crate::tracking::TrackStage::new(cfg.tracker.clone(), webhooks),
     )
     .context("starting ingest thread")?;
     let key: Option<Arc<[u8]>> = cfg

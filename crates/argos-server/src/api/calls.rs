@@ -84,6 +84,8 @@ pub async fn detail(
         .unwrap_or(call_id);
     // The a-leg first, so the UI can colour legs consistently.
     call_ids.sort_by_key(|c| *c != call_key);
+    let record = call_record(&st, &call_key, &msgs).await;
+    let diagnosis = argos_track::diagnose::diagnose(record.as_ref(), &msgs);
     let rows: Vec<MessageJson<'_>> = msgs.iter().map(|m| MessageJson::new(m, true)).collect();
     let legs: Vec<serde_json::Value> = legs
         .iter()
@@ -93,8 +95,33 @@ pub async fn detail(
         .collect();
     Ok(Json(serde_json::json!({
         "call_key": call_key, "call_ids": call_ids, "hosts": hosts, "legs": legs,
-        "count": rows.len(), "messages": rows,
+        "count": rows.len(), "messages": rows, "record": record, "diagnosis": diagnosis,
     })))
+}
+
+/// The tracker's record of the call, if the store has one (a store without call records,
+/// or a call the tracker never saw, gives `None`: the page still shows the messages).
+async fn call_record(
+    st: &Arc<AppState>,
+    call_key: &str,
+    msgs: &[argos_model::StoredMessage],
+) -> Option<argos_model::CallRecord> {
+    let first = msgs.first()?.record.capture.ts_us;
+    let last = msgs.last()?.record.capture.ts_us;
+    let q = argos_model::CallQuery {
+        // The record starts at the first INVITE, which is among the messages.
+        since_us: first.saturating_sub(1_000_000),
+        until_us: last.saturating_add(1_000_000),
+        call_key: Some(call_key.to_owned()),
+        limit: 1,
+        ..Default::default()
+    };
+    let store = st.store.clone();
+    blocking(move || store.call_records(&q))
+        .await
+        .ok()?
+        .into_iter()
+        .next()
 }
 
 pub async fn pcap(

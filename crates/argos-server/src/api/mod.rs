@@ -8,6 +8,7 @@ mod json;
 mod messages;
 mod params;
 mod session;
+mod tracked;
 
 use crate::auth::Auth;
 use crate::metrics::Metrics;
@@ -39,6 +40,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/calls", get(calls::list))
         .route("/api/v1/calls/{call_id}", get(calls::detail))
         .route("/api/v1/calls/{call_id}/pcap", get(calls::pcap))
+        .route("/api/v1/call-records", get(tracked::call_records))
+        .route("/api/v1/registrations", get(tracked::registrations))
+        .route("/api/v1/alarms", get(tracked::alarms))
+        .route("/api/v1/stats/kpi", get(tracked::kpi))
+        .route("/api/v1/stats/messages", get(tracked::messages))
+        .route("/api/v1/stats/top", get(tracked::top))
         .route("/api/v1/status", get(session::status))
         .route("/api/v1/logout", post(session::logout))
         .route_layer(axum::middleware::from_fn_with_state(

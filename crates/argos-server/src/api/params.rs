@@ -27,9 +27,8 @@ pub fn now_us() -> i64 {
     i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
 }
 
-/// Builds a store query from query-string parameters. Unknown parameters are an error,
-/// so a typo (`from_usr=`) does not silently widen a search.
-pub fn query_from_params(p: &HashMap<String, String>) -> Result<Query, ApiError> {
+/// `since`, `until` (default: the last 24 hours) and `limit` (default 100) of a request.
+pub fn window(p: &HashMap<String, String>) -> Result<(i64, i64, usize), ApiError> {
     let until = match p.get("until").filter(|v| !v.is_empty()) {
         Some(v) => parse_time(v).ok_or_else(|| ApiError::BadRequest(format!("bad until: {v}")))?,
         None => now_us().saturating_add(60_000_000),
@@ -46,6 +45,29 @@ pub fn query_from_params(p: &HashMap<String, String>) -> Result<Query, ApiError>
             .ok_or_else(|| ApiError::BadRequest(format!("limit must be 1..={MAX_LIMIT}")))?,
         None => 100,
     };
+    Ok((since, until, limit))
+}
+
+/// Refuses parameters not in `known` (besides since/until/limit), so a typo does not
+/// silently widen a search.
+pub fn only_known(p: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
+    for k in p.keys() {
+        if !matches!(k.as_str(), "since" | "until" | "limit") && !known.contains(&k.as_str()) {
+            return Err(ApiError::BadRequest(format!("unknown parameter: {k}")));
+        }
+    }
+    Ok(())
+}
+
+/// A non-empty string parameter.
+pub fn opt(p: &HashMap<String, String>, k: &str) -> Option<String> {
+    p.get(k).filter(|v| !v.is_empty()).cloned()
+}
+
+/// Builds a store query from query-string parameters. Unknown parameters are an error,
+/// so a typo (`from_usr=`) does not silently widen a search.
+pub fn query_from_params(p: &HashMap<String, String>) -> Result<Query, ApiError> {
+    let (since, until, limit) = window(p)?;
     let mut filters = Vec::new();
     for (k, v) in p {
         if matches!(k.as_str(), "since" | "until" | "limit" | "raw") || v.is_empty() {

@@ -44,6 +44,18 @@ pub struct Args {
     /// A long-lived bearer token for scripts.
     #[arg(long, env = "ARGOS_API_TOKEN", hide_env_values = true)]
     api_token: Option<String>,
+    /// URL each new alarm is POSTed to as JSON (repeatable; http or https).
+    #[arg(long = "alarm-webhook", value_name = "URL")]
+    alarm_webhooks: Vec<String>,
+    /// Calls the tracker follows at most; beyond it the oldest are written as they stand.
+    #[arg(long, default_value_t = argos_track::call::CallConfig::default().max_calls)]
+    max_tracked_calls: usize,
+}
+
+fn tracker_config(max_calls: usize) -> argos_track::TrackerConfig {
+    let mut cfg = argos_track::TrackerConfig::default();
+    cfg.calls.max_calls = max_calls.max(1);
+    cfg
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -64,6 +76,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         },
         admin_password: a.admin_password,
         api_token: a.api_token,
+        tracker: tracker_config(a.max_tracked_calls),
+        alarm_webhooks: a.alarm_webhooks,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
