@@ -348,17 +348,6 @@ fn sngrep_replays_lab_capture_as_hep() {
     }
 }
 
-pub fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// Messages per Call-ID in a store, through `argos search --json`.
 fn stored_per_call(data: &std::path::Path) -> BTreeMap<String, usize> {
     let out = argos(&[

@@ -247,3 +247,15 @@ pub fn tshark_sip_per_call(pcap: &Path) -> std::collections::BTreeMap<String, us
     }
     m
 }
+
+/// Percent-encodes a path segment (a Call-ID in a URL).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
