@@ -35,14 +35,7 @@ fn calls(data: &Path) -> Vec<serde_json::Value> {
 fn lab_store() -> Option<tempfile::TempDir> {
     let pcap = testdata("lab/lab-calls.pcap")?;
     let a = tempfile::tempdir().expect("tmp");
-    let d = a.path().to_str().expect("utf-8 path");
-    argos(&[
-        "import",
-        "--data",
-        d,
-        "-q",
-        pcap.to_str().expect("utf-8 path"),
-    ]);
+    import(a.path(), &pcap);
     Some(a)
 }
 
@@ -91,13 +84,7 @@ fn archive_round_trip_restores_identical_messages_and_calls() {
 
     // `argos import` recognises an archive by its magic.
     let c = tempfile::tempdir().expect("tmp");
-    argos(&[
-        "import",
-        "--data",
-        c.path().to_str().expect("path"),
-        "-q",
-        file.to_str().expect("path"),
-    ]);
+    import(c.path(), &file);
     assert_eq!(messages(c.path(), &[]), before);
 
     // A truncated archive keeps what precedes the cut, names the offset, exits 0.

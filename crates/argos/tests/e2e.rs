@@ -473,13 +473,7 @@ fn lab_capture_calls_have_both_legs_and_export_decodes_like_the_original() {
         return;
     };
     let data = tempfile::tempdir().expect("tmp");
-    argos(&[
-        "import",
-        "-q",
-        "--data",
-        data.path().to_str().expect("utf8"),
-        pcap.to_str().expect("utf8"),
-    ]);
+    import(data.path(), &pcap);
     let truth: serde_json::Value =
         serde_json::from_slice(&std::fs::read(truth).expect("truth")).expect("json");
     let s = Server::start_in(data, &[]);

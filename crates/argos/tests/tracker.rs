@@ -36,13 +36,7 @@ fn lab_import_call_records_match_the_ground_truth() {
     };
     let n = |k: &str| truth[k].as_u64().unwrap_or(0);
     let data = tempfile::tempdir().expect("tmp");
-    argos(&[
-        "import",
-        "-q",
-        "--data",
-        data.path().to_str().expect("utf8"),
-        pcap.to_str().expect("utf8"),
-    ]);
+    import(data.path(), &pcap);
     let s = Server::start_in(data, &[]);
     let calls = records(&s, "since=0&limit=10000");
     let answered = n("answered_udp") + n("answered_rtp") + n("answered_tcp");

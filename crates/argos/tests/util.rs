@@ -259,3 +259,14 @@ pub fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// `argos import -q --data DATA FILE` (a pcap or an archive), asserting success.
+pub fn import(data: &Path, file: &Path) -> String {
+    argos(&[
+        "import",
+        "-q",
+        "--data",
+        data.to_str().expect("utf-8 path"),
+        file.to_str().expect("utf-8 path"),
+    ])
+}
