@@ -1,11 +1,18 @@
 //! [`EmbeddedStore`]: one SQLite file per UTC day, records zstd-compressed in blocks,
-//! postings per (term, block) instead of per-message index rows.
+//! postings per (term, block) instead of per-message index rows. The call tracker's
+//! records live in tables of the same day files ([`tracked`], [`tracked_query`]).
+
+mod tracked;
+mod tracked_query;
 
 use crate::codec::{self, day_name, day_of, key_hash, DAY_US};
 use crate::{
     InsertReport, PartitionStats, RetentionReport, Store, StoreError, StoreStats, MAX_CALL_MESSAGES,
 };
-use argos_model::{CallSummary, Field, Filter, Query, Record, StoredMessage};
+use argos_model::{
+    Alarm, AlarmQuery, CallAggRow, CallQuery, CallRecord, CallSummary, Field, Filter, KpiQuery,
+    Query, Record, RegQuery, RegistrationRecord, StatRow, StoredMessage,
+};
 use parking_lot::{Mutex, RwLock};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use serde::Serialize;
@@ -199,6 +206,8 @@ struct PartWriter {
     messages: u64,
     /// A commit since the last one with `synchronous=FULL` (not yet fsynced).
     unsynced: bool,
+    /// Call tracker rows not yet committed (kept on a failed write, retried).
+    tracked: Vec<tracked::Row>,
 }
 
 #[derive(Clone)]
@@ -994,6 +1003,32 @@ impl EmbeddedStore {
 }
 
 impl EmbeddedStore {
+    /// The writer of `day`'s file, opening (creating) the file when it is not open yet.
+    fn part_writer<'w>(
+        &self,
+        parts: &'w mut HashMap<i64, PartWriter>,
+        day: i64,
+    ) -> Result<&'w mut PartWriter, StoreError> {
+        match parts.entry(day) {
+            std::collections::hash_map::Entry::Occupied(e) => Ok(e.into_mut()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                // An old-format file is renamed away by the first open; the second
+                // creates a fresh one.
+                let pw = match PartWriter::open(&self.dir, day, &self.opts)? {
+                    Some(pw) => pw,
+                    None => PartWriter::open(&self.dir, day, &self.opts)?.ok_or_else(|| {
+                        StoreError::Corrupt {
+                            partition: day_name(day),
+                            detail: "cannot replace the old-format file".into(),
+                        }
+                    })?,
+                };
+                self.parts.write().insert(day, pw.part.clone());
+                Ok(e.insert(pw))
+            }
+        }
+    }
+
     /// Deletes partitions already taken out of `self.parts` (retention, size limit). Holds
     /// the writer lock only to write the id high-water mark and, per day, to close its
     /// writer and rename its files away; the files are removed after.
@@ -1146,22 +1181,7 @@ impl Store for EmbeddedStore {
             }
         }
         for r in batch {
-            let day = day_of(r.capture.ts_us);
-            if let std::collections::hash_map::Entry::Vacant(e) = parts.entry(day) {
-                // An old-format file is renamed away by the first open; the second
-                // creates a fresh one.
-                let pw = match PartWriter::open(&self.dir, day, &self.opts)? {
-                    Some(pw) => pw,
-                    None => PartWriter::open(&self.dir, day, &self.opts)?.ok_or_else(|| {
-                        StoreError::Corrupt {
-                            partition: day_name(day),
-                            detail: "cannot replace the old-format file".into(),
-                        }
-                    })?,
-                };
-                self.parts.write().insert(day, pw.part.clone());
-                e.insert(pw);
-            }
+            self.part_writer(parts, day_of(r.capture.ts_us))?;
         }
         let mut bytes = 0u64;
         for r in batch {
@@ -1187,6 +1207,10 @@ impl Store for EmbeddedStore {
         let w = &mut *w;
         let mut first_err = None;
         for pw in w.parts.values_mut() {
+            // Tracker rows first: the messages' commit with synchronous=FULL syncs them too.
+            if let Err(e) = pw.write_tracked() {
+                first_err.get_or_insert(e);
+            }
             if let Err(e) = pw.write(&mut w.comps, self.opts.block_messages, 0, true) {
                 first_err.get_or_insert(e);
             }
@@ -1344,6 +1368,47 @@ impl Store for EmbeddedStore {
         Ok(())
     }
 
+    fn put_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
+        self.put_tracked(tracked::call_rows(calls)?)
+    }
+
+    fn call_records(&self, q: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
+        self.tracked_calls(q)
+    }
+
+    fn call_aggregates(&self, q: &KpiQuery) -> Result<Vec<CallAggRow>, StoreError> {
+        self.tracked_call_aggregates(q)
+    }
+
+    fn put_registrations(&self, regs: &[RegistrationRecord]) -> Result<(), StoreError> {
+        self.put_tracked(tracked::registration_rows(regs)?)
+    }
+
+    fn registrations(&self, q: &RegQuery) -> Result<Vec<RegistrationRecord>, StoreError> {
+        self.tracked_registrations(q)
+    }
+
+    fn put_alarms(&self, alarms: &[Alarm]) -> Result<(), StoreError> {
+        self.put_tracked(tracked::alarm_rows(alarms)?)
+    }
+
+    fn alarms(&self, q: &AlarmQuery) -> Result<Vec<Alarm>, StoreError> {
+        self.tracked_alarms(q)
+    }
+
+    fn put_stats(&self, rows: &[StatRow]) -> Result<(), StoreError> {
+        self.put_tracked(tracked::stat_rows(rows)?)
+    }
+
+    fn stat_rows(
+        &self,
+        since_us: i64,
+        until_us: i64,
+        prefix: &str,
+    ) -> Result<Vec<StatRow>, StoreError> {
+        self.tracked_stats(since_us, until_us, prefix)
+    }
+
     fn stats(&self) -> Result<StoreStats, StoreError> {
         let parts: Vec<Arc<Part>> = self.parts.read().values().cloned().collect();
         let mut s = StoreStats::default();
@@ -1460,6 +1525,7 @@ impl PartWriter {
             return Ok(None);
         }
         conn.execute_batch(SCHEMA)
+            .and_then(|()| conn.execute_batch(tracked::SCHEMA))
             .map_err(sql_err(&part, "create schema"))?;
         let (next_block, next_dict, messages) = conn
             .query_row(
@@ -1481,6 +1547,7 @@ impl PartWriter {
             dict: HashMap::new(),
             messages,
             unsynced: false,
+            tracked: Vec::new(),
         }))
     }
 

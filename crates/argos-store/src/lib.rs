@@ -46,6 +46,7 @@ mod embedded;
 mod error;
 #[doc(hidden)]
 pub mod testdata;
+mod tracked;
 
 pub use clickhouse::{ClickHouseOptions, ClickHouseStore};
 pub use embedded::{EmbeddedOptions, EmbeddedStore, RecoveryReport, SetAside};

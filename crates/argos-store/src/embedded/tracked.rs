@@ -1,0 +1,278 @@
+//! The call tracker's tables in each day file (issue #4), and how rows get there.
+//!
+//! Four tables beside the messages, created with `CREATE TABLE IF NOT EXISTS` when a day
+//! file is opened, so day files written before them gain them without a format change
+//! (older binaries ignore them). Each keeps the whole record as JSON (`rec`, last column,
+//! so filters never read it) and copies of what queries filter, sort or group on:
+//!
+//! * `calls` — partition: day of `start_us`; one row per `call_key`, replaced on put;
+//! * `registrations` — day of `last_us`; one row per (aor, contact) per day, replaced;
+//! * `alarms` — day of `first_us`; one row per (kind, key, first_us), replaced;
+//! * `stat_counts` — day of `minute_us`; one row per (minute, name), counts added.
+//!
+//! Retention and the size limit delete them with their day file.
+//!
+//! Writes: `put_*` runs on the ingest thread under the writer lock, buffers the rows per
+//! day ([`PartWriter::tracked`]) and writes each day's buffer in one transaction on the
+//! day's writer connection (`synchronous=NORMAL`, visible at once; [`Store::flush`] syncs
+//! it with the messages). A failed write keeps the rows for the next put or flush (which
+//! reports the error), so a retry never adds stat counts twice; a day with
+//! [`MAX_PENDING_ROWS`] rows still buffered refuses further batches.
+//!
+//! [`Store::flush`]: crate::Store::flush
+
+use super::{day_name, day_of, sql_err, EmbeddedStore, PartWriter};
+use crate::tracked::to_json;
+use crate::StoreError;
+use argos_model::{Alarm, CallRecord, RegistrationRecord, StatRow};
+use rusqlite::params;
+
+/// The tables, in every day file (see the module documentation).
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS calls(
+  call_key TEXT PRIMARY KEY NOT NULL, start_us INTEGER NOT NULL, status TEXT NOT NULL,
+  final_code INTEGER, from_user TEXT, to_user TEXT, ruri_user TEXT,
+  src_ip TEXT NOT NULL, dst_ip TEXT NOT NULL, node TEXT, caller_ua TEXT,
+  duration_ms INTEGER, pdd_ms INTEGER, setup_ms INTEGER, rec TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS calls_start ON calls(start_us);
+CREATE INDEX IF NOT EXISTS calls_status ON calls(status, start_us);
+CREATE INDEX IF NOT EXISTS calls_from ON calls(from_user, start_us);
+CREATE INDEX IF NOT EXISTS calls_to ON calls(to_user, start_us);
+CREATE INDEX IF NOT EXISTS calls_ruri ON calls(ruri_user, start_us);
+CREATE INDEX IF NOT EXISTS calls_src ON calls(src_ip, start_us);
+CREATE INDEX IF NOT EXISTS calls_dst ON calls(dst_ip, start_us);
+CREATE INDEX IF NOT EXISTS calls_node ON calls(node, start_us);
+CREATE TABLE IF NOT EXISTS registrations(
+  aor TEXT NOT NULL, contact TEXT NOT NULL, last_us INTEGER NOT NULL, status TEXT NOT NULL,
+  rec TEXT NOT NULL, PRIMARY KEY(aor, contact));
+CREATE INDEX IF NOT EXISTS registrations_last ON registrations(last_us);
+CREATE TABLE IF NOT EXISTS alarms(
+  kind TEXT NOT NULL, key TEXT NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL,
+  rec TEXT NOT NULL, PRIMARY KEY(kind, key, first_us));
+CREATE INDEX IF NOT EXISTS alarms_last ON alarms(last_us);
+CREATE TABLE IF NOT EXISTS stat_counts(
+  minute_us INTEGER NOT NULL, name TEXT NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY(minute_us, name)) WITHOUT ROWID;
+";
+
+/// Rows buffered for one day before further batches are refused (after failed writes).
+pub(super) const MAX_PENDING_ROWS: usize = 256 * 1024;
+
+/// One row waiting for its day file's next tracked write.
+pub(super) enum Row {
+    Call(Box<CallRecord>, String),
+    Registration(Box<RegistrationRecord>, String),
+    Alarm(Box<Alarm>, String),
+    Stat {
+        minute_us: i64,
+        name: String,
+        count: i64,
+    },
+}
+
+/// Day partition of a timestamp, refusing one outside the years a day file can name.
+fn day_for(what: &str, ts_us: i64) -> Result<i64, StoreError> {
+    let day = day_of(ts_us);
+    if day_name(day).len() != 10 {
+        return Err(StoreError::InvalidRecord(format!(
+            "{what}: timestamp {ts_us} outside years 0..9999"
+        )));
+    }
+    Ok(day)
+}
+
+/// Rows of a `put_*` batch with their days; the whole batch is refused when one is invalid.
+pub(super) fn call_rows(calls: &[CallRecord]) -> Result<Vec<(i64, Row)>, StoreError> {
+    calls
+        .iter()
+        .map(|c| {
+            let day = day_for("call record", c.start_us)?;
+            Ok((
+                day,
+                Row::Call(Box::new(c.clone()), to_json("call record", c)?),
+            ))
+        })
+        .collect()
+}
+
+pub(super) fn registration_rows(
+    regs: &[RegistrationRecord],
+) -> Result<Vec<(i64, Row)>, StoreError> {
+    regs.iter()
+        .map(|r| {
+            let day = day_for("registration", r.last_us)?;
+            Ok((
+                day,
+                Row::Registration(Box::new(r.clone()), to_json("registration", r)?),
+            ))
+        })
+        .collect()
+}
+
+pub(super) fn alarm_rows(alarms: &[Alarm]) -> Result<Vec<(i64, Row)>, StoreError> {
+    alarms
+        .iter()
+        .map(|a| {
+            let day = day_for("alarm", a.first_us)?;
+            Ok((day, Row::Alarm(Box::new(a.clone()), to_json("alarm", a)?)))
+        })
+        .collect()
+}
+
+/// Stat rows; zero counts add nothing and are left out (ClickHouse's summing tables drop
+/// them too).
+pub(super) fn stat_rows(rows: &[StatRow]) -> Result<Vec<(i64, Row)>, StoreError> {
+    rows.iter()
+        .filter(|r| r.count > 0)
+        .map(|r| {
+            let count = i64::try_from(r.count).map_err(|_| {
+                StoreError::InvalidRecord(format!("stat {}: count {} too large", r.name, r.count))
+            })?;
+            let row = Row::Stat {
+                minute_us: r.minute_us,
+                name: r.name.clone(),
+                count,
+            };
+            Ok((day_for("stat", r.minute_us)?, row))
+        })
+        .collect()
+}
+
+impl Row {
+    fn write(&self, pw: &PartWriter) -> Result<(), StoreError> {
+        let (conn, part) = (&pw.conn, &*pw.part);
+        match self {
+            Row::Call(c, json) => conn
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO calls(call_key, start_us, status, final_code, \
+                     from_user, to_user, ruri_user, src_ip, dst_ip, node, caller_ua, \
+                     duration_ms, pdd_ms, setup_ms, rec) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        c.call_key,
+                        c.start_us,
+                        c.status.as_str(),
+                        c.final_code,
+                        c.from_user,
+                        c.to_user,
+                        c.ruri_user,
+                        c.src_ip,
+                        c.dst_ip,
+                        c.node,
+                        c.caller_ua,
+                        c.duration_ms,
+                        c.pdd_ms,
+                        c.setup_ms,
+                        json
+                    ])
+                })
+                .map(drop)
+                .map_err(sql_err(part, "write call record")),
+            Row::Registration(r, json) => conn
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO registrations(aor, contact, last_us, status, rec) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        r.aor,
+                        r.contact,
+                        r.last_us,
+                        r.status.as_str(),
+                        json
+                    ])
+                })
+                .map(drop)
+                .map_err(sql_err(part, "write registration")),
+            Row::Alarm(a, json) => conn
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO alarms(kind, key, first_us, last_us, rec) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![a.kind.as_str(), a.key, a.first_us, a.last_us, json])
+                })
+                .map(drop)
+                .map_err(sql_err(part, "write alarm")),
+            Row::Stat {
+                minute_us,
+                name,
+                count,
+            } => conn
+                .prepare_cached(
+                    "INSERT INTO stat_counts(minute_us, name, count) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT(minute_us, name) DO UPDATE SET count = count + excluded.count",
+                )
+                .and_then(|mut st| st.execute(params![minute_us, name, count]))
+                .map(drop)
+                .map_err(sql_err(part, "write stat count")),
+        }
+    }
+}
+
+impl PartWriter {
+    /// Writes the buffered tracker rows in one transaction, in the order they were put (a
+    /// later row of the same key replaces an earlier one). On failure the transaction is
+    /// rolled back and every row stays buffered.
+    pub(super) fn write_tracked(&mut self) -> Result<(), StoreError> {
+        if self.tracked.is_empty() {
+            return Ok(());
+        }
+        let res = self
+            .conn
+            .execute_batch("BEGIN")
+            .map_err(sql_err(&self.part, "begin"))
+            .and_then(|()| self.tracked.iter().try_for_each(|row| row.write(self)))
+            .and_then(|()| {
+                self.conn
+                    .execute_batch("COMMIT")
+                    .map_err(sql_err(&self.part, "commit"))
+            });
+        match res {
+            Ok(()) => {
+                self.tracked.clear();
+                // Committed with synchronous=NORMAL: the next flush syncs it.
+                self.unsynced = true;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+}
+
+impl EmbeddedStore {
+    /// Buffers `rows` in their days' writers and writes every day's buffer. Refuses the
+    /// whole batch (accepting none of it) when a day file cannot be opened, or a day still
+    /// has [`MAX_PENDING_ROWS`] buffered that cannot be written now.
+    pub(super) fn put_tracked(&self, rows: Vec<(i64, Row)>) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut w = self.writer.lock();
+        let parts = &mut w.parts;
+        for pw in parts.values_mut() {
+            if pw.tracked.len() >= MAX_PENDING_ROWS {
+                pw.write_tracked()?;
+            }
+        }
+        for (day, _) in &rows {
+            self.part_writer(parts, *day)?;
+        }
+        for (day, row) in rows {
+            if let Some(pw) = parts.get_mut(&day) {
+                pw.tracked.push(row);
+            }
+        }
+        for pw in parts.values_mut() {
+            // A failure keeps the rows buffered: the next put or flush retries them, and
+            // flush() reports the error.
+            let _ = pw.write_tracked();
+        }
+        Ok(())
+    }
+}

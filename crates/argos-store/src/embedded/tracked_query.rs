@@ -1,0 +1,357 @@
+//! Reads of the call tracker's tables (see [`super::tracked`]): one SQL query per day
+//! file on a pooled reader connection (WAL: never waits for the writer), merged across
+//! days here.
+
+use super::{sql_err, EmbeddedStore, Part};
+use crate::tracked::{
+    alarm_order, bucket_us, call_filters, from_json, parse_call_status, parse_reg_status,
+    prefix_chars, sql_limit, uses_prefix, AggSum,
+};
+use crate::StoreError;
+use argos_model::{
+    Alarm, AlarmQuery, CallAggRow, CallQuery, CallRecord, KpiDim, KpiQuery, RegQuery,
+    RegistrationRecord, StatRow,
+};
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Connection};
+use std::collections::HashSet;
+
+/// A `WHERE` clause under construction, with its numbered parameters.
+struct Where {
+    sql: String,
+    params: Vec<Value>,
+}
+
+impl Where {
+    fn new(first: &str) -> Self {
+        Where {
+            sql: format!(" WHERE {first}"),
+            params: Vec::new(),
+        }
+    }
+
+    /// `?N` of a new parameter.
+    fn param(&mut self, v: impl Into<Value>) -> String {
+        self.params.push(v.into());
+        format!("?{}", self.params.len())
+    }
+
+    fn and(&mut self, cond: &str) {
+        self.sql.push_str(" AND ");
+        self.sql.push_str(cond);
+    }
+
+    /// `col = v`, or `col GLOB p` for a `*` pattern.
+    fn text(&mut self, col: &str, v: &str) {
+        let cond = if v.contains('*') {
+            format!("{col} GLOB {}", self.param(glob(v)))
+        } else {
+            format!("{col} = {}", self.param(v.to_string()))
+        };
+        self.and(&cond);
+    }
+
+    /// `col IN (...)`.
+    fn any_of(&mut self, col: &str, values: &[&str]) {
+        let ph: Vec<String> = values.iter().map(|v| self.param(v.to_string())).collect();
+        self.and(&format!("{col} IN ({})", ph.join(", ")));
+    }
+}
+
+/// SQLite `GLOB` pattern of a `*` pattern: `*` stays the wildcard, GLOB's other special
+/// characters (`?`, `[`) match themselves.
+fn glob(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 4);
+    for c in pattern.chars() {
+        match c {
+            '?' => out.push_str("[?]"),
+            '[' => out.push_str("[[]"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Error of a failed read of `part` (reusable, unlike [`sql_err`]'s).
+fn read_err<'a>(part: &'a Part, op: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + 'a {
+    move |e| sql_err(part, op)(e)
+}
+
+fn corrupt(part: &Part, detail: String) -> StoreError {
+    StoreError::Corrupt {
+        partition: part.name.clone(),
+        detail,
+    }
+}
+
+/// Runs `sql` with `params` and hands every row to `row` until it returns false.
+fn each_row(
+    conn: &Connection,
+    part: &Part,
+    op: &'static str,
+    sql: &str,
+    params: &[Value],
+    row: &mut dyn FnMut(&rusqlite::Row<'_>) -> Result<bool, StoreError>,
+) -> Result<(), StoreError> {
+    let mut st = conn.prepare_cached(sql).map_err(sql_err(part, op))?;
+    let mut rows = st
+        .query(params_from_iter(params.iter()))
+        .map_err(sql_err(part, op))?;
+    while let Some(r) = rows.next().map_err(sql_err(part, op))? {
+        if !row(r)? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Column `i` of a row as JSON bytes decoded into a record.
+fn json_col<T: serde::de::DeserializeOwned>(
+    part: &Part,
+    r: &rusqlite::Row<'_>,
+    i: usize,
+    what: &str,
+) -> Result<T, StoreError> {
+    let v = r
+        .get_ref(i)
+        .map_err(read_err(part, "read record"))?
+        .as_bytes()
+        .map_err(|e| corrupt(part, format!("{what}: {e}")))?;
+    from_json(what, v).map_err(|d| corrupt(part, d))
+}
+
+/// SQL of a KPI dimension's value ("" when the call has none).
+fn dim_sql(d: KpiDim) -> &'static str {
+    match d {
+        KpiDim::All => "''",
+        KpiDim::Node => "coalesce(node, '')",
+        KpiDim::SrcIp => "src_ip",
+        KpiDim::DstIp => "dst_ip",
+        KpiDim::CallerUa => "coalesce(caller_ua, '')",
+        // ?4 = prefix length in characters; the R-URI user, else (absent or empty) the To user.
+        KpiDim::DstPrefix => "substr(coalesce(nullif(ruri_user, ''), to_user, ''), 1, ?4)",
+    }
+}
+
+impl EmbeddedStore {
+    pub(super) fn tracked_calls(&self, q: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
+        let mut out = Vec::new();
+        if q.limit == 0 || q.since_us >= q.until_us {
+            return Ok(out);
+        }
+        let mut w = Where::new("start_us >= ?1 AND start_us < ?2");
+        w.params = vec![Value::from(q.since_us), Value::from(q.until_us)];
+        if !q.status.is_empty() {
+            let s: Vec<&str> = q.status.iter().map(|s| s.as_str()).collect();
+            w.any_of("status", &s);
+        }
+        for (col, v) in call_filters(q) {
+            w.text(col, v);
+        }
+        let limit = w.param(sql_limit(q.limit));
+        let sql = format!(
+            "SELECT rec FROM calls{} ORDER BY start_us DESC, call_key LIMIT {limit}",
+            w.sql
+        );
+        // A call lives in the day of its start: newest day first, until the limit.
+        for part in self.parts_in(q.since_us, q.until_us).into_iter().rev() {
+            self.with_reader(&part, |conn| {
+                each_row(
+                    conn,
+                    &part,
+                    "read call records",
+                    &sql,
+                    &w.params,
+                    &mut |r| {
+                        out.push(json_col(&part, r, 0, "call record")?);
+                        Ok(out.len() < q.limit)
+                    },
+                )
+            })?;
+            if out.len() >= q.limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) fn tracked_call_aggregates(
+        &self,
+        q: &KpiQuery,
+    ) -> Result<Vec<CallAggRow>, StoreError> {
+        let mut sum = AggSum::default();
+        if q.since_us >= q.until_us {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT (start_us / ?3) * ?3 AS b, {} AS k, status, coalesce(final_code, 0) AS fc, \
+             count(*), coalesce(sum(duration_ms), 0), count(duration_ms), \
+             coalesce(sum(pdd_ms), 0), count(pdd_ms), coalesce(sum(setup_ms), 0), count(setup_ms) \
+             FROM calls WHERE start_us >= ?1 AND start_us < ?2 GROUP BY b, k, status, fc",
+            dim_sql(q.by)
+        );
+        let mut params = vec![
+            Value::from(q.since_us),
+            Value::from(q.until_us),
+            Value::from(bucket_us(q)),
+        ];
+        if uses_prefix(q.by) {
+            params.push(Value::from(prefix_chars(q)));
+        }
+        for part in self.parts_in(q.since_us, q.until_us) {
+            self.with_reader(&part, |conn| {
+                each_row(conn, &part, "aggregate calls", &sql, &params, &mut |r| {
+                    let err = read_err(&part, "aggregate calls");
+                    let get = |i| r.get::<_, i64>(i).map_err(&err);
+                    let status: String = r.get(2).map_err(&err)?;
+                    sum.add(CallAggRow {
+                        bucket_us: get(0)?,
+                        key: r.get(1).map_err(&err)?,
+                        status: parse_call_status(&status).map_err(|d| corrupt(&part, d))?,
+                        final_code: u16::try_from(get(3)?).unwrap_or(0),
+                        calls: get(4)?.max(0) as u64,
+                        duration_ms_sum: get(5)?,
+                        duration_n: get(6)?.max(0) as u64,
+                        pdd_ms_sum: get(7)?,
+                        pdd_n: get(8)?.max(0) as u64,
+                        setup_ms_sum: get(9)?,
+                        setup_n: get(10)?.max(0) as u64,
+                    });
+                    Ok(true)
+                })
+            })?;
+        }
+        Ok(sum.rows())
+    }
+
+    pub(super) fn tracked_registrations(
+        &self,
+        q: &RegQuery,
+    ) -> Result<Vec<RegistrationRecord>, StoreError> {
+        let mut out = Vec::new();
+        if q.limit == 0 || q.since_us >= q.until_us {
+            return Ok(out);
+        }
+        let mut w = Where::new("last_us >= ?1 AND last_us < ?2");
+        w.params = vec![Value::from(q.since_us), Value::from(q.until_us)];
+        if let Some(aor) = &q.aor {
+            w.text("aor", aor);
+        }
+        // The status filter applies to a binding's latest state, so it is checked here,
+        // after the newer days have had their say.
+        let sql = format!(
+            "SELECT aor, contact, status, rec FROM registrations{} \
+             ORDER BY last_us DESC, aor, contact",
+            w.sql
+        );
+        // One row per binding and day: newest day first, the first row of a binding is
+        // its latest state (days do not overlap in last_us).
+        let mut seen: HashSet<(String, String)> = HashSet::new();
+        for part in self.parts_in(q.since_us, q.until_us).into_iter().rev() {
+            self.with_reader(&part, |conn| {
+                each_row(
+                    conn,
+                    &part,
+                    "read registrations",
+                    &sql,
+                    &w.params,
+                    &mut |r| {
+                        let err = read_err(&part, "read registrations");
+                        let key: (String, String) =
+                            (r.get(0).map_err(&err)?, r.get(1).map_err(&err)?);
+                        if !seen.insert(key) {
+                            return Ok(true);
+                        }
+                        let status: String = r.get(2).map_err(&err)?;
+                        let status = parse_reg_status(&status).map_err(|d| corrupt(&part, d))?;
+                        if q.status.is_none_or(|s| s == status) {
+                            out.push(json_col(&part, r, 3, "registration")?);
+                        }
+                        Ok(out.len() < q.limit)
+                    },
+                )
+            })?;
+            if out.len() >= q.limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) fn tracked_alarms(&self, q: &AlarmQuery) -> Result<Vec<Alarm>, StoreError> {
+        let mut out: Vec<Alarm> = Vec::new();
+        if q.limit == 0 || q.since_us >= q.until_us {
+            return Ok(out);
+        }
+        let mut w = Where::new("last_us >= ?1 AND last_us < ?2");
+        w.params = vec![Value::from(q.since_us), Value::from(q.until_us)];
+        if let Some(k) = q.kind {
+            let p = w.param(k.as_str().to_string());
+            w.and(&format!("kind = {p}"));
+        }
+        let limit = w.param(sql_limit(q.limit));
+        let sql = format!(
+            "SELECT rec FROM alarms{} ORDER BY last_us DESC, kind, key, first_us LIMIT {limit}",
+            w.sql
+        );
+        // An alarm lives in the day it was first seen, which can be any day up to its
+        // last sighting: every day up to the end of the range is asked.
+        for part in self.parts_in(i64::MIN, q.until_us) {
+            self.with_reader(&part, |conn| {
+                each_row(conn, &part, "read alarms", &sql, &w.params, &mut |r| {
+                    out.push(json_col(&part, r, 0, "alarm")?);
+                    Ok(true)
+                })
+            })?;
+        }
+        out.sort_by(alarm_order);
+        out.truncate(q.limit);
+        Ok(out)
+    }
+
+    pub(super) fn tracked_stats(
+        &self,
+        since_us: i64,
+        until_us: i64,
+        prefix: &str,
+    ) -> Result<Vec<StatRow>, StoreError> {
+        let mut out = Vec::new();
+        if since_us >= until_us {
+            return Ok(out);
+        }
+        let sql = "SELECT minute_us, name, count FROM stat_counts \
+                   WHERE minute_us >= ?1 AND minute_us < ?2 AND substr(name, 1, length(?3)) = ?3 \
+                   ORDER BY minute_us, name";
+        let params = [
+            Value::from(since_us),
+            Value::from(until_us),
+            Value::from(prefix.to_string()),
+        ];
+        // Days in order hold disjoint, ordered minutes.
+        for part in self.parts_in(since_us, until_us) {
+            self.with_reader(&part, |conn| {
+                each_row(conn, &part, "read stat counts", sql, &params, &mut |r| {
+                    let err = read_err(&part, "read stat counts");
+                    out.push(StatRow {
+                        minute_us: r.get(0).map_err(&err)?,
+                        name: r.get(1).map_err(&err)?,
+                        count: r.get::<_, i64>(2).map_err(&err)?.max(0) as u64,
+                    });
+                    Ok(true)
+                })
+            })?;
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn glob_escapes_its_own_wildcards() {
+        assert_eq!(glob("10*"), "10*");
+        assert_eq!(glob("a?b[c]*"), "a[?]b[[]c]*");
+    }
+}
