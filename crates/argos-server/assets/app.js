@@ -1,8 +1,21 @@
-// Argos web UI: router, top bar, login. Pages live in search.js and call.js.
+// Argos web UI: router, top bar, login. Pages: search.js, call.js, calls.js, devices.js, stats.js, alarms.js.
 import { h, clear, tz } from './dom.js';
 import { api, session, setUnauthorizedHandler, ApiError } from './api.js';
 import { renderSearch } from './search.js';
 import { renderCall } from './call.js';
+import { renderCalls } from './calls.js';
+import { renderDevices } from './devices.js';
+import { renderStats } from './stats.js';
+import { renderAlarms } from './alarms.js';
+
+// Top-level pages: hash name -> [render, nav link id]. The call page belongs to no tab.
+const PAGES = {
+  search: renderSearch,
+  calls: renderCalls,
+  devices: renderDevices,
+  stats: renderStats,
+  alarms: renderAlarms,
+};
 
 const view = document.getElementById('view');
 const topbar = document.getElementById('topbar');
@@ -10,7 +23,7 @@ const banner = document.getElementById('banner');
 const NEXT_KEY = 'argos.next';
 
 // Each render gets a controller; navigating away aborts the previous page's fetches.
-let current = { name: null, abort: new AbortController(), cleanup: null };
+let current = { name: null, abort: new AbortController(), cleanups: [] };
 
 export function showError(msg) {
   clear(banner);
@@ -35,6 +48,7 @@ export function parseHash(hash = location.hash) {
     try { id = decodeURIComponent(id); } catch { /* keep as is */ }
     return { name: 'call', id, query };
   }
+  if (PAGES[segs[0]] && segs[0] !== 'search') return { name: segs[0], query };
   return { name: 'search', query, hasQuery: qi >= 0 && raw.length > qi + 1 };
 }
 
@@ -58,12 +72,13 @@ function route() {
   // Not logged in: straight to the login form (no API call that can only answer 401).
   if (r.name !== 'login' && !session.token) { toLogin(); return; }
   current.abort.abort();
-  if (current.cleanup) { try { current.cleanup(); } catch { /* ignore */ } }
+  for (const fn of current.cleanups) { try { fn(); } catch { /* ignore */ } }
   const prevName = current.name;
-  current = { name: r.name, abort: new AbortController(), cleanup: null };
+  current = { name: r.name, abort: new AbortController(), cleanups: [] };
+  const mine = current;
   const ctx = {
     signal: current.abort.signal,
-    onCleanup: (fn) => { current.cleanup = fn; },
+    onCleanup: (fn) => { mine.cleanups.push(fn); },
     reuse: prevName === r.name,
   };
   showError(null);
@@ -73,7 +88,15 @@ function route() {
     return;
   }
   topbar.hidden = false;
-  document.getElementById('nav-search').classList.toggle('active', r.name === 'search');
+  // Each tab returns to the view (filters, time range) it last showed in this browser tab.
+  if (PAGES[r.name]) sessionStorage.setItem(`argos.view.${r.name}`, location.hash);
+  for (const a of document.querySelectorAll('#topbar .nav a')) {
+    const last = sessionStorage.getItem(`argos.view.${a.dataset.page}`);
+    a.setAttribute('href', last && last.startsWith(`#/${a.dataset.page}`) ? last : `#/${a.dataset.page}`);
+    const on = a.dataset.page === r.name;
+    a.classList.toggle('active', on);
+    if (on) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
   refreshTopbar();
   const handle = (e) => {
     if (e && e.name === 'AbortError') return;
@@ -81,7 +104,7 @@ function route() {
     showError(e && e.message ? e.message : String(e));
   };
   try {
-    const p = r.name === 'call' ? renderCall(view, r, ctx) : renderSearch(view, r, ctx);
+    const p = r.name === 'call' ? renderCall(view, r, ctx) : PAGES[r.name](view, r, ctx);
     if (p && p.catch) p.catch(handle);
   } catch (e) { handle(e); }
 }

@@ -3,6 +3,7 @@ import { h, clear, tzLabel, usOf, fmtDateTime, fmtDateTimeUs, fmtDuration, fmtDe
 import { api, session } from './api.js';
 import { drawLadder, LEG_COLORS } from './ladder.js';
 import { LAST_SEARCH_KEY } from './search.js';
+import { summaryBox, diagnosisBox } from './summary.js';
 
 const enc = encodeURIComponent;
 
@@ -84,11 +85,30 @@ export async function renderCall(root, r, ctx) {
 
   const legend = h('ul.legend');
 
+  // Tracker record and findings (absent from older servers). A finding's messages are marked in the ladder.
+  let ladder = null;
+  const record = data && data.record && typeof data.record === 'object' ? data.record : null;
+  const summary = summaryBox(record);
+  const diagnosis = diagnosisBox(data && data.diagnosis, {
+    hasRecord: !!record,
+    onPick: (ids) => {
+      if (!ladder) return;
+      const want = new Set(ids.map(String));
+      const idx = [];
+      messages.forEach((m, i) => { if (want.has(String(m.id))) idx.push(i); });
+      if (!ladder.highlight(idx)) return;
+      ladder.focus();
+      const box = document.querySelector('.ladder-scroll');
+      if (box) box.scrollIntoView({ block: 'nearest' });
+    },
+  });
+
   clear(root);
   root.append(
     h('div.call-top', null, back, h('h1.call-title', null, 'Call ', h('code', null, data.call_key || id)),
       h('span.spacer'), pcapBtn),
     dl,
+    summary || diagnosis ? h(`div.call-insight${summary && diagnosis ? '' : '.single'}`, null, summary, diagnosis) : null,
     legend,
   );
 
@@ -101,7 +121,7 @@ export async function renderCall(root, r, ctx) {
   const details = h('section.details', { 'aria-live': 'polite' });
   root.append(ladderBox, details);
 
-  const ladder = drawLadder(ladderBox, messages, {
+  ladder = drawLadder(ladderBox, messages, {
     hosts: data.hosts,
     callIds,
     width: ladderBox.clientWidth,

@@ -175,3 +175,67 @@ export function hostOf(ip, port) {
 export function isSdp(m) {
   return typeof m.content_type === 'string' && /application\/sdp/i.test(m.content_type);
 }
+
+// ---- call tracker display helpers ----------------------------------------------
+
+// Call record status: [value, label, colour class] (answered green, busy-ish amber, failures red, live blue).
+export const CALL_STATUSES = [
+  ['trying', 'trying', 'cs-live'],
+  ['ringing', 'ringing', 'cs-live'],
+  ['in_call', 'in call', 'cs-live'],
+  ['answered', 'answered', 'cs-ok'],
+  ['busy', 'busy', 'cs-warn'],
+  ['cancelled', 'cancelled', 'cs-warn'],
+  ['no_answer', 'no answer', 'cs-warn'],
+  ['rejected', 'rejected', 'cs-bad'],
+  ['failed', 'failed', 'cs-bad'],
+  ['timeout', 'timeout', 'cs-bad'],
+];
+
+export function callStatusBadge(status) {
+  const st = CALL_STATUSES.find(([v]) => v === status);
+  if (!st) return h('span.cstat.cs-none', null, status ? String(status) : '—');
+  return h(`span.cstat.${st[2]}`, { dataset: { status: st[0] } }, st[1]);
+}
+
+// Registration status: registered green, expired/unregistered grey, failed red, pending amber.
+export const REG_STATUSES = [
+  ['registered', 'registered', 'cs-ok'],
+  ['pending', 'pending', 'cs-warn'],
+  ['failed', 'failed', 'cs-bad'],
+  ['expired', 'expired', 'cs-grey'],
+  ['unregistered', 'unregistered', 'cs-grey'],
+];
+
+export function regStatusBadge(status) {
+  const st = REG_STATUSES.find(([v]) => v === status);
+  if (!st) return h('span.cstat.cs-none', null, status ? String(status) : '—');
+  return h(`span.cstat.${st[2]}`, { dataset: { status: st[0] } }, st[1]);
+}
+
+export const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+// 83000 ms -> "1:23", 3723000 -> "1:02:03".
+export function fmtMmSs(ms) {
+  if (num(ms) === null || ms < 0) return '';
+  const t = Math.round(ms / 1000);
+  const hh = Math.floor(t / 3600);
+  const mm = Math.floor((t % 3600) / 60);
+  return hh ? `${hh}:${p2(mm)}:${p2(t % 60)}` : `${mm}:${p2(t % 60)}`;
+}
+
+// Seconds as a short span: "45 s", "12 min", "3 h 05 min", "2 d 4 h".
+export function fmtSpan(sec) {
+  const s = Math.abs(Math.round(sec));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${p2(s % 60)} s`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${p2(Math.floor((s % 3600) / 60))} min`;
+  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
+}
+
+// "5 min ago" for a past µs time.
+export function fmtAgo(us, nowUs = Date.now() * 1000) {
+  if (num(us) === null) return '';
+  const d = (nowUs - us) / 1e6;
+  return d >= 0 ? `${fmtSpan(d)} ago` : `in ${fmtSpan(-d)}`;
+}

@@ -218,8 +218,19 @@ export function drawLadder(root, messages, { hosts, callIds, onSelect, width }) 
     select(Math.max(0, Math.min(rows.length - 1, i)));
   });
 
+  // Mark a set of messages (e.g. a diagnosis finding's) and select the first of them.
+  let marked = [];
+  function highlight(list) {
+    for (const i of marked) if (rows[i]) rows[i].classList.remove('hl');
+    marked = (list || []).filter((i) => rows[i]).sort((a, b) => a - b);
+    for (const i of marked) rows[i].classList.add('hl');
+    if (marked.length) select(marked[0]);
+    return marked.length;
+  }
+
   return {
     select,
+    highlight,
     focus: () => scroller.focus({ preventScroll: true }),
     legs,
     hosts: cols,

@@ -1,19 +1,9 @@
 // Search page: form (state in the URL hash) + sortable results table.
-import { h, clear, tz, tzLabel, usOf, fmtDateTime, fmtDuration, toInputValue, fromInputValue, statusClass, hostOf } from './dom.js';
+import { h, clear, tzLabel, usOf, fmtDateTime, fmtDuration, statusClass, hostOf } from './dom.js';
 import { api, qs } from './api.js';
+import { rangeFromQuery, rangeToQuery, rangeApiParams, rangeControl } from './range.js';
 
 export const LAST_SEARCH_KEY = 'argos.lastSearch';
-
-const PRESETS = [
-  ['15m', 'Last 15 min', 15 * 60],
-  ['1h', 'Last 1 h', 3600],
-  ['6h', 'Last 6 h', 6 * 3600],
-  ['24h', 'Last 24 h', 24 * 3600],
-  ['7d', 'Last 7 days', 7 * 86400],
-  ['30d', 'Last 30 days', 30 * 86400],
-  ['all', 'All time', null],
-  ['custom', 'Custom…', 0],
-];
 
 const METHODS = ['INVITE', 'REGISTER', 'BYE', 'CANCEL', 'ACK', 'OPTIONS', 'PRACK', 'UPDATE', 'INFO', 'REFER',
   'NOTIFY', 'SUBSCRIBE', 'MESSAGE', 'PUBLISH'];
@@ -46,14 +36,11 @@ const RESERVED = new Set(['mode', 'range', 'since', 'until', 'limit']);
 function stateFromQuery(q) {
   const st = {
     mode: q.get('mode') === 'messages' ? 'messages' : 'calls',
-    range: PRESETS.some(([k]) => k === q.get('range')) ? q.get('range') : '1h',
-    since: q.get('since') || '',
-    until: q.get('until') || '',
+    ...rangeFromQuery(q, '1h'),
     limit: q.get('limit') || '100',
     fields: {},
     extra: [],
   };
-  if (!q.get('range') && (st.since || st.until)) st.range = 'custom';
   for (const [k, v] of q.entries()) {
     if (RESERVED.has(k) || v === '') continue;
     if (MAIN_FIELDS.some(([n]) => n === k)) st.fields[k] = v;
@@ -65,11 +52,7 @@ function stateFromQuery(q) {
 function hashFromState(st) {
   const u = new URLSearchParams();
   u.set('mode', st.mode);
-  u.set('range', st.range);
-  if (st.range === 'custom') {
-    if (st.since) u.set('since', st.since);
-    if (st.until) u.set('until', st.until);
-  }
+  rangeToQuery(u, st);
   for (const [n] of MAIN_FIELDS) if (st.fields[n]) u.set(n, st.fields[n]);
   for (const [k, v] of st.extra) if (k && v !== '') u.append(k, v);
   if (st.limit && st.limit !== '100') u.set('limit', st.limit);
@@ -77,15 +60,7 @@ function hashFromState(st) {
 }
 
 function apiParams(st) {
-  const p = {};
-  if (st.range === 'custom') {
-    if (st.since) p.since = st.since;
-    if (st.until) p.until = st.until;
-  } else {
-    const secs = PRESETS.find(([k]) => k === st.range)[2];
-    // "All time": since the epoch (the server's default `until` is now + 1 min).
-    p.since = secs === null ? 0 : Math.floor(Date.now() / 1000) - secs;
-  }
+  const p = rangeApiParams(st);
   p.limit = st.limit || 100;
   const u = new URLSearchParams(qs(p));
   // Filters apply to each message, and a reply has a status but no method: "INVITE + 487" means
@@ -140,24 +115,7 @@ function buildPage(root) {
     h('label', null, modeMsgs, h('span', null, 'Messages')));
 
   // time range
-  const rangeSel = h('select', { name: 'range', 'aria-label': 'Time range' },
-    PRESETS.map(([k, label]) => h('option', { value: k }, label)));
-  const sinceIn = h('input', { type: 'datetime-local', step: 1, name: 'since', 'aria-label': 'From' });
-  const untilIn = h('input', { type: 'datetime-local', step: 1, name: 'until', 'aria-label': 'To' });
-  const tzNote = h('span.muted.small');
-  const custom = h('span.custom-range', null, sinceIn, h('span.muted', null, '→'), untilIn, tzNote);
-  let lastPreset = '1h';
-  rangeSel.addEventListener('change', () => {
-    custom.hidden = rangeSel.value !== 'custom';
-    if (rangeSel.value !== 'custom') { lastPreset = rangeSel.value; return; }
-    if (!sinceIn.value) {
-      // Start from the preset that was selected, so "custom" refines it.
-      const secs = (PRESETS.find(([k]) => k === lastPreset && k !== 'all') || PRESETS[1])[2];
-      sinceIn.value = toInputValue(new Date(Date.now() - secs * 1000));
-      untilIn.value = toInputValue(new Date());
-    }
-    sinceIn.focus();
-  });
+  const range = rangeControl();
   const limitIn = h('input.num', { type: 'number', min: 1, max: 10000, step: 1, name: 'limit', value: '100', 'aria-label': 'Limit' });
 
   // main fields
@@ -198,7 +156,7 @@ function buildPage(root) {
   form.append(
     h('div.row', null,
       modeBox,
-      h('label.inline', null, h('span', null, 'Time'), rangeSel), custom,
+      ...range.nodes,
       h('label.inline', null, h('span', null, 'Limit'), limitIn),
       h('span.spacer'),
       resetBtn, submitBtn),
@@ -213,17 +171,10 @@ function buildPage(root) {
   function readForm() {
     const st = {
       mode: modeMsgs.checked ? 'messages' : 'calls',
-      range: rangeSel.value,
-      since: '', until: '',
+      ...range.read(),
       limit: String(Math.max(1, Math.min(10000, Number(limitIn.value) || 100))),
       fields: {}, extra: [],
     };
-    if (st.range === 'custom') {
-      const a = fromInputValue(sinceIn.value);
-      const b = fromInputValue(untilIn.value);
-      st.since = a ? a.toISOString() : '';
-      st.until = b ? b.toISOString() : '';
-    }
     for (const [n] of MAIN_FIELDS) {
       const v = inputs[n].value.trim();
       if (v) st.fields[n] = v;
@@ -248,14 +199,7 @@ function buildPage(root) {
   function fillForm(st) {
     modeCalls.checked = st.mode === 'calls';
     modeMsgs.checked = st.mode === 'messages';
-    rangeSel.value = st.range;
-    if (st.range !== 'custom') lastPreset = st.range;
-    custom.hidden = st.range !== 'custom';
-    const a = st.since ? new Date(isNaN(Number(st.since)) ? st.since : Number(st.since) * 1000) : null;
-    const b = st.until ? new Date(isNaN(Number(st.until)) ? st.until : Number(st.until) * 1000) : null;
-    sinceIn.value = a && !isNaN(a) ? toInputValue(a) : '';
-    untilIn.value = b && !isNaN(b) ? toInputValue(b) : '';
-    tzNote.textContent = tz.utc ? 'UTC' : 'local time';
+    range.fill(st);
     limitIn.value = st.limit;
     for (const [n] of MAIN_FIELDS) inputs[n].value = st.fields[n] || '';
     clear(extraBox);
