@@ -1,51 +1,214 @@
-//! Call tracker: one state machine per INVITE dialog (STUB — being written).
+//! Call tracker: one state machine per call (all legs sharing a `call_key`), producing
+//! [`CallRecord`]s.
+//!
+//! * A call starts with an INVITE outside a dialog whose key is not tracked; only INVITE
+//!   dialogs make calls (OPTIONS, MESSAGE, SUBSCRIBE, REGISTER... never do).
+//! * Legs are the hops of the call: a Call-ID between the two addresses its first INVITE
+//!   went between, in order of first appearance; the first is the caller's and decides
+//!   the status (see [`state`]).
+//! * A record is written when the status changes to ringing or in-call, and once more
+//!   when the call is over — after it lingered [`CallConfig::linger_us`] to take in the
+//!   last ACK, the reply to the BYE and retransmissions. So a call is written at most
+//!   three times and with a final status exactly once.
+//! * Every call has one deadline in an ordered queue ([`deadlines`]): INVITE timeout,
+//!   ringing timeout, challenge retry wait, maximum duration, end of lingering.
+//!   [`CallTracker::tick`] only visits calls that are due; when the table is full the call
+//!   closest to its deadline makes room.
+
+mod deadlines;
+mod media;
+mod state;
+
+pub(crate) use deadlines::{Deadlines, Slot};
 
 use argos_model::{CallRecord, CallStatus, Record};
+use state::{Call, Msg, Phase};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const SECOND_US: i64 = 1_000_000;
 
 #[derive(Debug, Clone)]
 pub struct CallConfig {
-    /// Calls tracked at most; beyond it the oldest are written as they stand and forgotten.
+    /// Calls tracked at most; beyond it the call closest to its deadline is concluded
+    /// early (as a timeout would), written and forgotten.
     pub max_calls: usize,
+    /// An INVITE without a final answer after this long times out (RFC 3261 Timer B,
+    /// 64 × T1 = 32 s). Runs from the caller's latest INVITE transaction.
+    pub invite_timeout_us: i64,
+    /// A call that rang without a final answer after this long (from the first 18x)
+    /// times out.
+    pub ringing_timeout_us: i64,
+    /// An answered call with no BYE after this long (from the answer) is concluded as
+    /// answered, ended at its last message.
+    pub max_duration_us: i64,
+    /// After a 401/407 to the caller's INVITE, how long to wait for the retry with
+    /// credentials before concluding the call as rejected.
+    pub challenge_wait_us: i64,
+    /// How long an ended call is kept to absorb late messages before it is written with
+    /// its final status and forgotten.
+    pub linger_us: i64,
 }
 
 impl Default for CallConfig {
     fn default() -> Self {
-        CallConfig { max_calls: 200_000 }
+        CallConfig {
+            max_calls: 200_000,
+            invite_timeout_us: 32 * SECOND_US,
+            ringing_timeout_us: 180 * SECOND_US,
+            max_duration_us: 4 * 3600 * SECOND_US,
+            challenge_wait_us: 5 * SECOND_US,
+            linger_us: 5 * SECOND_US,
+        }
     }
 }
 
 /// Cumulative counts since start, for Prometheus (`argos_calls_total{status}` ...).
 #[derive(Debug, Clone, Default)]
 pub struct CallCounters {
-    /// Calls ended, by final status (index: position in [`CallStatus::ALL`]).
+    /// Calls ended, by final status (index: position in [`CallStatus::ALL`]). Counted
+    /// when the status becomes final, before the record is written.
     pub ended: [u64; CallStatus::ALL.len()],
-    /// Calls expired by a timeout or by the `max_calls` cap.
+    /// Calls concluded by a timeout (INVITE, ringing, maximum duration) or dropped early
+    /// by the `max_calls` cap.
     pub expired: u64,
+    /// Of `expired`, the calls dropped early by the `max_calls` cap.
+    pub evicted: u64,
+}
+
+impl CallCounters {
+    fn count_end(&mut self, status: CallStatus) {
+        if let Some(i) = CallStatus::ALL.iter().position(|&s| s == status) {
+            self.ended[i] += 1;
+        }
+    }
+
+    /// Calls ended with `status`.
+    pub fn ended_with(&self, status: CallStatus) -> u64 {
+        CallStatus::ALL
+            .iter()
+            .position(|&s| s == status)
+            .map_or(0, |i| self.ended[i])
+    }
+}
+
+/// Why the tracker stops waiting for a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// Its deadline passed.
+    Due(i64),
+    /// The table is full.
+    Evicted,
+    /// Shutdown or end of an import: written as it stands.
+    Finish,
 }
 
 #[derive(Debug)]
 pub struct CallTracker {
+    cfg: CallConfig,
+    calls: HashMap<Arc<str>, Call>,
+    deadlines: Deadlines<Arc<str>>,
     counters: CallCounters,
 }
 
 impl CallTracker {
     pub fn new(cfg: CallConfig) -> Self {
-        let _ = cfg;
         CallTracker {
+            cfg: CallConfig {
+                max_calls: cfg.max_calls.max(1),
+                ..cfg
+            },
+            calls: HashMap::new(),
+            deadlines: Deadlines::default(),
             counters: CallCounters::default(),
         }
     }
+
+    /// Feeds one record (arrival order, `call_key` set); records whose call changed
+    /// status are pushed to `out`.
     pub fn observe(&mut self, r: &Record, out: &mut Vec<CallRecord>) {
-        let _ = (r, out);
+        let Some(m) = Msg::of(r) else {
+            return;
+        };
+        let key = r
+            .fields
+            .call_key
+            .as_deref()
+            .filter(|k| !k.is_empty())
+            .unwrap_or(m.call_id);
+        if let Some(call) = self.calls.get_mut(key) {
+            let before = call.rec.status;
+            call.observe(&m);
+            let after = call.rec.status;
+            if after != before {
+                if after.is_live() {
+                    out.push(call.rec.clone());
+                } else {
+                    // Written when it stops lingering, so it is written final only once.
+                    self.counters.count_end(after);
+                }
+            }
+            let due = call.deadline(&self.cfg);
+            call.slot = self.deadlines.reschedule(call.slot, due);
+        } else if m.is_initial_invite() {
+            while self.calls.len() >= self.cfg.max_calls {
+                let Some((_, victim)) = self.deadlines.pop_first() else {
+                    break;
+                };
+                self.stop(&victim, Stop::Evicted, out);
+            }
+            let key: Arc<str> = key.into();
+            let mut call = Call::new(&key, &m);
+            call.slot = self
+                .deadlines
+                .schedule(call.deadline(&self.cfg), key.clone());
+            self.calls.insert(key, call);
+        }
     }
+
+    /// Concludes or forgets the calls whose deadline is at or before `now_us`.
     pub fn tick(&mut self, now_us: i64, out: &mut Vec<CallRecord>) {
-        let _ = (now_us, out);
+        while let Some(((due, _), key)) = self.deadlines.pop_due(now_us) {
+            self.stop(&key, Stop::Due(due), out);
+        }
     }
+
+    /// Writes every call still tracked, as it stands (a challenge never retried is
+    /// concluded as rejected), and forgets them.
     pub fn finish(&mut self, out: &mut Vec<CallRecord>) {
-        let _ = out;
+        while let Some((_, key)) = self.deadlines.pop_first() {
+            self.stop(&key, Stop::Finish, out);
+        }
     }
+
+    /// Removes the call `key` (already out of the deadline queue) and writes its record.
+    fn stop(&mut self, key: &str, why: Stop, out: &mut Vec<CallRecord>) {
+        let Some(mut call) = self.calls.remove(key) else {
+            return;
+        };
+        let concluded = match (why, call.phase) {
+            (Stop::Due(at), _) => call.give_up(at),
+            (Stop::Evicted, _) => call.give_up(call.last_seen_us),
+            (Stop::Finish, Phase::Challenged { .. }) => call.give_up(call.last_seen_us),
+            (Stop::Finish, _) => false,
+        };
+        if concluded {
+            self.counters.count_end(call.rec.status);
+            // A challenge not retried is an answer (rejected), not a timeout.
+            let rejected = call.rec.status == CallStatus::Rejected;
+            if why == Stop::Evicted {
+                self.counters.evicted += 1;
+                self.counters.expired += 1;
+            } else if !rejected && why != Stop::Finish {
+                self.counters.expired += 1;
+            }
+        }
+        out.push(call.rec);
+    }
+
+    /// Calls tracked now (ended ones still lingering included).
     pub fn len(&self) -> usize {
-        0
+        self.calls.len()
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -54,3 +217,8 @@ impl CallTracker {
         &self.counters
     }
 }
+
+#[cfg(test)]
+pub(crate) mod testkit;
+#[cfg(test)]
+mod tests;
