@@ -92,6 +92,7 @@ impl Tracker {
     /// the minute of `now_us` (the current minute is added to later, the store sums).
     pub fn take(&mut self, now_us: i64) -> TrackerOutput {
         self.stats.take(now_us, &mut self.out.stats);
+        drop_superseded_calls(&mut self.out.calls);
         std::mem::take(&mut self.out)
     }
 
@@ -101,6 +102,7 @@ impl Tracker {
         self.regs.finish(&mut self.out.registrations);
         self.alarms.finish(&mut self.out.alarms);
         self.stats.take(i64::MAX, &mut self.out.stats);
+        drop_superseded_calls(&mut self.out.calls);
         std::mem::take(&mut self.out)
     }
 
@@ -111,5 +113,62 @@ impl Tracker {
 
     pub fn call_counters(&self) -> &call::CallCounters {
         self.calls.counters()
+    }
+}
+
+/// Drops in-progress call records followed by a later record of the same call in the
+/// same batch: the store replaces by `call_key`, so only the last one would survive, and
+/// a call that rings and is answered within one flush costs one write instead of two.
+/// Final records are always kept: each is written (and counted by the server) once.
+fn drop_superseded_calls(calls: &mut Vec<CallRecord>) {
+    if calls.len() < 2 {
+        return;
+    }
+    let mut later = std::collections::HashSet::with_capacity(calls.len());
+    let keep: Vec<bool> = calls
+        .iter()
+        .rev()
+        .map(|c| later.insert(c.call_key.as_str()) || !c.status.is_live())
+        .collect();
+    let mut keep = keep.into_iter().rev();
+    calls.retain(|_| keep.next().unwrap_or(true));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argos_model::CallStatus;
+
+    fn rec(key: &str, status: CallStatus) -> CallRecord {
+        CallRecord {
+            call_key: key.into(),
+            status,
+            ..CallRecord::default()
+        }
+    }
+
+    #[test]
+    fn superseded_in_progress_records_are_dropped_finals_kept() {
+        let mut calls = vec![
+            rec("a", CallStatus::Ringing),
+            rec("b", CallStatus::Ringing),
+            rec("a", CallStatus::InCall),
+            rec("c", CallStatus::Busy),
+            rec("c", CallStatus::Ringing),
+        ];
+        drop_superseded_calls(&mut calls);
+        let left: Vec<_> = calls
+            .iter()
+            .map(|c| (c.call_key.as_str(), c.status))
+            .collect();
+        assert_eq!(
+            left,
+            [
+                ("b", CallStatus::Ringing),
+                ("a", CallStatus::InCall),
+                ("c", CallStatus::Busy),
+                ("c", CallStatus::Ringing),
+            ]
+        );
     }
 }
