@@ -13,6 +13,8 @@
 //! * Ids: see [`ids`].
 //! * Every insert is one `INSERT ... FORMAT TabSeparated` ([`tsv`]); replies are RowBinary
 //!   ([`decode`]); every query value is an escaped literal ([`sql`]).
+//! * The call tracker's records: tables beside the messages, same day partitions
+//!   ([`tracked`], [`tracked_query`]).
 
 mod config;
 mod day;
@@ -21,6 +23,8 @@ mod http;
 mod ids;
 mod schema;
 mod sql;
+mod tracked;
+mod tracked_query;
 mod tsv;
 
 pub use config::ClickHouseOptions;
@@ -28,7 +32,10 @@ pub use config::ClickHouseOptions;
 use crate::{
     InsertReport, PartitionStats, RetentionReport, Store, StoreError, StoreStats, MAX_CALL_MESSAGES,
 };
-use argos_model::{CallSummary, Field, Filter, Query, Record, StoredMessage};
+use argos_model::{
+    Alarm, AlarmQuery, CallAggRow, CallQuery, CallRecord, CallSummary, Field, Filter, KpiQuery,
+    Query, Record, RegQuery, RegistrationRecord, StatRow, StoredMessage,
+};
 use config::Config;
 use day::{date_of, day_name, day_of, parse_day, DAY_US};
 use decode::Rows;
@@ -58,6 +65,8 @@ pub struct ClickHouseStore {
     /// Key index table searches read and inserts write, and its MergeTree table.
     keys: String,
     keys_local: String,
+    /// The call tracker's tables.
+    tracked: tracked::Tables,
     insert_settings: Vec<(&'static str, &'static str)>,
     ids: Mutex<IdState>,
 }
@@ -131,6 +140,7 @@ impl ClickHouseStore {
             None => keys.clone(),
             Some(_) => format!("{}_keys_local", cfg.table),
         };
+        let tracked = tracked::Tables::new(&cfg.table, cfg.cluster.is_some());
         let (reg_read, reg_local) = match &cfg.cluster {
             None => (REGISTRY.to_string(), REGISTRY.to_string()),
             Some(_) => (REGISTRY.to_string(), format!("{REGISTRY}_local")),
@@ -144,6 +154,7 @@ impl ClickHouseStore {
             v.push(schema::messages_ddl(&db, &local, f));
             v.push(schema::keys_ddl(&db, &keys_local));
             v.push(schema::collectors_ddl(&db, &reg_local));
+            v.extend(tracked.ddl(&db, cfg.cluster.as_deref()));
             if let Some(c) = &cfg.cluster {
                 v.push(schema::distributed_ddl(
                     &db,
@@ -200,6 +211,7 @@ impl ClickHouseStore {
             local,
             keys,
             keys_local,
+            tracked,
             insert_settings,
             ids: Mutex::new(IdState { prefix, seq: 0 }),
         })
@@ -404,8 +416,17 @@ impl ClickHouseStore {
         Ok(out)
     }
 
-    /// Active partitions of the local table on every managed node: day → (node index,
-    /// rows, bytes) entries.
+    /// The MergeTree tables partitioned by day: the key index first, the call tracker's
+    /// tables, the messages last (the order partitions are dropped in).
+    fn day_tables(&self) -> Vec<&str> {
+        let mut v = vec![self.keys_local.as_str()];
+        v.extend(self.tracked.locals());
+        v.push(&self.local);
+        v
+    }
+
+    /// Active partitions of the day-partitioned tables on every managed node: day → (node
+    /// index, messages, bytes of all tables) entries.
     fn parts(&self) -> Result<Parts, StoreError> {
         let mut out: Parts = BTreeMap::new();
         for (i, n) in self.managed.iter().enumerate() {
@@ -413,12 +434,11 @@ impl ClickHouseStore {
                 "read partitions",
                 &format!(
                     "SELECT partition, sumIf(rows, table = {}), sum(bytes_on_disk) \
-                     FROM system.parts WHERE database = {} AND table IN ({}, {}) AND active \
+                     FROM system.parts WHERE database = {} AND table IN {} AND active \
                      GROUP BY partition FORMAT TabSeparated",
                     lit(&self.local),
                     lit(&self.cfg.database),
-                    lit(&self.local),
-                    lit(&self.keys_local)
+                    lit_list(self.day_tables())
                 ),
             )?;
             for line in text.lines().filter(|l| !l.is_empty()) {
@@ -449,7 +469,7 @@ impl ClickHouseStore {
                     continue;
                 };
                 // Keys first: a failure in between leaves messages, never dangling keys.
-                for t in [&self.keys_local, &self.local] {
+                for t in self.day_tables() {
                     n.exec(
                         "drop partition",
                         &format!(
@@ -896,6 +916,47 @@ impl Store for ClickHouseStore {
             }
         }
         Ok(())
+    }
+
+    fn put_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
+        self.put_call_rows(calls)
+    }
+
+    fn call_records(&self, q: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
+        self.tracked_calls(q)
+    }
+
+    fn call_aggregates(&self, q: &KpiQuery) -> Result<Vec<CallAggRow>, StoreError> {
+        self.tracked_call_aggregates(q)
+    }
+
+    fn put_registrations(&self, regs: &[RegistrationRecord]) -> Result<(), StoreError> {
+        self.put_registration_rows(regs)
+    }
+
+    fn registrations(&self, q: &RegQuery) -> Result<Vec<RegistrationRecord>, StoreError> {
+        self.tracked_registrations(q)
+    }
+
+    fn put_alarms(&self, alarms: &[Alarm]) -> Result<(), StoreError> {
+        self.put_alarm_rows(alarms)
+    }
+
+    fn alarms(&self, q: &AlarmQuery) -> Result<Vec<Alarm>, StoreError> {
+        self.tracked_alarms(q)
+    }
+
+    fn put_stats(&self, rows: &[StatRow]) -> Result<(), StoreError> {
+        self.put_stat_rows(rows)
+    }
+
+    fn stat_rows(
+        &self,
+        since_us: i64,
+        until_us: i64,
+        prefix: &str,
+    ) -> Result<Vec<StatRow>, StoreError> {
+        self.tracked_stats(since_us, until_us, prefix)
     }
 
     fn stats(&self) -> Result<StoreStats, StoreError> {

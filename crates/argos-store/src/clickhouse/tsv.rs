@@ -30,7 +30,8 @@ pub(crate) fn escape(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(&b[start..]);
 }
 
-fn str_opt(out: &mut Vec<u8>, v: Option<&str>) {
+/// Appends an escaped `Nullable(String)` field and its tab.
+pub(crate) fn str_opt(out: &mut Vec<u8>, v: Option<&str>) {
     match v {
         Some(s) => escape(out, s.as_bytes()),
         None => out.extend_from_slice(b"\\N"),
@@ -38,13 +39,15 @@ fn str_opt(out: &mut Vec<u8>, v: Option<&str>) {
     out.push(b'\t');
 }
 
-fn num<T: std::fmt::Display>(out: &mut Vec<u8>, v: T) {
+/// Appends a number field and its tab.
+pub(crate) fn num<T: std::fmt::Display>(out: &mut Vec<u8>, v: T) {
     use std::io::Write;
     let _ = write!(out, "{v}");
     out.push(b'\t');
 }
 
-fn num_opt<T: std::fmt::Display>(out: &mut Vec<u8>, v: Option<T>) {
+/// Appends a `Nullable` number field (`\N` for none) and its tab.
+pub(crate) fn num_opt<T: std::fmt::Display>(out: &mut Vec<u8>, v: Option<T>) {
     match v {
         Some(v) => num(out, v),
         None => {

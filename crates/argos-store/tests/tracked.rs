@@ -1,0 +1,898 @@
+//! What the call tracker concludes, stored by every engine (see `common`): call records,
+//! call aggregates, registrations, alarms and stat counts. Every scenario checks each
+//! engine against hand-computed results, so all engines also agree with each other.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use argos_model::{
+    Alarm, AlarmKind, AlarmQuery, CallAggRow, CallLeg, CallQuery, CallRecord, CallStatus, Evidence,
+    KpiDim, KpiQuery, MediaSide, Party, RegQuery, RegStatus, RegistrationRecord, Severity, StatRow,
+};
+use argos_store::Store;
+use common::engines;
+
+const T0: i64 = 1_764_064_800_000_000; // 2025-11-25T10:00:00Z
+const DAY: i64 = 86_400_000_000;
+const MIN: i64 = 60_000_000;
+const HOUR: i64 = 60 * MIN;
+/// 2025-11-26T00:00:00Z.
+const MIDNIGHT: i64 = (T0 / DAY + 1) * DAY;
+const ALL: (i64, i64) = (0, i64::MAX);
+
+// ---------------------------------------------------------------------------------------
+// Records
+
+fn call(key: &str, start_us: i64, status: CallStatus) -> CallRecord {
+    CallRecord {
+        call_key: key.into(),
+        status,
+        start_us,
+        src_ip: "10.0.0.1".into(),
+        dst_ip: "10.0.0.2".into(),
+        capture_id: 2001,
+        messages: 3,
+        ..CallRecord::default()
+    }
+}
+
+/// A call with every field set (round trip of all of them).
+fn full_call() -> CallRecord {
+    CallRecord {
+        call_key: "full-1@host".into(),
+        legs: vec![
+            CallLeg {
+                call_id: "full-1@host".into(),
+                src: "10.0.0.1:5060".into(),
+                dst: "10.0.0.2:5060".into(),
+                start_us: T0 + 5 * MIN,
+                final_code: Some(200),
+                messages: 7,
+            },
+            CallLeg {
+                call_id: "b-leg-1".into(),
+                src: "10.0.0.2:5060".into(),
+                dst: "10.0.0.3:5060".into(),
+                start_us: T0 + 5 * MIN + 1000,
+                final_code: None,
+                messages: 5,
+            },
+        ],
+        status: CallStatus::Answered,
+        final_code: Some(200),
+        final_reason: Some("OK".into()),
+        from_user: Some("1001".into()),
+        from_domain: Some("example.com".into()),
+        to_user: Some("4930123".into()),
+        to_domain: Some("example.net".into()),
+        ruri_user: Some("4930123".into()),
+        pai_user: Some("+491001".into()),
+        src_ip: "10.0.0.1".into(),
+        dst_ip: "10.0.0.2".into(),
+        caller_ua: Some("Yealink 'T46' \"x\"\ttab".into()),
+        callee_ua: Some("Asterisk PBX 20".into()),
+        node: Some("sbc-1".into()),
+        capture_id: 2001,
+        start_us: T0 + 5 * MIN,
+        ringing_us: Some(T0 + 5 * MIN + 800_000),
+        answer_us: Some(T0 + 5 * MIN + 3_000_000),
+        end_us: Some(T0 + 6 * MIN),
+        pdd_ms: Some(800),
+        setup_ms: Some(3000),
+        duration_ms: Some(57_000),
+        hangup_by: Some(Party::Callee),
+        reason_header: Some("Q.850;cause=16;text=\"Normal call clearing\"".into()),
+        q850_cause: Some(16),
+        offer: Some(MediaSide {
+            addr: "10.0.0.1:4000".into(),
+            codecs: vec!["PCMU".into(), "G729".into()],
+        }),
+        answer: Some(MediaSide {
+            addr: "10.0.0.2:5000".into(),
+            codecs: vec!["PCMU".into()],
+        }),
+        codec: Some("PCMU".into()),
+        mos: Some(4.25),
+        invite_retransmissions: 1,
+        reinvites: 2,
+        messages: 12,
+    }
+}
+
+fn reg(aor: &str, contact: &str, last_us: i64, status: RegStatus) -> RegistrationRecord {
+    RegistrationRecord {
+        aor: aor.into(),
+        contact: contact.into(),
+        src: "192.0.2.10:5060".into(),
+        user_agent: Some("Zoiper".into()),
+        node: Some("sbc-1".into()),
+        status,
+        first_us: last_us - 10 * MIN,
+        last_us,
+        last_success_us: Some(last_us),
+        expires_s: Some(3600),
+        expires_at_us: Some(last_us + HOUR),
+        last_failure_us: None,
+        last_failure_code: None,
+        attempts: 4,
+        challenges: 2,
+        successes: 2,
+        failures: 0,
+        call_id: format!("reg-{aor}"),
+    }
+}
+
+fn alarm(kind: AlarmKind, key: &str, first_us: i64, last_us: i64, count: u64) -> Alarm {
+    Alarm {
+        kind,
+        severity: Severity::Warning,
+        key: key.into(),
+        first_us,
+        last_us,
+        count,
+        summary: format!("{} from {key}: {count}", kind.as_str()),
+        evidence: vec![Evidence {
+            ts_us: first_us,
+            call_id: Some("ev-1".into()),
+            src: format!("{key}:5060"),
+            dst: "10.0.0.2:5060".into(),
+            line: "OPTIONS sip:100@10.0.0.2 SIP/2.0".into(),
+        }],
+    }
+}
+
+fn stat(minute_us: i64, name: &str, count: u64) -> StatRow {
+    StatRow {
+        minute_us,
+        name: name.into(),
+        count,
+    }
+}
+
+fn calls_q(since_us: i64, until_us: i64, limit: usize) -> CallQuery {
+    CallQuery {
+        since_us,
+        until_us,
+        limit,
+        ..CallQuery::default()
+    }
+}
+
+fn keys(v: &[CallRecord]) -> Vec<&str> {
+    v.iter().map(|c| c.call_key.as_str()).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Call records
+
+/// Calls over two days; `c1` is written three times (trying, ringing, answered).
+fn call_set() -> Vec<CallRecord> {
+    let mut c1 = call("c1", T0, CallStatus::Answered);
+    c1.from_user = Some("1001".into());
+    c1.to_user = Some("2001".into());
+    c1.final_code = Some(200);
+    c1.node = Some("sbc-1".into());
+    let mut c2 = call("c2", T0 + MIN, CallStatus::Busy);
+    c2.from_user = Some("1002".into());
+    c2.to_user = Some("2009".into());
+    c2.src_ip = "10.0.0.7".into();
+    c2.final_code = Some(486);
+    let mut c3 = call("c3", T0 + 2 * MIN, CallStatus::Failed);
+    c3.from_user = Some("9001".into());
+    c3.ruri_user = Some("3009".into());
+    c3.dst_ip = "192.168.1.5".into();
+    c3.final_code = Some(503);
+    // Hostile strings: LIKE/GLOB wildcards and quotes must match only themselves.
+    let mut c4 = call("c4 'x' %_\\", T0 + 3 * MIN, CallStatus::Cancelled);
+    c4.from_user = Some("a_b?[c]%'".into());
+    let mut c5 = call("c5", MIDNIGHT + HOUR, CallStatus::Answered);
+    c5.from_user = Some("1005".into());
+    c5.node = Some("sbc-2".into());
+    vec![c1, c2, c3, c4, c5, full_call()]
+}
+
+#[test]
+fn call_records_round_trip_replace_filters_limit() {
+    let set = call_set();
+    for mut e in engines("call_records_round_trip_replace_filters_limit") {
+        let s = e.store();
+        let mut trying = set[0].clone();
+        trying.status = CallStatus::Trying;
+        trying.final_code = None;
+        let mut ringing = trying.clone();
+        ringing.status = CallStatus::Ringing;
+        s.put_calls(&[trying.clone()]).unwrap();
+        // One batch holding two states of c1: the later one wins.
+        s.put_calls(&[set[1].clone(), trying, ringing]).unwrap();
+        s.put_calls(&set).unwrap();
+        s.flush().unwrap();
+
+        // Newest first, each call once in its last state, every field back.
+        let mut want = set.clone();
+        want.sort_by(|a, b| {
+            b.start_us
+                .cmp(&a.start_us)
+                .then(a.call_key.cmp(&b.call_key))
+        });
+        let got = s.call_records(&calls_q(ALL.0, ALL.1, 100)).unwrap();
+        assert_eq!(got, want, "{}", e.name);
+
+        let find = |q: CallQuery| keys(&s.call_records(&q).unwrap()).join(",");
+        let q = |f: &dyn Fn(&mut CallQuery)| {
+            let mut q = calls_q(ALL.0, ALL.1, 100);
+            f(&mut q);
+            q
+        };
+        let n = &e.name;
+        assert_eq!(
+            find(calls_q(ALL.0, ALL.1, 2)),
+            "c5,full-1@host",
+            "{n}: limit"
+        );
+        assert_eq!(find(calls_q(T0, T0 + 2 * MIN, 100)), "c2,c1", "{n}: range");
+        assert_eq!(find(calls_q(MIDNIGHT, ALL.1, 100)), "c5", "{n}: day 2");
+        assert_eq!(find(calls_q(T0, T0, 100)), "", "{n}: empty range");
+        assert_eq!(find(calls_q(ALL.0, ALL.1, 0)), "", "{n}: limit 0");
+        let st = |v: &[CallStatus]| q(&|q| q.status = v.to_vec());
+        assert_eq!(
+            find(st(&[CallStatus::Answered])),
+            "c5,full-1@host,c1",
+            "{n}"
+        );
+        assert_eq!(
+            find(st(&[CallStatus::Busy, CallStatus::Failed])),
+            "c3,c2",
+            "{n}"
+        );
+        // c1 was trying and ringing before: replaced states never show.
+        assert_eq!(
+            find(st(&[CallStatus::Trying, CallStatus::Ringing])),
+            "",
+            "{n}"
+        );
+        let from = |v: &str| q(&|q| q.from_user = Some(v.into()));
+        assert_eq!(find(from("100*")), "c5,full-1@host,c2,c1", "{n}");
+        assert_eq!(find(from("1002")), "c2", "{n}");
+        assert_eq!(find(from("*01")), "full-1@host,c3,c1", "{n}");
+        assert_eq!(find(from("10")), "", "{n}: exact, not prefix");
+        assert_eq!(find(from("a_b?[c]%'")), "c4 'x' %_\\", "{n}");
+        assert_eq!(find(from("a_b*")), "c4 'x' %_\\", "{n}");
+        assert_eq!(find(from("a?b*")), "", "{n}: ? is no wildcard");
+        assert_eq!(find(from("ax*")), "", "{n}: _ is no wildcard");
+        assert_eq!(find(from("a_b?[c]*%'")), "c4 'x' %_\\", "{n}");
+        let src = |v: &str| q(&|q| q.src_ip = Some(v.into()));
+        assert_eq!(find(src("10.0.0.7")), "c2", "{n}");
+        assert_eq!(find(src("10.0.0.*")).split(',').count(), 6, "{n}");
+        let dst = |v: &str| q(&|q| q.dst_ip = Some(v.into()));
+        assert_eq!(find(dst("192.168.*")), "c3", "{n}");
+        assert_eq!(find(q(&|q| q.to_user = Some("*9".into()))), "c2", "{n}");
+        assert_eq!(find(q(&|q| q.ruri_user = Some("3009".into()))), "c3", "{n}");
+        assert_eq!(
+            find(q(&|q| q.node = Some("sbc-*".into()))),
+            "c5,full-1@host,c1",
+            "{n}"
+        );
+        assert_eq!(
+            find(q(&|q| q.call_key = Some("c4 'x' %_\\".into()))),
+            "c4 'x' %_\\",
+            "{n}"
+        );
+        // All filters must hold.
+        assert_eq!(
+            find(q(&|q| {
+                q.from_user = Some("100*".into());
+                q.status = vec![CallStatus::Answered];
+                q.node = Some("sbc-1".into());
+            })),
+            "full-1@host,c1",
+            "{n}"
+        );
+
+        // Reopened, everything is still there.
+        e.reopen();
+        let got = e.store().call_records(&calls_q(ALL.0, ALL.1, 100)).unwrap();
+        assert_eq!(got, want, "{}: after reopen", e.name);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Call aggregates
+
+#[allow(clippy::too_many_arguments)]
+fn agg(
+    bucket_us: i64,
+    key: &str,
+    status: CallStatus,
+    final_code: u16,
+    calls: u64,
+    duration: (i64, u64),
+    pdd: (i64, u64),
+    setup: (i64, u64),
+) -> CallAggRow {
+    CallAggRow {
+        bucket_us,
+        key: key.into(),
+        status,
+        final_code,
+        calls,
+        duration_ms_sum: duration.0,
+        duration_n: duration.1,
+        pdd_ms_sum: pdd.0,
+        pdd_n: pdd.1,
+        setup_ms_sum: setup.0,
+        setup_n: setup.1,
+    }
+}
+
+/// Five calls on day 1 (hours 10 and 11) and one on day 2.
+fn kpi_set() -> Vec<CallRecord> {
+    let mk = |key: &str, start, status, code: Option<u16>| {
+        let mut c = call(key, start, status);
+        c.final_code = code;
+        c
+    };
+    let mut a = mk("a", T0 + 10 * MIN, CallStatus::Answered, Some(200));
+    a.node = Some("n1".into());
+    a.caller_ua = Some("UA-A".into());
+    a.ruri_user = Some("49301".into());
+    a.to_user = Some("49301".into());
+    (a.duration_ms, a.pdd_ms, a.setup_ms) = (Some(60_000), Some(1000), Some(3000));
+    let mut b = mk("b", T0 + 20 * MIN, CallStatus::Answered, Some(200));
+    b.node = Some("n1".into());
+    b.dst_ip = "10.0.0.3".into();
+    b.caller_ua = Some("UA-A".into());
+    b.ruri_user = Some("49302".into());
+    (b.duration_ms, b.pdd_ms, b.setup_ms) = (Some(30_000), Some(2000), Some(4000));
+    let mut c = mk("c", T0 + 30 * MIN, CallStatus::Busy, Some(486));
+    c.node = Some("n2".into());
+    c.src_ip = "10.0.0.4".into();
+    c.caller_ua = Some("UA-B".into());
+    c.to_user = Some("33101".into());
+    c.pdd_ms = Some(500);
+    // Empty R-URI user: the prefix comes from the To user.
+    let mut d = mk("d", T0 + 70 * MIN, CallStatus::Failed, Some(503));
+    d.src_ip = "10.0.0.4".into();
+    d.ruri_user = Some(String::new());
+    d.to_user = Some("4412".into());
+    let mut e = mk("e", T0 + 80 * MIN, CallStatus::Trying, None);
+    e.node = Some("n1".into());
+    e.ruri_user = Some("49999".into());
+    let mut f = mk("f", MIDNIGHT + HOUR, CallStatus::Answered, Some(200));
+    f.node = Some("n1".into());
+    f.ruri_user = Some("49301".into());
+    (f.duration_ms, f.pdd_ms, f.setup_ms) = (Some(10_000), Some(100), Some(200));
+    vec![a, b, c, d, e, f]
+}
+
+#[test]
+fn call_aggregates_by_every_dimension() {
+    use CallStatus::*;
+    let set = kpi_set();
+    let h1 = T0 + HOUR;
+    let h2 = MIDNIGHT + HOUR;
+    let none = (0, 0);
+    let day1 = |by, prefix_len| KpiQuery {
+        since_us: T0,
+        until_us: MIDNIGHT,
+        bucket_s: 3600,
+        by,
+        prefix_len,
+    };
+    let cases: Vec<(KpiQuery, Vec<CallAggRow>)> = vec![
+        (
+            day1(KpiDim::All, 0),
+            vec![
+                agg(T0, "", Answered, 200, 2, (90_000, 2), (3000, 2), (7000, 2)),
+                agg(T0, "", Busy, 486, 1, none, (500, 1), none),
+                agg(h1, "", Failed, 503, 1, none, none, none),
+                agg(h1, "", Trying, 0, 1, none, none, none),
+            ],
+        ),
+        (
+            day1(KpiDim::Node, 0),
+            vec![
+                agg(
+                    T0,
+                    "n1",
+                    Answered,
+                    200,
+                    2,
+                    (90_000, 2),
+                    (3000, 2),
+                    (7000, 2),
+                ),
+                agg(T0, "n2", Busy, 486, 1, none, (500, 1), none),
+                agg(h1, "", Failed, 503, 1, none, none, none),
+                agg(h1, "n1", Trying, 0, 1, none, none, none),
+            ],
+        ),
+        (
+            day1(KpiDim::SrcIp, 0),
+            vec![
+                agg(
+                    T0,
+                    "10.0.0.1",
+                    Answered,
+                    200,
+                    2,
+                    (90_000, 2),
+                    (3000, 2),
+                    (7000, 2),
+                ),
+                agg(T0, "10.0.0.4", Busy, 486, 1, none, (500, 1), none),
+                agg(h1, "10.0.0.1", Trying, 0, 1, none, none, none),
+                agg(h1, "10.0.0.4", Failed, 503, 1, none, none, none),
+            ],
+        ),
+        (
+            day1(KpiDim::DstIp, 0),
+            vec![
+                agg(
+                    T0,
+                    "10.0.0.2",
+                    Answered,
+                    200,
+                    1,
+                    (60_000, 1),
+                    (1000, 1),
+                    (3000, 1),
+                ),
+                agg(T0, "10.0.0.2", Busy, 486, 1, none, (500, 1), none),
+                agg(
+                    T0,
+                    "10.0.0.3",
+                    Answered,
+                    200,
+                    1,
+                    (30_000, 1),
+                    (2000, 1),
+                    (4000, 1),
+                ),
+                agg(h1, "10.0.0.2", Failed, 503, 1, none, none, none),
+                agg(h1, "10.0.0.2", Trying, 0, 1, none, none, none),
+            ],
+        ),
+        (
+            day1(KpiDim::CallerUa, 0),
+            vec![
+                agg(
+                    T0,
+                    "UA-A",
+                    Answered,
+                    200,
+                    2,
+                    (90_000, 2),
+                    (3000, 2),
+                    (7000, 2),
+                ),
+                agg(T0, "UA-B", Busy, 486, 1, none, (500, 1), none),
+                agg(h1, "", Failed, 503, 1, none, none, none),
+                agg(h1, "", Trying, 0, 1, none, none, none),
+            ],
+        ),
+        (
+            day1(KpiDim::DstPrefix, 3),
+            vec![
+                agg(T0, "331", Busy, 486, 1, none, (500, 1), none),
+                agg(
+                    T0,
+                    "493",
+                    Answered,
+                    200,
+                    2,
+                    (90_000, 2),
+                    (3000, 2),
+                    (7000, 2),
+                ),
+                agg(h1, "441", Failed, 503, 1, none, none, none),
+                agg(h1, "499", Trying, 0, 1, none, none, none),
+            ],
+        ),
+        (
+            day1(KpiDim::DstPrefix, 5),
+            vec![
+                agg(T0, "33101", Busy, 486, 1, none, (500, 1), none),
+                agg(
+                    T0,
+                    "49301",
+                    Answered,
+                    200,
+                    1,
+                    (60_000, 1),
+                    (1000, 1),
+                    (3000, 1),
+                ),
+                agg(
+                    T0,
+                    "49302",
+                    Answered,
+                    200,
+                    1,
+                    (30_000, 1),
+                    (2000, 1),
+                    (4000, 1),
+                ),
+                agg(h1, "4412", Failed, 503, 1, none, none, none),
+                agg(h1, "49999", Trying, 0, 1, none, none, none),
+            ],
+        ),
+        // Both days, hourly: day 2's call in its own bucket.
+        (
+            KpiQuery {
+                since_us: T0,
+                until_us: MIDNIGHT + DAY,
+                bucket_s: 3600,
+                by: KpiDim::Node,
+                prefix_len: 0,
+            },
+            vec![
+                agg(
+                    T0,
+                    "n1",
+                    Answered,
+                    200,
+                    2,
+                    (90_000, 2),
+                    (3000, 2),
+                    (7000, 2),
+                ),
+                agg(T0, "n2", Busy, 486, 1, none, (500, 1), none),
+                agg(h1, "", Failed, 503, 1, none, none, none),
+                agg(h1, "n1", Trying, 0, 1, none, none, none),
+                agg(h2, "n1", Answered, 200, 1, (10_000, 1), (100, 1), (200, 1)),
+            ],
+        ),
+        // A four-day bucket (from 2025-11-24) spans both day partitions: summed across.
+        (
+            KpiQuery {
+                since_us: 0,
+                until_us: i64::MAX,
+                bucket_s: 4 * 86_400,
+                by: KpiDim::All,
+                prefix_len: 0,
+            },
+            vec![
+                agg(
+                    MIDNIGHT - 2 * DAY,
+                    "",
+                    Answered,
+                    200,
+                    3,
+                    (100_000, 3),
+                    (3100, 3),
+                    (7200, 3),
+                ),
+                agg(MIDNIGHT - 2 * DAY, "", Busy, 486, 1, none, (500, 1), none),
+                agg(MIDNIGHT - 2 * DAY, "", Failed, 503, 1, none, none, none),
+                agg(MIDNIGHT - 2 * DAY, "", Trying, 0, 1, none, none, none),
+            ],
+        ),
+        // The range is on start_us: half an hour in.
+        (
+            KpiQuery {
+                since_us: T0 + 15 * MIN,
+                until_us: T0 + 75 * MIN,
+                bucket_s: 3600,
+                by: KpiDim::All,
+                prefix_len: 0,
+            },
+            vec![
+                agg(T0, "", Answered, 200, 1, (30_000, 1), (2000, 1), (4000, 1)),
+                agg(T0, "", Busy, 486, 1, none, (500, 1), none),
+                agg(h1, "", Failed, 503, 1, none, none, none),
+            ],
+        ),
+    ];
+    for e in engines("call_aggregates_by_every_dimension") {
+        let s = e.store();
+        // `a` first as a live call: replaced, counted once in its final state.
+        let mut a_live = set[0].clone();
+        a_live.status = Trying;
+        (a_live.final_code, a_live.duration_ms) = (None, None);
+        s.put_calls(&[a_live]).unwrap();
+        s.put_calls(&set).unwrap();
+        s.flush().unwrap();
+        for (q, want) in &cases {
+            let got = s.call_aggregates(q).unwrap();
+            assert_eq!(&got, want, "{}: {:?} {:?}", e.name, q.by, q);
+        }
+        let empty = KpiQuery {
+            since_us: T0,
+            until_us: T0,
+            bucket_s: 60,
+            ..KpiQuery::default()
+        };
+        assert!(s.call_aggregates(&empty).unwrap().is_empty());
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Registrations
+
+#[test]
+fn registrations_latest_per_binding_across_days() {
+    use RegStatus::*;
+    let c1 = "sip:1001@192.0.2.10:5060";
+    let r1_day1 = reg("1001@x", c1, T0, Registered);
+    let mut r1_day2 = reg("1001@x", c1, MIDNIGHT + HOUR, Failed);
+    r1_day2.last_failure_code = Some(403);
+    r1_day2.failures = 1;
+    let r2_first = reg("1002@x", "sip:1002@192.0.2.11", T0 + HOUR, Registered);
+    let r2 = reg("1002@x", "sip:1002@192.0.2.11", T0 + 2 * HOUR, Expired);
+    let r3 = reg("1001@x", "sip:1001@192.0.2.99", T0 - HOUR, Pending);
+    let r4 = reg("2001@y", "", MIDNIGHT + 2 * HOUR, Unregistered);
+    let r5 = reg("3001@z", "sip:3001@h", MIDNIGHT + 3 * HOUR, Registered);
+    let q = |since_us, until_us, aor: Option<&str>, status, limit| RegQuery {
+        since_us,
+        until_us,
+        aor: aor.map(Into::into),
+        status,
+        limit,
+    };
+    let cases: Vec<(RegQuery, Vec<&RegistrationRecord>)> = vec![
+        (
+            q(ALL.0, ALL.1, None, None, 100),
+            vec![&r5, &r4, &r1_day2, &r2, &r3],
+        ),
+        (q(ALL.0, ALL.1, None, None, 2), vec![&r5, &r4]),
+        // Day 1 alone: the latest state in that range.
+        (q(0, MIDNIGHT, None, None, 100), vec![&r2, &r1_day1, &r3]),
+        (q(ALL.0, ALL.1, None, Some(Registered), 100), vec![&r5]),
+        (q(0, MIDNIGHT, None, Some(Registered), 100), vec![&r1_day1]),
+        (q(ALL.0, ALL.1, None, Some(Expired), 100), vec![&r2]),
+        (
+            q(ALL.0, ALL.1, Some("1001@*"), None, 100),
+            vec![&r1_day2, &r3],
+        ),
+        (q(ALL.0, ALL.1, Some("2001@y"), None, 100), vec![&r4]),
+        (q(ALL.0, ALL.1, Some("*@z"), None, 100), vec![&r5]),
+        (q(T0, T0, None, None, 100), vec![]),
+        (q(ALL.0, ALL.1, None, None, 0), vec![]),
+    ];
+    for mut e in engines("registrations_latest_per_binding_across_days") {
+        let s = e.store();
+        s.put_registrations(&[r1_day1.clone(), r2_first.clone(), r3.clone()])
+            .unwrap();
+        s.put_registrations(&[r2.clone(), r1_day2.clone(), r4.clone(), r5.clone()])
+            .unwrap();
+        s.flush().unwrap();
+        for (q, want) in &cases {
+            let want: Vec<RegistrationRecord> = want.iter().map(|r| (*r).clone()).collect();
+            assert_eq!(s.registrations(q).unwrap(), want, "{}: {q:?}", e.name);
+        }
+        e.reopen();
+        let (q, want) = &cases[0];
+        assert_eq!(e.store().registrations(q).unwrap().len(), want.len());
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Alarms
+
+#[test]
+fn alarms_replace_and_order() {
+    use AlarmKind::*;
+    let a1_first = alarm(Scanner, "10.0.0.9", T0, T0 + MIN, 3);
+    let a1 = alarm(Scanner, "10.0.0.9", T0, T0 + 5 * MIN, 10);
+    let a2 = alarm(Flood, "10.0.0.7", T0 + 2 * MIN, T0 + 3 * MIN, 5000);
+    // First seen before midnight, last after: stored in day 1, found from day 2.
+    let a3 = alarm(Loop, "sbc-1", MIDNIGHT - MIN, MIDNIGHT + 2 * MIN, 4);
+    let a4 = alarm(
+        Scanner,
+        "10.0.0.9",
+        MIDNIGHT + HOUR,
+        MIDNIGHT + HOUR + MIN,
+        2,
+    );
+    // Same last sighting as a2: ties ordered by kind name.
+    let a5 = alarm(ErrorSpike, "10.0.0.2", T0 + MIN, T0 + 3 * MIN, 40);
+    let q = |since_us, until_us, kind, limit| AlarmQuery {
+        since_us,
+        until_us,
+        kind,
+        limit,
+    };
+    let cases: Vec<(AlarmQuery, Vec<&Alarm>)> = vec![
+        (q(ALL.0, ALL.1, None, 100), vec![&a4, &a3, &a1, &a5, &a2]),
+        (q(ALL.0, ALL.1, None, 2), vec![&a4, &a3]),
+        (q(MIDNIGHT, ALL.1, None, 100), vec![&a4, &a3]),
+        (q(0, MIDNIGHT, None, 100), vec![&a1, &a5, &a2]),
+        (q(ALL.0, ALL.1, Some(Scanner), 100), vec![&a4, &a1]),
+        (q(ALL.0, ALL.1, Some(SqlInjection), 100), vec![]),
+        // On last_us: a1's first window (last T0+1min) was replaced.
+        (q(T0, T0 + 2 * MIN, None, 100), vec![]),
+    ];
+    for mut e in engines("alarms_replace_and_order") {
+        let s = e.store();
+        s.put_alarms(&[a1_first.clone(), a2.clone()]).unwrap();
+        s.put_alarms(&[a1.clone(), a3.clone(), a4.clone(), a5.clone()])
+            .unwrap();
+        s.flush().unwrap();
+        for (q, want) in &cases {
+            let want: Vec<Alarm> = want.iter().map(|a| (*a).clone()).collect();
+            assert_eq!(s.alarms(q).unwrap(), want, "{}: {q:?}", e.name);
+        }
+        e.reopen();
+        let (q, want) = &cases[0];
+        assert_eq!(e.store().alarms(q).unwrap().len(), want.len());
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Stat counts
+
+#[test]
+fn stats_add_up_across_puts_with_prefix() {
+    for mut e in engines("stats_add_up_across_puts_with_prefix") {
+        let s = e.store();
+        s.put_stats(&[
+            stat(T0, "req:INVITE", 5),
+            stat(T0, "rsp:200", 3),
+            stat(T0 + MIN, "req:INVITE", 2),
+            stat(MIDNIGHT, "req:BYE", 1),
+        ])
+        .unwrap();
+        s.put_stats(&[
+            stat(T0, "req:INVITE", 7),
+            stat(T0, "rsp:200", 0),
+            stat(MIDNIGHT, "req:BYE", 4),
+            // Twice in one batch: both count.
+            stat(T0 + MIN, "rsp:486", 1),
+            stat(T0 + MIN, "rsp:486", 1),
+        ])
+        .unwrap();
+        s.flush().unwrap();
+        let n = e.name.clone();
+        let all = vec![
+            stat(T0, "req:INVITE", 12),
+            stat(T0, "rsp:200", 3),
+            stat(T0 + MIN, "req:INVITE", 2),
+            stat(T0 + MIN, "rsp:486", 2),
+            stat(MIDNIGHT, "req:BYE", 5),
+        ];
+        assert_eq!(s.stat_rows(ALL.0, ALL.1, "").unwrap(), all, "{n}");
+        assert_eq!(
+            s.stat_rows(ALL.0, ALL.1, "req:").unwrap(),
+            vec![all[0].clone(), all[2].clone(), all[4].clone()],
+            "{n}"
+        );
+        assert_eq!(
+            s.stat_rows(ALL.0, ALL.1, "rsp:4").unwrap(),
+            vec![all[3].clone()],
+            "{n}"
+        );
+        assert_eq!(
+            s.stat_rows(ALL.0, ALL.1, "req:INVITE%").unwrap(),
+            vec![],
+            "{n}: % is no wildcard"
+        );
+        assert_eq!(
+            s.stat_rows(MIDNIGHT, ALL.1, "").unwrap(),
+            vec![all[4].clone()],
+            "{n}"
+        );
+        assert_eq!(
+            s.stat_rows(T0, T0 + MIN, "").unwrap(),
+            all[..2].to_vec(),
+            "{n}"
+        );
+        // Reopened, a further put still adds to the stored counts.
+        e.reopen();
+        let s = e.store();
+        s.put_stats(&[stat(T0, "req:INVITE", 1)]).unwrap();
+        s.flush().unwrap();
+        assert_eq!(
+            s.stat_rows(T0, T0 + 1, "req:").unwrap(),
+            vec![stat(T0, "req:INVITE", 13)],
+            "{n}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Retention and reopening
+
+#[test]
+fn retention_removes_tracked_records_with_their_day() {
+    let c_day1 = call("old", T0, CallStatus::Answered);
+    let c_day2 = call("new", MIDNIGHT + HOUR, CallStatus::Busy);
+    let r_day1 = reg("1001@x", "c", T0, RegStatus::Registered);
+    let r_day2 = reg("1001@x", "c", MIDNIGHT + HOUR, RegStatus::Registered);
+    let r_old = reg("1002@x", "c", T0, RegStatus::Registered);
+    let a_day1 = alarm(AlarmKind::Flood, "k", T0, T0 + MIN, 1);
+    let a_day2 = alarm(AlarmKind::Flood, "k", MIDNIGHT + HOUR, MIDNIGHT + HOUR, 1);
+    for mut e in engines("retention_removes_tracked_records_with_their_day") {
+        let s = e.store();
+        s.put_calls(&[c_day1.clone(), c_day2.clone()]).unwrap();
+        s.put_registrations(&[r_day1.clone(), r_old.clone(), r_day2.clone()])
+            .unwrap();
+        s.put_alarms(&[a_day1.clone(), a_day2.clone()]).unwrap();
+        s.put_stats(&[stat(T0, "req:INVITE", 1), stat(MIDNIGHT, "req:INVITE", 2)])
+            .unwrap();
+        s.flush().unwrap();
+        assert_eq!(s.call_records(&calls_q(ALL.0, ALL.1, 10)).unwrap().len(), 2);
+
+        // Keep only the day of `now` (day 2).
+        let rep = s.apply_retention(MIDNIGHT + 12 * HOUR, 0).unwrap();
+        assert_eq!(rep.deleted, vec!["2025-11-25".to_string()], "{}", e.name);
+        let name = e.name.clone();
+        let check = |s: &dyn Store, when: &str| {
+            let n = format!("{name}: {when}");
+            assert_eq!(
+                s.call_records(&calls_q(ALL.0, ALL.1, 10)).unwrap(),
+                vec![c_day2.clone()],
+                "{n}"
+            );
+            let rq = RegQuery {
+                since_us: ALL.0,
+                until_us: ALL.1,
+                limit: 10,
+                ..RegQuery::default()
+            };
+            assert_eq!(s.registrations(&rq).unwrap(), vec![r_day2.clone()], "{n}");
+            let aq = AlarmQuery {
+                since_us: ALL.0,
+                until_us: ALL.1,
+                kind: None,
+                limit: 10,
+            };
+            assert_eq!(s.alarms(&aq).unwrap(), vec![a_day2.clone()], "{n}");
+            assert_eq!(
+                s.stat_rows(ALL.0, ALL.1, "").unwrap(),
+                vec![stat(MIDNIGHT, "req:INVITE", 2)],
+                "{n}"
+            );
+            let kq = KpiQuery {
+                since_us: ALL.0,
+                until_us: ALL.1,
+                bucket_s: 86_400,
+                ..KpiQuery::default()
+            };
+            let rows = s.call_aggregates(&kq).unwrap();
+            assert_eq!(rows.iter().map(|r| r.calls).sum::<u64>(), 1, "{n}");
+        };
+        check(s, "after retention");
+        e.reopen();
+        check(e.store(), "after reopen");
+    }
+}
+
+/// Records put and not flushed survive closing: the embedded store flushes on drop,
+/// ClickHouse inserts synchronously.
+#[test]
+fn reopen_keeps_unflushed_puts() {
+    for mut e in engines("reopen_keeps_unflushed_puts") {
+        let s = e.store();
+        s.put_calls(&[full_call()]).unwrap();
+        s.put_stats(&[stat(T0, "req:OPTIONS", 9)]).unwrap();
+        e.reopen();
+        let s = e.store();
+        assert_eq!(
+            s.call_records(&calls_q(ALL.0, ALL.1, 10)).unwrap(),
+            vec![full_call()],
+            "{}",
+            e.name
+        );
+        assert_eq!(
+            s.stat_rows(ALL.0, ALL.1, "").unwrap(),
+            vec![stat(T0, "req:OPTIONS", 9)],
+            "{}",
+            e.name
+        );
+    }
+}
+
+#[test]
+fn invalid_timestamps_refuse_the_whole_batch() {
+    for e in engines("invalid_timestamps_refuse_the_whole_batch") {
+        let s = e.store();
+        let bad = call("bad", i64::MIN / 2, CallStatus::Answered);
+        let good = call("good", T0, CallStatus::Answered);
+        assert!(s.put_calls(&[good, bad]).is_err(), "{}", e.name);
+        s.flush().unwrap();
+        assert!(s
+            .call_records(&calls_q(ALL.0, ALL.1, 10))
+            .unwrap()
+            .is_empty());
+    }
+}
