@@ -2,7 +2,7 @@
 // Colours come from app.css (.chart .s0 ... .s7); data goes into text nodes only.
 import { h, s, tz } from './dom.js';
 
-const M = { l: 48, r: 14, t: 14, b: 24 }; // plot margins
+const M = { l: 48, r: 14, t: 22, b: 24 }; // plot margins
 const CHAR_W = 6.4;                          // approx. width of one 11px sans character
 export const SERIES_CLASSES = 8;
 
@@ -79,10 +79,14 @@ export function timeChart(opts) {
   const { ticks, step } = timeTicks(x0, x1, pw);
   for (const t of ticks) {
     const xx = Math.round(xOf(t)) + 0.5;
+    const label = timeLabel(t, step);
+    const half = (label.length * CHAR_W) / 2;
+    // Keep the first and last labels inside the chart.
+    const [lx, anchor] = xx + half > W - 2 ? [W - 2, 'end'] : xx - half < 2 ? [2, 'start'] : [xx, 'middle'];
     grid.append(s('line', { x1: xx, x2: xx, y1: M.t + ph, y2: M.t + ph + 4, class: 'xtickmark' }),
-      s('text', { x: xx, y: H - 6, 'text-anchor': 'middle', class: 'xtick' }, timeLabel(t, step)));
+      s('text', { x: lx, y: H - 6, 'text-anchor': anchor, class: 'xtick' }, label));
   }
-  if (opts.unit) grid.append(s('text', { x: M.l - 6, y: M.t - 4, 'text-anchor': 'end', class: 'unit' }, opts.unit));
+  if (opts.unit) grid.append(s('text', { x: M.l - 6, y: 10, 'text-anchor': 'end', class: 'unit' }, opts.unit));
   svg.append(grid);
 
   const plot = s('g', { class: 'plot' });

@@ -1,5 +1,5 @@
 // Devices page: registration bindings (GET /api/v1/registrations), latest state per AOR + contact.
-import { h, clear, tzLabel, fmtDateTime, fmtSpan, fmtAgo, regStatusBadge, REG_STATUSES, num } from './dom.js';
+import { h, clear, tzLabel, fmtDateTime, fmtShort, fmtSpan, fmtAgo, regStatusBadge, REG_STATUSES, num } from './dom.js';
 import { api, qs } from './api.js';
 import { rangeFromQuery, rangeToQuery, rangeApiParams, rangeControl } from './range.js';
 import { dataTable, inlineField, textInput, selectInput, summaryLine } from './table.js';
@@ -44,20 +44,20 @@ function expiresText(reg, nowUs) {
   const left = secondsLeft(reg, nowUs);
   if (left === null) return reg.status === 'unregistered' ? 'unregistered' : '';
   if (reg.status === 'unregistered') return '—';
-  if (left <= 0) return `expired ${fmtSpan(-left)} ago`;
+  if (left <= 0) return `expired ${fmtSpan(-left).replace(/ \d+ s$/, '')} ago`;
   return fmtSpan(left);
 }
 
 function whenCell(us) {
   if (num(us) === null || us <= 0) return '';
-  return h('span', { title: fmtAgo(us) }, fmtDateTime(us));
+  return h('span', { title: `${fmtDateTime(us)} (${fmtAgo(us)})` }, fmtShort(us));
 }
 
 const COLS = [
   { key: 'aor', label: 'AOR', get: (r) => r.aor || '', cls: 'mono clip-m' },
-  { key: 'contact', label: 'Contact', get: (r) => r.contact || '', cls: 'mono clip-m' },
+  { key: 'contact', label: 'Contact', get: (r) => r.contact || '', cls: 'mono clip-s' },
   { key: 'src', label: 'Source', get: (r) => r.src || '', cls: 'mono nowrap' },
-  { key: 'ua', label: 'User-Agent', get: (r) => r.user_agent || '', cls: 'clip' },
+  { key: 'ua', label: 'User-Agent', get: (r) => r.user_agent || '', cls: 'clip-m' },
   { key: 'status', label: 'Status', get: (r) => REG_STATUSES.findIndex(([v]) => v === r.status), render: (r) => regStatusBadge(r.status), cls: 'nowrap' },
   {
     key: 'expires', label: 'Expires in', cls: 'num nowrap expires',
@@ -65,17 +65,20 @@ const COLS = [
     render: (r) => h('span', { dataset: { exp: num(r.expires_at_us) === null ? '' : String(r.expires_at_us) }, class: 'countdown' }, expiresText(r, Date.now() * 1000)),
     title: (r) => [r.expires_s ? `Granted ${r.expires_s} s` : '', num(r.expires_at_us) !== null ? `until ${fmtDateTime(r.expires_at_us)}` : ''].filter(Boolean).join(', '),
   },
-  { key: 'ok', label: () => `Last success (${tzLabel()})`, get: (r) => num(r.last_success_us), render: (r) => whenCell(r.last_success_us), cls: 'mono nowrap' },
+  { key: 'ok', label: () => `Last OK (${tzLabel()})`, get: (r) => num(r.last_success_us), render: (r) => whenCell(r.last_success_us), cls: 'mono nowrap' },
   {
     key: 'fail', label: 'Last failure', get: (r) => num(r.last_failure_us), cls: 'mono nowrap',
     render: (r) => (num(r.last_failure_us) && r.last_failure_us > 0
       ? [r.last_failure_code ? h('span.code-bad', null, String(r.last_failure_code)) : null, ' ', whenCell(r.last_failure_us)]
       : ''),
   },
-  { key: 'attempts', label: 'Att.', help: 'REGISTER transactions', get: (r) => num(r.attempts), cls: 'num' },
-  { key: 'challenges', label: 'Chal.', help: '401/407 challenges', get: (r) => num(r.challenges), cls: 'num' },
-  { key: 'failures', label: 'Fail.', help: 'Failed attempts (a challenge is not a failure)', get: (r) => num(r.failures), render: (r) => (r.failures ? h('span.code-bad', null, String(r.failures)) : String(r.failures ?? '')), cls: 'num' },
-  { key: 'last', label: () => `Last seen (${tzLabel()})`, get: (r) => num(r.last_us), render: (r) => whenCell(r.last_us), cls: 'mono nowrap' },
+  {
+    key: 'attempts', label: 'Att / Chal / Fail', help: 'REGISTER transactions / 401-407 challenges / failures (a challenge is not a failure)',
+    get: (r) => num(r.attempts), cls: 'num nowrap',
+    render: (r) => [String(r.attempts ?? '?'), h('span.muted', null, ' / '), String(r.challenges ?? '?'), h('span.muted', null, ' / '),
+      r.failures ? h('span.code-bad', null, String(r.failures)) : String(r.failures ?? '?')],
+  },
+  { key: 'last', label: 'Last seen', get: (r) => num(r.last_us), render: (r) => whenCell(r.last_us), cls: 'mono nowrap' },
 ];
 
 export async function renderDevices(root, r, ctx) {
@@ -135,7 +138,7 @@ export async function renderDevices(root, r, ctx) {
 function buildForm(st) {
   const range = rangeControl();
   range.fill(st);
-  const aorIn = textInput('aor', st.aor, 'e.g. 1001, 10*@example.com, @example.com');
+  const aorIn = textInput('aor', st.aor, 'e.g. 1001, 10*, @example.com');
   const statusSel = selectInput('status', [['', 'any'], ...REG_STATUSES.map(([v, l]) => [v, l])], st.status);
   const limitIn = h('input.num', { type: 'number', min: 1, max: 10000, step: 1, name: 'limit', value: st.limit, 'aria-label': 'Limit' });
   const form = h('form.toolbar', {

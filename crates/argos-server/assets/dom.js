@@ -233,6 +233,15 @@ export function fmtSpan(sec) {
   return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
 }
 
+// Compact time for dense tables: "14:03:22" today, "11-24 14:03" otherwise.
+export function fmtShort(us) {
+  if (us === null || us === undefined) return '';
+  const [y, mo, d, hh, mm, ss] = parts(new Date(Math.floor(us / 1000)));
+  const [ty, tmo, td] = parts(new Date());
+  if (y === ty && mo === tmo && d === td) return `${p2(hh)}:${p2(mm)}:${p2(ss)}`;
+  return y === ty ? `${p2(mo)}-${p2(d)} ${p2(hh)}:${p2(mm)}` : `${y}-${p2(mo)}-${p2(d)} ${p2(hh)}:${p2(mm)}`;
+}
+
 // "5 min ago" for a past µs time.
 export function fmtAgo(us, nowUs = Date.now() * 1000) {
   if (num(us) === null) return '';

@@ -42,6 +42,7 @@ export function autoBucket(spanS) {
   return 86400;
 }
 
+const bucketLabel = (b) => (BUCKETS.find(([k]) => Number(k) === b) || [null, `${b} s`])[1];
 const secs = (us) => (us / 1e6).toFixed(6).replace(/\.?0+$/, '');
 
 // The µs domain of the charts. "All time" asks the server where the data is (one coarse KPI query).
@@ -88,7 +89,7 @@ export async function renderStats(root, r, ctx) {
   const x1 = Math.ceil(dom.untilUs / (bucket * 1e6)) * bucket * 1e6;
   const msgBucket = Math.max(60, bucket); // message counters are kept per minute
   const range = { since: secs(x0), until: secs(x1) };
-  info.textContent = `${timeLabel(x0, 60, true)} → ${timeLabel(x1, 60, true)} · ${fmtDuration(bucket * 1e6)} buckets`;
+  info.textContent = `${timeLabel(x0, 60, true)} → ${timeLabel(x1, 60, true)} · ${bucketLabel(bucket)} buckets`;
 
   const kpiQ = { ...range, bucket, by: st.by, prefix_len: st.by === 'dst_prefix' ? st.prefix_len : null, limit: st.by === 'all' ? null : TOP_N };
   const get = (path) => api(path, { signal });
@@ -122,8 +123,8 @@ export async function renderStats(root, r, ctx) {
   if (msgs.status === 'fulfilled') {
     const m = messageSeries(msgs.value, x0, x1, msgBucket);
     const box = h('div.chart-body');
-    const title = `SIP messages per ${fmtDuration(msgBucket * 1e6)}`;
-    grid.append(h('figure.card.chart', null, h('figcaption', null, h('span.card-title', null, title), legend(m)), box));
+    const title = `SIP messages per ${bucketLabel(msgBucket)}`;
+    grid.append(h('figure.card.chart.wide', null, h('figcaption', null, h('span.card-title', null, title), legend(m)), box));
     charts.push(() => clear(box).append(timeChart({ series: m, x0, x1, bucketUs: msgBucket * 1e6, width: box.clientWidth, label: title, unit: 'msgs' })));
   } else {
     addFailure('SIP messages', msgs.reason);
@@ -156,6 +157,7 @@ function dense(points, field, x0, x1, bucket) {
 const sparse = (points, field) => points.map((p) => [p.ts_us, num(p[field])]);
 const seriesName = (sr) => (sr.key === '' || sr.key === null || sr.key === undefined ? '(none)' : String(sr.key));
 const pct = (v) => `${fmtNum(v)}%`;
+const msTile = (v) => (num(v) === null ? '—' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Math.round(v)} ms`);
 
 function kpiCharts(st, series, x0, x1, bucket, addChart) {
   const pts = (sr) => (Array.isArray(sr.points) ? sr.points : []);
@@ -198,7 +200,7 @@ function totals(st, series) {
       tile('attempts', f(t.attempts)), tile('answered', f(t.answered)),
       tile('ASR', f(t.asr, '%'), 'Answer-seizure ratio'), tile('NER', f(t.ner, '%'), 'Network effectiveness ratio'),
       tile('ACD', num(t.acd_s) === null ? '—' : fmtDuration(t.acd_s * 1e6), 'Average call duration'),
-      tile('PDD', f(t.pdd_ms, ' ms'), 'Average post-dial delay'), tile('setup', f(t.setup_ms, ' ms'), 'Average INVITE → 2xx'),
+      tile('PDD', msTile(t.pdd_ms), 'Average post-dial delay'), tile('setup', msTile(t.setup_ms), 'Average INVITE → 2xx'),
       tile('failed', f((t.rejected || 0) + (t.failed || 0) + (t.timeout || 0)), 'Rejected, failed and timed-out calls'));
   }
   const rows = series.map((sr, i) => ({ i, key: seriesName(sr), ...(sr.total || {}) }));

@@ -1,6 +1,6 @@
 // Call page additions: the tracker's record of the call ("Summary") and its findings ("Diagnosis").
 // Both come with GET /api/v1/calls/{id} as `record` and `diagnosis`; an older server sends neither.
-import { h, fmtDateTime, fmtDelta, fmtMmSs, callStatusBadge, statusClass, num } from './dom.js';
+import { h, fmtDateTime, fmtDelta, fmtDuration, callStatusBadge, statusClass, num } from './dom.js';
 
 // The usual ITU-T Q.850 cause values.
 const Q850 = {
@@ -40,10 +40,11 @@ function media(side) {
   return [h('span.mono', null, String(side.addr || '?')), codecs.length ? h('span.muted', null, `  ${codecs.join(', ')}`) : null];
 }
 
+// A time of the call: relative to its start (the full time in the tooltip).
 function at(rec, us) {
   if (num(us) === null) return null;
-  const rel = num(rec.start_us) !== null && us !== rec.start_us ? ` (${fmtDelta(us - rec.start_us)})` : '';
-  return h('span.mono', null, `${fmtDateTime(us)}${rel}`);
+  if (num(rec.start_us) === null || us === rec.start_us) return h('span.mono', { title: fmtDateTime(us) }, fmtDateTime(us).slice(11));
+  return h('span.mono', { title: fmtDateTime(us) }, fmtDelta(us - rec.start_us));
 }
 
 // The Summary box; null when there is no record.
@@ -71,7 +72,7 @@ export function summaryBox(rec) {
       ['End', at(rec, rec.end_us)],
       ['PDD', ms(rec.pdd_ms), 'Post-dial delay: INVITE to first 18x (or to the final answer)'],
       ['Setup', ms(rec.setup_ms), 'INVITE to 2xx'],
-      ['Duration', num(rec.duration_ms) !== null ? fmtMmSs(rec.duration_ms) : null, 'Talk time: 2xx to first BYE'],
+      ['Duration', num(rec.duration_ms) !== null ? fmtDuration(rec.duration_ms * 1000) : null, 'Talk time: 2xx to first BYE'],
     ]),
     group('Media', [
       ['Offer', media(rec.offer)],
