@@ -171,6 +171,11 @@ impl CallTracker {
         while let Some(((due, _), key)) = self.deadlines.pop_due(now_us) {
             self.stop(&key, Stop::Due(due), out);
         }
+        debug_assert_eq!(
+            self.deadlines.len(),
+            self.calls.len(),
+            "one deadline per call"
+        );
     }
 
     /// Writes every call still tracked, as it stands (a challenge never retried is

@@ -57,13 +57,13 @@ impl<'r> Msg<'r> {
     /// An INVITE outside a dialog (no To tag): the start of a call, a new hop of it, a
     /// retransmission, or the retry after an authentication challenge.
     pub(crate) fn is_initial_invite(&self) -> bool {
-        self.method == Some("INVITE") && self.to_tag().is_none()
+        self.method == Some("INVITE") && self.tag_to().is_none()
     }
 
-    fn from_tag(&self) -> Option<&'r str> {
+    fn tag_from(&self) -> Option<&'r str> {
         self.record.fields.from_tag.as_deref()
     }
-    fn to_tag(&self) -> Option<&'r str> {
+    fn tag_to(&self) -> Option<&'r str> {
         self.record.fields.to_tag.as_deref()
     }
     /// User-Agent of a request, Server of a response.
@@ -126,7 +126,7 @@ impl Leg {
             call_id: m.call_id.into(),
             caller_side: m.src,
             callee_side: m.dst,
-            caller_tag: m.from_tag().map(Into::into),
+            caller_tag: m.tag_from().map(Into::into),
             invite_cseq: m.cseq,
             txn_final: None,
             answered: false,
@@ -163,10 +163,10 @@ impl Leg {
     /// by address.
     fn sender(&self, m: &Msg<'_>) -> Party {
         if let Some(caller_tag) = self.caller_tag.as_deref() {
-            if m.from_tag() == Some(caller_tag) {
+            if m.tag_from() == Some(caller_tag) {
                 return Party::Caller;
             }
-            if m.to_tag() == Some(caller_tag) {
+            if m.tag_to() == Some(caller_tag) {
                 return Party::Callee;
             }
         }
@@ -304,13 +304,11 @@ impl Call {
 
     fn on_request(&mut self, i: usize, method: &str, m: &Msg<'_>) {
         match method {
-            "INVITE" if m.to_tag().is_none() => self.on_invite(i, m),
+            "INVITE" if m.tag_to().is_none() => self.on_invite(i, m),
             "INVITE" | "UPDATE" => self.on_reinvite(i, m),
-            "ACK" => {
-                // Late offer: the caller's SDP comes in the ACK.
-                if i == 0 && self.rec.offer.is_none() && m.has_sdp() {
-                    self.rec.offer = m.media_side();
-                }
+            // Late offer: the caller's SDP comes in the ACK.
+            "ACK" if i == 0 && self.rec.offer.is_none() && m.has_sdp() => {
+                self.rec.offer = m.media_side();
             }
             "CANCEL" => self.on_cancel(i, m),
             "BYE" => self.on_bye(i, m),
