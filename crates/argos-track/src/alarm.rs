@@ -47,7 +47,9 @@ pub use sqli::SqlInjectionConfig;
 use argos_model::{Alarm, AlarmKind, Record, Severity};
 use book::{Book, BookLimits, Hit, Subject};
 use bounded::Bounded;
-use facts::{Facts, FloodFacts, LoopFacts, RegFailFacts, ScannerFacts, SpikeFacts, SqliFacts};
+use facts::{
+    Facts, FloodFacts, LoopFacts, RegFailFacts, ScannerFacts, SpikeFacts, SqliFacts, MAX_UA_USERS,
+};
 use std::net::IpAddr;
 
 /// Settings of every rule and of the alarm lifecycle.
@@ -329,6 +331,8 @@ impl AlarmEngine {
         let opening = !self.book.is_open(AlarmKind::Scanner, subject, ts);
         let matched = by_ua.map(|ua| ("User-Agent", ua));
         let tool = by_ua.map(|ua| evidence::clip(ua, 60).to_owned());
+        let user =
+            scanner::probe_method(f).map_or(f.ruri_user.as_deref(), |m| scanner::probed_user(f, m));
         let tool_at_open = tool.clone();
         self.book.hit(
             Hit {
@@ -351,6 +355,12 @@ impl AlarmEngine {
             move |fa| {
                 if let Facts::Scanner(s) = fa {
                     s.methods.add(method);
+                    if let (Some(_), Some(u)) = (by_ua, user) {
+                        let h = hash::hash_str(u);
+                        if s.ua_users.len() < MAX_UA_USERS && !s.ua_users.contains(&h) {
+                            s.ua_users.push(h);
+                        }
+                    }
                     if s.user_agent.is_none() && !opening {
                         s.user_agent = tool;
                     }

@@ -6,6 +6,9 @@
 use super::tally::{CodeTally, MethodTally};
 use std::fmt::Write as _;
 
+/// Distinct users remembered per scanner User-Agent alarm.
+pub(crate) const MAX_UA_USERS: usize = 64;
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Facts {
     Scanner(ScannerFacts),
@@ -21,6 +24,8 @@ pub(crate) struct ScannerFacts {
     /// The scanner User-Agent, when the alarm came from one.
     pub(crate) user_agent: Option<String>,
     pub(crate) methods: MethodTally,
+    /// Hashes of the distinct users the scanner User-Agent's requests went to (capped).
+    pub(crate) ua_users: Vec<u64>,
     /// Most distinct users probed in one window (capped, see `more_users`).
     pub(crate) users: usize,
     pub(crate) more_users: bool,
@@ -84,9 +89,15 @@ impl Facts {
                     }
                 }
                 f.methods.render(out);
-                let plus = if f.more_users { "+" } else { "" };
-                let s = if f.users == 1 { "" } else { "s" };
-                let _ = write!(out, " to {}{plus} user{s}", f.users);
+                // A tool's alarm counts the users its own requests went to; the
+                // behaviour rule's, all users the source probed.
+                let (users, more) = match f.user_agent {
+                    Some(_) => (f.ua_users.len(), f.ua_users.len() >= MAX_UA_USERS),
+                    None => (f.users, f.more_users),
+                };
+                let plus = if more { "+" } else { "" };
+                let s = if users == 1 { "" } else { "s" };
+                let _ = write!(out, " to {users}{plus} user{s}");
                 if f.user_agent.is_none() {
                     let _ = write!(out, ", {} answered", f.answered);
                 }

@@ -117,7 +117,7 @@ pub(crate) fn probe_method(f: &MessageFields) -> Option<&str> {
     is_probe.then_some(m)
 }
 
-fn probed_user<'f>(f: &'f MessageFields, method: &str) -> Option<&'f str> {
+pub(crate) fn probed_user<'f>(f: &'f MessageFields, method: &str) -> Option<&'f str> {
     if method == "REGISTER" {
         // A REGISTER's R-URI is the registrar's domain; the user is in To.
         f.to_user.as_deref().or(f.ruri_user.as_deref())

@@ -48,14 +48,28 @@ const PATTERNS: &[&str] = &[
     r"\bselect\s+(?:\*|[\w,\s()@]{1,60}?)\s+from\s+\w",
 ];
 
-/// Bytes at least one pattern needs; a value without any of them is skipped cheaply.
+/// Bytes at least one pattern needs (`'`, `;`, space, tab, `(`, `%`, `#`, `*`, `@`, `"`,
+/// `=`), as a lookup table; a value without any of them (and without `0x`) is skipped.
+const SQL_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let bytes = b"'; \t(%#*@\"=";
+    let mut i = 0;
+    while i < bytes.len() {
+        t[bytes[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 fn may_hold_sql(v: &[u8]) -> bool {
-    v.iter().any(|&b| {
-        matches!(
-            b,
-            b'\'' | b';' | b' ' | b'\t' | b'(' | b'%' | b'#' | b'*' | b'@' | b'"' | b'='
-        )
-    }) || v.windows(2).any(|w| w[0] == b'0' && (w[1] | 0x20) == b'x')
+    let mut prev = 0u8;
+    for &b in v {
+        if SQL_BYTES[b as usize] || (prev == b'0' && (b | 0x20) == b'x') {
+            return true;
+        }
+        prev = b;
+    }
+    false
 }
 
 /// Detects SQL fragments; keeps a scratch buffer for percent-decoding.
