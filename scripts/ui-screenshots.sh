@@ -9,7 +9,10 @@
 # Steps: build argos (release; the UI is embedded in the binary), import CAPTURE into a temp data dir,
 # start `argos serve` on free local ports, then (scripts/ui/shots.mjs) log in, search calls over all
 # time, open an answered call, click an arrow in the ladder, send a call whose User-Agent is
-# `<script>alert(1)</script>` over HEP and check it is shown as text. Exits non-zero if any check fails
+# `<script>alert(1)</script>` over HEP and check it is shown as text, then the call tracker pages: Calls
+# (status badges, status filter, the hostile User-Agent as text), a call's Summary and Diagnosis, Devices,
+# Stats (SVG charts, hover read-out, top lists, by source IP) and Alarms (evidence rows). Those pages are
+# skipped, saying so, when the server has no call tracker API. Exits non-zero if any check fails
 # (no call rows, fewer than 3 hosts in the ladder, raw message not shown, any console error, ...).
 #
 # Environment:
@@ -88,7 +91,7 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null || { cat "$WORK/serve.log" >&2; die "server not ready"; }
 
-rm -f "$OUT"/0*.png
+rm -f "$OUT"/[0-9][0-9]-*.png
 set +e
 node "$ROOT/scripts/ui/shots.mjs" --url "http://127.0.0.1:$HTTP_PORT" --out "$OUT" \
   --user admin --password "$PASSWORD" --hep-udp "127.0.0.1:$HEP_PORT" --chromium "$CHROMIUM" \

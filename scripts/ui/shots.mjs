@@ -21,7 +21,7 @@ const OUT = args.out || '/tmp/argos-ui-shots';
 const USER = args.user || 'admin';
 const PASS = args.password || 'admin';
 const CHROMIUM = args.chromium || process.env.CHROMIUM || '/usr/bin/chromium';
-const ASSETS = args.assets || '';
+const ASSETS = args.assets ? path.resolve(args.assets) : '';
 const HEP = args['hep-udp'] || '';
 const W = Number(args.width || 1440);
 const H = Number(args.height || 900);
@@ -96,6 +96,166 @@ async function sendHostileCall(hostPort) {
   return callId;
 }
 
+// ---- call tracker pages (Calls, Devices, Stats, Alarms) -----------------------------------------
+let shotFn = null;
+async function apiGet(page, p) {
+  // From node, not the page: a probe of a missing endpoint must not count as a failed page request.
+  const token = await page.evaluate(() => localStorage.getItem('argos.token'));
+  const r = await fetch(`${BASE}${p}`, { headers: { Authorization: `Bearer ${token}` } });
+  let body = null;
+  try { body = await r.json(); } catch { body = null; }
+  return { status: r.status, body };
+}
+const goHash = (page, hash) => page.evaluate((x) => { location.hash = x; }, hash);
+const visible = (loc, timeout = 8000) => loc.first().waitFor({ timeout }).then(() => true, () => false);
+
+async function trackerPages(page, hostileCallId) {
+  const probe = await apiGet(page, '/api/v1/call-records?since=0&limit=1000');
+  if (probe.status !== 200) {
+    log(`skip  Calls/Devices/Stats/Alarms pages: GET /api/v1/call-records answered ${probe.status} (this server has no call tracker API yet)`);
+    return;
+  }
+  const records = (probe.body && probe.body.calls) || [];
+
+  // Calls: the lab capture's records, a status badge on every row.
+  await goHash(page, '#/calls?range=all');
+  const rowsLoc = page.locator('table.call-records tbody tr');
+  check(await visible(rowsLoc), 'Calls page: call records table shown');
+  const nCalls = await rowsLoc.count();
+  const nBadges = await page.locator('table.call-records tbody tr .cstat').count();
+  check(nCalls >= 1 && nBadges === nCalls, `Calls page: ${nCalls} rows, each with a status badge (${nBadges})`);
+  check(await page.locator('table.call-records .cstat.cs-ok[data-status=answered]').count() > 0, 'Calls page: answered calls shown green');
+  check(await page.locator('#nav-calls.active').count() === 1, 'Calls tab is the active one');
+  if (hostileCallId) {
+    // The busy call with markup in its User-Agent: its record shows the UA as text.
+    let rec = null;
+    for (let i = 0; i < 50 && !rec; i++) {
+      const r = await apiGet(page, `/api/v1/call-records?since=0&call_key=${encodeURIComponent(hostileCallId)}`);
+      rec = r.body && r.body.calls && r.body.calls[0];
+      if (!rec) await page.waitForTimeout(200);
+    }
+    if (rec) {
+      await goHash(page, '#/calls?range=1h');
+      await visible(page.locator('table.call-records tbody tr'));
+      const uaCells = await page.locator('table.call-records td', { hasText: XSS_UA }).count();
+      check(uaCells > 0, `Calls page: hostile caller User-Agent shown as text (status ${rec.status})`);
+      await goHash(page, '#/calls?range=all');
+      await visible(page.locator('table.call-records tbody tr'));
+    } else {
+      log('skip  hostile call has no call record (tracker did not write it within 10 s)');
+    }
+  }
+  await page.mouse.move(0, 0);
+  await shotFn('07-calls.png');
+
+  // Status filter: one chip, the URL and every row follow it.
+  await page.locator('.chips label.chip', { has: page.locator('input[value=cancelled]') }).click();
+  await page.waitForFunction(() => location.hash.includes('status=cancelled'), null, { timeout: 5000 }).catch(() => {});
+  await visible(page.locator('table.call-records tbody tr'));
+  await page.waitForTimeout(150);
+  const statuses = await page.locator('table.call-records tbody tr .cstat').evaluateAll((els) => els.map((e) => e.dataset.status));
+  check(statuses.length > 0 && statuses.every((x) => x === 'cancelled'), `Calls page: status filter keeps only cancelled calls (${statuses.length})`);
+
+  // Call page: Summary from the record, Diagnosis list; a finding marks its messages in the ladder.
+  await goHash(page, '#/calls?range=all&status=answered');
+  await visible(page.locator('table.call-records tbody tr'));
+  await page.locator('table.call-records tbody tr').first().click();
+  await visible(page.locator('svg.ladder-svg g.msg'));
+  const hasSummary = await visible(page.locator('.call-summary'), 3000);
+  check(hasSummary, 'call page: Summary box from the call record');
+  if (hasSummary) {
+    const txt = await page.locator('.call-summary').textContent();
+    check(/answered/.test(txt) && /PDD/.test(txt), 'call page: Summary shows status and PDD');
+  }
+  check(await page.locator('.diagnosis').count() === 1, 'call page: Diagnosis box shown');
+  const picks = page.locator('.diagnosis li.finding[tabindex]');
+  if (await picks.count()) {
+    await picks.first().click();
+    const hl = await page.locator('svg.ladder-svg g.msg.hl').count();
+    check(hl > 0, `call page: clicking a finding marks its messages in the ladder (${hl})`);
+  } else {
+    log('skip  no diagnosis finding with messages on this call');
+  }
+  await page.mouse.move(0, 0);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shotFn('08-call-summary.png');
+
+  // Devices: registrations of the lab capture.
+  const regs = await apiGet(page, '/api/v1/registrations?since=0&limit=10');
+  await goHash(page, '#/devices?range=all');
+  const nRegsApi = (regs.body && regs.body.registrations && regs.body.registrations.length) || 0;
+  if (regs.status !== 200) {
+    check(false, `Devices page: GET /api/v1/registrations answered ${regs.status}`);
+  } else if (nRegsApi) {
+    check(await visible(page.locator('table.registrations tbody tr')), 'Devices page: registrations table shown');
+    const n = await page.locator('table.registrations tbody tr').count();
+    const b = await page.locator('table.registrations tbody tr .cstat').count();
+    check(n >= 1 && b === n, `Devices page: ${n} bindings, each with a status badge`);
+  } else {
+    check(await visible(page.locator('#view .empty')), 'Devices page: empty state shown');
+    log('skip  Devices rows: the server has no registration records for this capture');
+  }
+  await page.mouse.move(0, 0);
+  await shotFn('09-devices.png');
+
+  // Stats around the capture's calls (imported captures keep their own timestamps).
+  const starts = records.map((c) => c.start_us).filter((x) => typeof x === 'number').sort((a, b) => a - b);
+  let statsHash = '#/stats?range=24h';
+  if (starts.length) {
+    const since = new Date(Math.floor(starts[0] / 1000) - 120e3).toISOString();
+    const until = new Date(Math.floor(starts[0] / 1000) + 300e3).toISOString();
+    statsHash = `#/stats?range=custom&since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}`;
+  }
+  await goHash(page, statsHash);
+  check(await visible(page.locator('svg.chart-svg')), 'Stats page: SVG charts drawn');
+  await page.waitForLoadState('networkidle').catch(() => {});
+  const nCharts = await page.locator('svg.chart-svg').count();
+  const marks = await page.locator('svg.chart-svg .series rect, svg.chart-svg .series path, svg.chart-svg .series circle').count();
+  check(nCharts >= 4, `Stats page: ${nCharts} charts`);
+  check(marks > 0, `Stats page: charts have bars/lines (${marks} marks)`);
+  check(await page.locator('.top table.grid').count() >= 1, 'Stats page: top lists shown');
+  const hit = page.locator('svg.chart-svg .hit').first();
+  if (await hit.count()) {
+    const bb = await hit.boundingBox();
+    await page.mouse.move(bb.x + bb.width * 0.45, bb.y + bb.height / 2);
+    check(await page.locator('svg.chart-svg .tip[visibility=visible]').count() === 1, 'Stats page: hover read-out on a chart');
+  }
+  await shotFn('10-stats.png');
+  await page.selectOption('form.toolbar select[name=by]', 'src_ip');
+  await page.waitForFunction(() => location.hash.includes('by=src_ip'), null, { timeout: 5000 }).catch(() => {});
+  const kpi = await apiGet(page, '/api/v1/stats/kpi?since=0&bucket=86400&by=src_ip');
+  if (kpi.body && Array.isArray(kpi.body.series) && kpi.body.series.length) {
+    check(await visible(page.locator('.series-totals table.grid tbody tr')), 'Stats page: by source IP lists its series');
+  } else {
+    check(await visible(page.locator('.kpi-none')), 'Stats page: by source IP says there are no KPIs');
+    log(`skip  Stats series by source IP: GET /api/v1/stats/kpi has no series (answered ${kpi.status})`);
+  }
+  await page.mouse.move(0, 0);
+  await shotFn('11-stats-by-src-ip.png');
+
+  // Alarms: the lab capture's scanner; a row expands to its evidence.
+  const alarms = await apiGet(page, '/api/v1/alarms?since=0&limit=10');
+  await goHash(page, '#/alarms?range=all');
+  const nAlarmsApi = (alarms.body && alarms.body.alarms && alarms.body.alarms.length) || 0;
+  if (alarms.status !== 200) {
+    check(false, `Alarms page: GET /api/v1/alarms answered ${alarms.status}`);
+  } else if (nAlarmsApi) {
+    check(await visible(page.locator('table.alarms tbody tr')), 'Alarms page: alarms table shown');
+    await page.locator('table.alarms tbody tr').first().click();
+    const ev = await visible(page.locator('table.alarms tr.detail .evidence-list li'), 3000);
+    const links = await page.locator('table.alarms tr.detail a.ev-call').count();
+    check(ev, `Alarms page: a row expands to its evidence (${links} call links)`);
+  } else {
+    check(await visible(page.locator('#view .empty')), 'Alarms page: empty state shown');
+    log('skip  Alarms rows: the server raised no alarm for this capture');
+  }
+  await page.mouse.move(0, 0);
+  await shotFn('12-alarms.png');
+
+  const injected = await page.evaluate(() => ({ scripts: document.scripts.length, imgs: document.querySelectorAll('img').length, bold: document.querySelectorAll('#view b').length }));
+  check(injected.scripts === 1 && injected.imgs === 0 && injected.bold === 0, `tracker pages: no markup from SIP data became elements (${JSON.stringify(injected)})`);
+}
+
 // ---- browser ---------------------------------------------------------------------------------
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
@@ -145,11 +305,12 @@ try {
     });
     log(`UI files from ${ASSETS}`);
   }
-  const shot = async (name) => {
+  shotFn = async (name) => {
     const file = path.join(OUT, name);
     await page.screenshot({ path: file, fullPage: false });
     log(`wrote ${file}`);
   };
+  const shot = shotFn;
 
   // 1. login page
   await page.goto(`${BASE}/`);
@@ -225,8 +386,10 @@ try {
   }
 
   // 5. markup in SIP headers is shown as text, never run
+  let hostileCallId = null;
   if (HEP) {
     const callId = await sendHostileCall(HEP);
+    hostileCallId = callId;
     log(`sent hostile call ${callId} to hep+udp://${HEP}`);
     let found = false;
     for (let i = 0; i < 30 && !found; i++) {
@@ -264,6 +427,9 @@ try {
   } else {
     log('skip  hostile User-Agent check (no --hep-udp)');
   }
+
+  // 6. call tracker pages: Calls, call Summary/Diagnosis, Devices, Stats, Alarms
+  await trackerPages(page, hostileCallId);
 
   const uniq = (a) => [...new Set(a)].slice(0, 5).join(' | ') + (new Set(a).size > 5 ? ' | ...' : '');
   check(consoleErrors.length === 0, `no console errors${consoleErrors.length ? ': ' + uniq(consoleErrors) : ''}`);

@@ -138,7 +138,8 @@ export function timeChart(opts) {
   }
   svg.append(plot);
 
-  if (!series.some((sr) => sr.points.some(([, v]) => typeof v === 'number'))) {
+  // No data: no value at all, or only the zeros a count series was filled with.
+  if (!series.some((sr) => sr.points.some(([, v]) => typeof v === 'number' && (!sr.dense || v !== 0)))) {
     svg.append(s('text', { x: M.l + pw / 2, y: M.t + ph / 2, 'text-anchor': 'middle', class: 'nodata' }, opts.empty || 'no data in this range'));
     return svg;
   }

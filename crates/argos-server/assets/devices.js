@@ -35,6 +35,19 @@ function aorPattern(v) {
   return t;
 }
 
+// The status to show: a "registered" binding whose expiry has passed with no refresh seen is expired.
+function shownStatus(reg, nowUs = Date.now() * 1000) {
+  if (reg.status === 'registered' && num(reg.expires_at_us) !== null && reg.expires_at_us < nowUs) return 'expired';
+  return reg.status;
+}
+
+function statusCell(reg) {
+  const shown = shownStatus(reg);
+  const b = regStatusBadge(shown);
+  if (shown !== reg.status) b.title = `Registered until ${fmtDateTime(reg.expires_at_us)}; no refresh seen since`;
+  return b;
+}
+
 // Seconds left on a registration, from expires_at_us (negative: expired that long ago).
 function secondsLeft(reg, nowUs) {
   return num(reg.expires_at_us) === null ? null : (reg.expires_at_us - nowUs) / 1e6;
@@ -58,7 +71,7 @@ const COLS = [
   { key: 'contact', label: 'Contact', get: (r) => r.contact || '', cls: 'mono clip-s' },
   { key: 'src', label: 'Source', get: (r) => r.src || '', cls: 'mono nowrap' },
   { key: 'ua', label: 'User-Agent', get: (r) => r.user_agent || '', cls: 'clip-m' },
-  { key: 'status', label: 'Status', get: (r) => REG_STATUSES.findIndex(([v]) => v === r.status), render: (r) => regStatusBadge(r.status), cls: 'nowrap' },
+  { key: 'status', label: 'Status', get: (r) => REG_STATUSES.findIndex(([v]) => v === shownStatus(r)), render: statusCell, cls: 'nowrap' },
   {
     key: 'expires', label: 'Expires in', cls: 'num nowrap expires',
     get: (r) => num(r.expires_at_us),
@@ -89,7 +102,9 @@ export async function renderDevices(root, r, ctx) {
   const results = h('section.results', { 'aria-live': 'polite' }, h('div.empty.muted', null, 'Loading registrations…'));
   root.append(buildForm(st), results);
 
-  const p = { ...rangeApiParams(st), limit: st.limit, aor: aorPattern(st.aor), status: st.status };
+  // "expired" also covers bindings still marked registered whose expiry has passed: those are
+  // filtered here, on the status shown, rather than by the server.
+  const p = { ...rangeApiParams(st), limit: st.limit, aor: aorPattern(st.aor), status: st.status === 'expired' ? '' : st.status };
   const t0 = performance.now();
   let data;
   try {
@@ -101,7 +116,8 @@ export async function renderDevices(root, r, ctx) {
     throw e;
   }
   if (ctx.signal.aborted) return;
-  const rows = (data && Array.isArray(data.registrations)) ? data.registrations : [];
+  const all = (data && Array.isArray(data.registrations)) ? data.registrations : [];
+  const rows = st.status ? all.filter((x) => shownStatus(x) === st.status) : all;
   if (!rows.length) {
     clear(results).append(h('div.empty', null,
       h('p', null, 'No registrations match in this time range.'),
@@ -117,7 +133,7 @@ export async function renderDevices(root, r, ctx) {
   table.setRows(rows);
   const counts = h('div.status-counts');
   for (const [v] of REG_STATUSES) {
-    const n = rows.filter((x) => x.status === v).length;
+    const n = rows.filter((x) => shownStatus(x) === v).length;
     if (n) counts.append(h('a.count-link', { href: hashFromState({ ...st, status: v }), title: `Only ${v}` }, regStatusBadge(v), h('span.count', null, n.toLocaleString())));
   }
   clear(results).append(

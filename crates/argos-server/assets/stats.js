@@ -115,7 +115,8 @@ export async function renderStats(root, r, ctx) {
 
   if (kpi.status === 'fulfilled') {
     const series = ((kpi.value && kpi.value.series) || []).slice(0, st.by === 'all' ? 1 : TOP_N);
-    body.append(totals(st, series));
+    if (series.some((sr) => Array.isArray(sr.points) && sr.points.length)) body.append(totals(st, series));
+    else body.append(h('div.kpi-none.muted', null, 'No call (INVITE) in this time range: the KPI charts are empty.'));
     kpiCharts(st, series, x0, x1, bucket, addChart);
   } else {
     addFailure('Call KPIs', kpi.reason);
@@ -146,9 +147,10 @@ export async function renderStats(root, r, ctx) {
 // ---- KPI charts ---------------------------------------------------------------------
 
 // Zero-filled counts (a bucket without calls had 0 attempts), as [[ts, v]].
-function dense(points, field, x0, x1, bucket) {
+function dense(points, field, from, x1, bucket) {
   const by = new Map(points.map((p) => [p.ts_us, p]));
   const step = bucket * 1e6;
+  const x0 = Math.floor(from / step) * step; // buckets start at multiples of their width
   if ((x1 - x0) / step > 3000) return points.map((p) => [p.ts_us, num(p[field]) ?? 0]);
   const out = [];
   for (let t = x0; t < x1; t += step) { const p = by.get(t); out.push([t, p ? (num(p[field]) ?? 0) : 0]); }
