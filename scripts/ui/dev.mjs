@@ -132,7 +132,7 @@ try {
   await page.waitForLoadState('networkidle');
   await page.waitForTimeout(Number(args.wait || 300));
   if (args.click) { await page.locator(args.click).first().click(); await page.waitForTimeout(300); }
-  if (args.hover) { const b = await page.locator(args.hover).first().boundingBox(); if (b) await page.mouse.move(b.x + b.width * 0.6, b.y + b.height / 2); await page.waitForTimeout(100); }
+  if (args.hover) { const b = await page.locator(args.hover).first().boundingBox({ timeout: 3000 }).catch(() => null); if (b) await page.mouse.move(b.x + b.width * 0.6, b.y + b.height / 2); await page.waitForTimeout(100); }
   if (args.eval) console.log(await page.evaluate(args.eval));
   await page.screenshot({ path: args.out || '/tmp/argos-dev.png', fullPage: !!args.full });
   console.log(`wrote ${args.out || '/tmp/argos-dev.png'}`);

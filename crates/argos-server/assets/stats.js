@@ -45,24 +45,29 @@ export function autoBucket(spanS) {
 const bucketLabel = (b) => (BUCKETS.find(([k]) => Number(k) === b) || [null, `${b} s`])[1];
 const secs = (us) => (us / 1e6).toFixed(6).replace(/\.?0+$/, '');
 
-// The µs domain of the charts. "All time" asks the server where the data is (one coarse KPI query).
+// First and last bucket with data in a KPI and a message-counter answer (µs), or null.
+function dataSpan(kpi, msgs) {
+  let lo = Infinity; let hi = -Infinity;
+  const see = (t) => { if (num(t) !== null) { lo = Math.min(lo, t); hi = Math.max(hi, t); } };
+  for (const sr of (kpi && kpi.series) || []) for (const p of sr.points || []) if ((p.attempts || 0) > 0) see(p.ts_us);
+  const ms = msgs && msgs.series && typeof msgs.series === 'object' ? msgs.series : {};
+  for (const pts of Object.values(ms)) if (Array.isArray(pts)) for (const p of pts) if (Array.isArray(p) && p[1] > 0) see(p[0]);
+  return Number.isFinite(lo) ? [lo, hi] : null;
+}
+
+// The µs domain of the charts. "All time" asks the server where the data is: days with calls or
+// messages, then the hours within them.
 async function resolveDomain(st, signal) {
   const b = rangeBoundsUs(st);
   if (b.sinceUs !== null) return b;
-  const probe = await api(`/api/v1/stats/kpi?${qs({ since: 0, bucket: 86400, by: 'all' })}`, { signal });
-  let lo = Infinity; let hi = -Infinity;
-  for (const sr of (probe && probe.series) || []) {
-    for (const p of sr.points || []) if (num(p.ts_us) !== null && (p.attempts || 0) > 0) { lo = Math.min(lo, p.ts_us); hi = Math.max(hi, p.ts_us); }
-  }
-  if (!Number.isFinite(lo)) return { sinceUs: b.untilUs - 86400e6, untilUs: b.untilUs };
-  // The data's days, then trimmed to the hours that have calls by a second, finer query.
-  const fine = await api(`/api/v1/stats/kpi?${qs({ since: secs(lo), until: secs(hi + 86400e6), bucket: 3600, by: 'all' })}`, { signal });
-  let a = Infinity; let z = -Infinity;
-  for (const sr of (fine && fine.series) || []) {
-    for (const p of sr.points || []) if (num(p.ts_us) !== null && (p.attempts || 0) > 0) { a = Math.min(a, p.ts_us); z = Math.max(z, p.ts_us); }
-  }
-  if (!Number.isFinite(a)) { a = lo; z = hi + 86400e6 - 3600e6; }
-  return { sinceUs: a, untilUs: Math.min(z + 3600e6, b.untilUs) };
+  const probe = async (p) => dataSpan(...await Promise.all([
+    api(`/api/v1/stats/kpi?${qs({ ...p, by: 'all' })}`, { signal }),
+    api(`/api/v1/stats/messages?${qs(p)}`, { signal }),
+  ]));
+  const days = await probe({ since: 0, bucket: 86400 });
+  if (!days) return { sinceUs: b.untilUs - 86400e6, untilUs: b.untilUs };
+  const hours = await probe({ since: secs(days[0]), until: secs(days[1] + 86400e6), bucket: 3600 }) || [days[0], days[1] + 82800e6];
+  return { sinceUs: hours[0], untilUs: Math.min(hours[1] + 3600e6, b.untilUs) };
 }
 
 export async function renderStats(root, r, ctx) {
