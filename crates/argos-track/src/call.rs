@@ -11,7 +11,7 @@
 //!   last ACK, the reply to the BYE and retransmissions. So a call is written at most
 //!   three times and with a final status exactly once.
 //! * Every call has one deadline in an ordered queue ([`deadlines`]): INVITE timeout,
-//!   ringing timeout, challenge retry wait, maximum duration, end of lingering.
+//!   ringing timeout, wait for a retry after a challenge or redirect, maximum duration, end of lingering.
 //!   [`CallTracker::tick`] only visits calls that are due; when the table is full the call
 //!   closest to its deadline makes room.
 
@@ -42,9 +42,10 @@ pub struct CallConfig {
     /// An answered call with no BYE after this long (from the answer) is concluded as
     /// answered, ended at its last message.
     pub max_duration_us: i64,
-    /// After a 401/407 to the caller's INVITE, how long to wait for the retry with
-    /// credentials before concluding the call as rejected.
-    pub challenge_wait_us: i64,
+    /// After a 3xx, 401/407 or 422 to the caller's INVITE, how long to wait for the
+    /// UAC's new INVITE on the same Call-ID (credentials, new target, longer session
+    /// interval) before concluding the call with that answer.
+    pub retry_wait_us: i64,
     /// How long an ended call is kept to absorb late messages before it is written with
     /// its final status and forgotten.
     pub linger_us: i64,
@@ -57,7 +58,7 @@ impl Default for CallConfig {
             invite_timeout_us: 32 * SECOND_US,
             ringing_timeout_us: 180 * SECOND_US,
             max_duration_us: 4 * 3600 * SECOND_US,
-            challenge_wait_us: 5 * SECOND_US,
+            retry_wait_us: 5 * SECOND_US,
             linger_us: 5 * SECOND_US,
         }
     }
@@ -181,8 +182,8 @@ impl CallTracker {
         );
     }
 
-    /// Writes every call still tracked, as it stands (a challenge never retried is
-    /// concluded as rejected), and forgets them.
+    /// Writes every call still tracked, as it stands (an answer awaiting the UAC's
+    /// retry is concluded with that answer), and forgets them.
     pub fn finish(&mut self, out: &mut Vec<CallRecord>) {
         while let Some((_, key)) = self.deadlines.pop_first() {
             self.stop(&key, Stop::Finish, out);
@@ -194,21 +195,25 @@ impl CallTracker {
         let Some(mut call) = self.calls.remove(key) else {
             return;
         };
-        let concluded = match (why, call.phase) {
+        let phase = call.phase;
+        let concluded = match (why, phase) {
             (Stop::Due(at), _) => call.give_up(at),
             (Stop::Evicted, _) => call.give_up(call.last_seen_us),
-            (Stop::Finish, Phase::Challenged { .. }) => call.give_up(call.last_seen_us),
+            (Stop::Finish, Phase::AwaitRetry { .. }) => call.give_up(call.last_seen_us),
             (Stop::Finish, _) => false,
         };
         if concluded {
             self.counters.count_end(call.rec.status);
-            // A challenge not retried is an answer (rejected), not a timeout.
-            let rejected = call.rec.status == CallStatus::Rejected;
-            if why == Stop::Evicted {
-                self.counters.evicted += 1;
-                self.counters.expired += 1;
-            } else if !rejected && why != Stop::Finish {
-                self.counters.expired += 1;
+            // Waiting in vain for a final answer or a BYE is a timeout; an answer the UAC
+            // did not follow up (challenge, redirect) is not.
+            let timed_out = matches!(phase, Phase::Setup | Phase::InCall);
+            match why {
+                Stop::Evicted => {
+                    self.counters.evicted += 1;
+                    self.counters.expired += 1;
+                }
+                Stop::Due(_) if timed_out => self.counters.expired += 1,
+                _ => {}
             }
         }
         out.push(call.rec);

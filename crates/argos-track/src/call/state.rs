@@ -55,7 +55,7 @@ impl<'r> Msg<'r> {
     }
 
     /// An INVITE outside a dialog (no To tag): the start of a call, a new hop of it, a
-    /// retransmission, or the retry after an authentication challenge.
+    /// retransmission, or the retry after a challenge or a redirect.
     pub(crate) fn is_initial_invite(&self) -> bool {
         self.method == Some("INVITE") && self.tag_to().is_none()
     }
@@ -87,9 +87,10 @@ impl<'r> Msg<'r> {
 pub(crate) enum Phase {
     /// The caller's INVITE waits for a final answer (status Trying or Ringing).
     Setup,
-    /// The caller's INVITE was challenged (401/407) at `at_us`; the retry with
-    /// credentials (a higher CSeq on the same Call-ID) continues the same call.
-    Challenged { at_us: i64 },
+    /// The caller's INVITE got, at `at_us`, a final answer the UAC normally follows
+    /// with a new INVITE on the same Call-ID and a higher CSeq ([`retried_after`]): that
+    /// retry continues the same call.
+    AwaitRetry { at_us: i64 },
     /// Answered; waits for a BYE.
     InCall,
     /// Concluded at `at_us`; lingers to absorb the last ACK, the reply to the BYE and
@@ -184,8 +185,11 @@ impl Leg {
 #[derive(Debug)]
 pub(crate) struct Call {
     pub rec: CallRecord,
-    /// Same order as `rec.legs`; `legs[0]` is the caller's.
+    /// Same order as `rec.legs`.
     legs: Vec<Leg>,
+    /// The leg of the caller's current INVITE, whose answers decide the call: the first
+    /// leg, until the caller retries a redirect towards a new target (a new hop).
+    caller_leg: usize,
     pub phase: Phase,
     /// Start of the caller leg's current INVITE transaction (Timer B runs from it).
     invite_us: i64,
@@ -198,8 +202,15 @@ fn ms_between(from_us: i64, to_us: i64) -> i64 {
     to_us.saturating_sub(from_us).max(0) / 1000
 }
 
-/// Status of a call whose caller's INVITE got final answer `code` (3xx-6xx, challenges
-/// excluded), per the [`CallStatus`] definitions.
+/// Final answers after which a UAC sends a new INVITE with the same Call-ID and a
+/// higher CSeq (RFC 3261 §8.1.3.4-5): a redirect, an authentication challenge, a session
+/// interval too small (RFC 4028).
+fn retried_after(code: u16) -> bool {
+    matches!(code, 300..=399 | 401 | 407 | 422)
+}
+
+/// Status of a call whose caller's INVITE got final answer `code` (3xx-6xx), per the
+/// [`CallStatus`] definitions.
 fn failure_status(code: u16, cancelled: bool, rang: bool) -> CallStatus {
     match code {
         _ if cancelled => CallStatus::Cancelled,
@@ -238,6 +249,7 @@ impl Call {
         Call {
             rec,
             legs: vec![Leg::new(m)],
+            caller_leg: 0,
             phase: Phase::Setup,
             invite_us: m.ts,
             last_seen_us: m.ts,
@@ -252,7 +264,7 @@ impl Call {
                 Some(rang) => rang.saturating_add(cfg.ringing_timeout_us),
                 None => self.invite_us.saturating_add(cfg.invite_timeout_us),
             },
-            Phase::Challenged { at_us } => at_us.saturating_add(cfg.challenge_wait_us),
+            Phase::AwaitRetry { at_us } => at_us.saturating_add(cfg.retry_wait_us),
             Phase::InCall => self
                 .rec
                 .answer_us
@@ -272,6 +284,10 @@ impl Call {
         if created {
             if self.rec.pai_user.is_none() {
                 self.rec.pai_user = m.record.fields.pai_user.clone();
+            }
+            if self.is_caller_retry(m) {
+                self.caller_leg = i;
+                self.restart_setup(m);
             }
             return;
         }
@@ -307,7 +323,7 @@ impl Call {
             "INVITE" if m.tag_to().is_none() => self.on_invite(i, m),
             "INVITE" | "UPDATE" => self.on_reinvite(i, m),
             // Late offer: the caller's SDP comes in the ACK.
-            "ACK" if i == 0 && self.rec.offer.is_none() && m.has_sdp() => {
+            "ACK" if i == self.caller_leg && self.rec.offer.is_none() && m.has_sdp() => {
                 self.rec.offer = m.media_side();
             }
             "CANCEL" => self.on_cancel(i, m),
@@ -321,7 +337,7 @@ impl Call {
             return;
         };
         if m.cseq == leg.invite_cseq {
-            if i == 0 && m.src == leg.caller_side {
+            if i == self.caller_leg && m.src == leg.caller_side {
                 self.rec.invite_retransmissions = self.rec.invite_retransmissions.saturating_add(1);
             }
             return;
@@ -329,22 +345,41 @@ impl Call {
         if m.cseq < leg.invite_cseq || leg.answered {
             return;
         }
-        // A new INVITE transaction on the leg: the retry with credentials after a 401/407
-        // (or after a 491/500 Retry-After). Same call; its answer decides the status.
+        // A new INVITE transaction on the leg: the retry after a challenge or a redirect
+        // (see `retried_after`). Same call; its answer decides the status.
         leg.invite_cseq = m.cseq;
         leg.txn_final = None;
         leg.cancelled = false;
         if let Some(l) = self.rec.legs.get_mut(i) {
             l.final_code = None;
         }
-        if i == 0 && matches!(self.phase, Phase::Setup | Phase::Challenged { .. }) {
-            self.phase = Phase::Setup;
-            self.invite_us = m.ts;
-            self.rec.final_code = None;
-            self.rec.final_reason = None;
-            if let Some(side) = m.media_side() {
-                self.rec.offer = Some(side);
-            }
+        if i == self.caller_leg && matches!(self.phase, Phase::Setup | Phase::AwaitRetry { .. }) {
+            self.restart_setup(m);
+        }
+    }
+
+    /// A new hop opened by the caller itself, on the same Call-ID with a higher CSeq,
+    /// after an answer it follows up (the new target of a redirect).
+    fn is_caller_retry(&self, m: &Msg<'_>) -> bool {
+        let Some(caller) = self.legs.get(self.caller_leg) else {
+            return false;
+        };
+        matches!(self.phase, Phase::AwaitRetry { .. })
+            && m.src.ip() == caller.caller_side.ip()
+            && *m.call_id == *caller.call_id
+            && m.cseq > caller.invite_cseq
+    }
+
+    /// The caller's new INVITE transaction: the call is set up again, same start.
+    fn restart_setup(&mut self, m: &Msg<'_>) {
+        self.phase = Phase::Setup;
+        self.invite_us = m.ts;
+        self.rec.final_code = None;
+        self.rec.final_reason = None;
+        self.rec.reason_header = None;
+        self.rec.q850_cause = None;
+        if let Some(side) = m.media_side() {
+            self.rec.offer = Some(side);
         }
     }
 
@@ -364,7 +399,7 @@ impl Call {
         }
         leg.reinvite_cseq[side] = m.cseq;
         // Counted on the caller's leg only: a proxied re-INVITE crosses every leg.
-        if i == 0 {
+        if i == self.caller_leg {
             self.rec.reinvites = self.rec.reinvites.saturating_add(1);
         }
     }
@@ -377,7 +412,7 @@ impl Call {
             return; // too late to cancel: the answer crossed the CANCEL
         }
         leg.cancelled = true;
-        if i == 0 && self.phase == Phase::Setup {
+        if i == self.caller_leg && self.phase == Phase::Setup {
             self.rec.end_us.get_or_insert(m.ts);
             self.rec.hangup_by = Some(Party::Caller);
             self.take_reason(m);
@@ -422,7 +457,7 @@ impl Call {
                 l.final_code = Some(code);
             }
         }
-        if i != 0 {
+        if i != self.caller_leg {
             return; // other legs describe hops; the caller's leg decides the call
         }
         match code {
@@ -482,21 +517,25 @@ impl Call {
         if self.phase != Phase::Setup {
             return;
         }
-        let cancelled = self.legs.first().is_some_and(|l| l.cancelled);
+        let cancelled = self.legs.get(self.caller_leg).is_some_and(|l| l.cancelled);
         self.rec.final_code = Some(code);
         self.rec.final_reason = m.record.fields.reason.clone();
-        if matches!(code, 401 | 407) && !cancelled {
-            // Not final yet: the UAC normally retries at once with credentials.
-            self.phase = Phase::Challenged { at_us: m.ts };
+        self.take_reason(m);
+        if retried_after(code) && !cancelled {
+            // Not final yet: the UAC normally retries at once (credentials, new target).
+            self.phase = Phase::AwaitRetry { at_us: m.ts };
             return;
         }
+        self.conclude_failure(code, cancelled, m.ts);
+        self.phase = Phase::Ended { at_us: m.ts };
+    }
+
+    fn conclude_failure(&mut self, code: u16, cancelled: bool, at_us: i64) {
         self.rec.status = failure_status(code, cancelled, self.rec.ringing_us.is_some());
-        self.rec.end_us.get_or_insert(m.ts);
+        self.rec.end_us.get_or_insert(at_us);
         self.rec
             .pdd_ms
-            .get_or_insert(ms_between(self.rec.start_us, m.ts));
-        self.take_reason(m);
-        self.phase = Phase::Ended { at_us: m.ts };
+            .get_or_insert(ms_between(self.rec.start_us, at_us));
     }
 
     fn set_answer(&mut self, side: MediaSide) {
@@ -518,20 +557,18 @@ impl Call {
 
     /// Concludes a call the tracker stops waiting for at `at_us` (its deadline, or the
     /// last message seen when it is dropped early): no final answer → Timeout, a
-    /// challenge never retried → Rejected, answered without BYE → Answered, ended at the
-    /// last message seen. Returns false when the call had already ended.
+    /// challenge or redirect never retried → the status of that answer, answered without
+    /// BYE → Answered, ended at the last message seen. Returns false when the call had
+    /// already ended.
     pub(crate) fn give_up(&mut self, at_us: i64) -> bool {
         match self.phase {
             Phase::Setup => {
                 self.rec.status = CallStatus::Timeout;
                 self.rec.end_us = Some(at_us);
             }
-            Phase::Challenged { at_us: challenged } => {
-                self.rec.status = CallStatus::Rejected;
-                self.rec.end_us = Some(challenged);
-                self.rec
-                    .pdd_ms
-                    .get_or_insert(ms_between(self.rec.start_us, challenged));
+            Phase::AwaitRetry { at_us: answered } => {
+                let code = self.rec.final_code.unwrap_or(0);
+                self.conclude_failure(code, false, answered);
             }
             Phase::InCall => {
                 let last = self.last_seen_us;

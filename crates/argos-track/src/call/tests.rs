@@ -643,3 +643,47 @@ fn non_sip_and_unparsed_records_are_ignored() {
     r.t.observe(&rec, &mut r.out);
     assert!(r.t.is_empty());
 }
+
+#[test]
+fn redirect_followed_by_a_new_invite_on_the_same_call_id() {
+    let mut r = Run::new();
+    let d = Dialog::new("redirect");
+    r.msg(0, CALLER, PROXY, d.req("INVITE", 1, &[], OFFER_SDP));
+    r.msg(
+        10,
+        PROXY,
+        CALLER,
+        d.answered()
+            .rsp(302, 1, "INVITE", &["Contact: <sip:bob@10.0.0.3>"], ""),
+    );
+    r.msg(11, CALLER, PROXY, d.answered().req("ACK", 1, &[], ""));
+    r.msg(20, CALLER, CALLEE, d.req("INVITE", 2, &[], OFFER_SDP));
+    r.msg(
+        30,
+        CALLEE,
+        CALLER,
+        d.answered().rsp(486, 2, "INVITE", &[], ""),
+    );
+    r.t.finish(&mut r.out);
+    let c = r.last();
+    assert_eq!((c.status, c.final_code), (CallStatus::Busy, Some(486)));
+    assert_eq!(c.legs.len(), 2, "the new target is a new hop");
+    assert_eq!(r.out.len(), 1);
+
+    // A redirect nobody follows is a failed call, concluded after the wait.
+    let mut r = Run::new();
+    r.msg(0, CALLER, PROXY, d.req("INVITE", 1, &[], ""));
+    r.msg(
+        10,
+        PROXY,
+        CALLER,
+        d.answered().rsp(301, 1, "INVITE", &[], ""),
+    );
+    r.tick(5009);
+    assert!(r.out.is_empty());
+    r.tick(5010);
+    let c = r.last();
+    assert_eq!((c.status, c.final_code), (CallStatus::Failed, Some(301)));
+    assert_eq!(c.end_us, Some(T0 + 10 * MS));
+    assert_eq!(r.t.counters().expired, 0);
+}
