@@ -1,13 +1,15 @@
 //! The lab capture (`shared/testdata/lab/lab-calls.pcap`: SIPp callers and callees
 //! through a Kamailio proxy that adds X-CID on the b-leg) fed through the [`Tracker`],
-//! checked against `lab-calls.truth.json`.
+//! checked against `lab-calls.truth.json` twice: once from the SIP on the wire, once from
+//! the HEP copies Kamailio sent to udp/9060 (what a live collector receives). Each run
+//! takes one of the two, so no message counts twice.
 //!
-//! Records are built the way `argos import` builds them: plain SIP over UDP and
-//! reassembled TCP (the HEP copies Kamailio sent to udp/9060 are skipped, so no message
-//! counts twice), searchable fields from the argos-sip summary, `call_key` from X-CID
-//! with one hop of Call-ID → a-leg linking. A minimal copy of argos-server's
-//! `pcap_input` and `pipeline`, which this crate must not depend on (the server depends
-//! on it).
+//! Records are built the way argos-server builds them: plain SIP over UDP and
+//! reassembled TCP (`argos import`) or decoded HEP (the collector), searchable fields
+//! from the argos-sip summary, `call_key` from X-CID (else a HEP correlation id naming
+//! another Call-ID) with one hop of Call-ID → a-leg linking. A minimal copy of
+//! argos-server's `pcap_input`, `hep_input` and `pipeline`, which this crate must not
+//! depend on (the server depends on it).
 
 #![allow(clippy::expect_used)]
 
@@ -69,9 +71,17 @@ fn tcp_capture(m: TcpMessage) -> Capture {
     )
 }
 
-/// The SIP messages of a capture file in file order: UDP datagrams that look like SIP
-/// and reassembled TCP messages. HEP (udp/9060) does not look like SIP and is skipped.
-fn read_captures(path: &Path) -> Vec<Capture> {
+/// Which copy of the lab's messages to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// UDP datagrams that look like SIP and reassembled TCP messages.
+    Wire,
+    /// The HEP packets on udp/9060, decoded.
+    Hep,
+}
+
+/// The SIP messages of a capture file in file order, from one source.
+fn read_captures(path: &Path, source: Source) -> Vec<Capture> {
     let bytes = std::fs::read(path).expect("read the lab capture");
     let mut reader = CaptureReader::new(&bytes[..]).expect("a pcap file");
     let mut tcp = SipTcpReassembler::new(ReassemblyLimits::default());
@@ -82,8 +92,10 @@ fn read_captures(path: &Path) -> Vec<Capture> {
         let Ok(pkt) = decode_packet(frame.link_type, frame.data) else {
             continue;
         };
-        match pkt.transport {
-            TransportHeader::Udp { src_port, dst_port } if looks_like_sip(pkt.payload) => {
+        match (source, pkt.transport) {
+            (Source::Wire, TransportHeader::Udp { src_port, dst_port })
+                if looks_like_sip(pkt.payload) =>
+            {
                 caps.push(Capture::new(
                     frame.ts_us,
                     SocketAddr::new(pkt.src, src_port),
@@ -93,16 +105,22 @@ fn read_captures(path: &Path) -> Vec<Capture> {
                     pkt.payload.to_vec().into(),
                 ));
             }
-            TransportHeader::Tcp {
-                src_port,
-                dst_port,
-                seq,
-                ..
-            } if !pkt.payload.is_empty() => {
+            (
+                Source::Wire,
+                TransportHeader::Tcp {
+                    src_port,
+                    dst_port,
+                    seq,
+                    ..
+                },
+            ) if !pkt.payload.is_empty() => {
                 let src = SocketAddr::new(pkt.src, src_port);
                 let dst = SocketAddr::new(pkt.dst, dst_port);
                 tcp.push(frame.ts_us, src, dst, seq, pkt.payload, &mut tcp_out);
                 caps.extend(tcp_out.drain(..).map(tcp_capture));
+            }
+            (Source::Hep, TransportHeader::Udp { dst_port: 9060, .. }) => {
+                caps.push(hep_capture(pkt.payload));
             }
             _ => {}
         }
@@ -110,6 +128,28 @@ fn read_captures(path: &Path) -> Vec<Capture> {
     tcp.flush_all(&mut tcp_out);
     caps.extend(tcp_out.drain(..).map(tcp_capture));
     caps
+}
+
+/// argos-server's `hep_input::capture_from_frame`, for the lab's well-formed packets.
+fn hep_capture(frame: &[u8]) -> Capture {
+    let pkt = argos_hep::decode(frame).expect("the lab's HEP decodes");
+    assert_eq!(pkt.auth_key, Some(&b"labsecret"[..]));
+    let text = |b: Option<&[u8]>| {
+        b.filter(|b| !b.is_empty())
+            .map(|b| String::from_utf8_lossy(b).into_owned().into_boxed_str())
+    };
+    Capture {
+        ts_us: i64::from(pkt.ts_sec) * 1_000_000 + i64::from(pkt.ts_usec),
+        src: SocketAddr::new(pkt.src_ip, pkt.src_port),
+        dst: SocketAddr::new(pkt.dst_ip, pkt.dst_port),
+        transport: Transport::from_ip_proto(pkt.ip_proto),
+        kind: PayloadKind(pkt.proto_type.0),
+        capture_id: pkt.capture_id,
+        node: text(pkt.node_name),
+        correlation_id: text(pkt.correlation_id),
+        vlan: pkt.vlan_id,
+        payload: pkt.payload.into_owned().into(),
+    }
 }
 
 fn own(s: Option<&str>) -> Option<String> {
@@ -155,20 +195,24 @@ fn fields_of(s: &argos_sip::SipSummary<'_>) -> MessageFields {
     }
 }
 
-/// Parsed records with `call_key` set like argos-server's `Linker` (X-CID names the
-/// a-leg; Call-IDs linked to an a-leg keep its key).
+/// Parsed records with `call_key` set like argos-server's `Linker`: X-CID (else a HEP
+/// correlation id that is not the message's own Call-ID) names the a-leg; Call-IDs
+/// linked to an a-leg keep its key.
 fn records(caps: Vec<Capture>) -> Vec<Record> {
     let cfg = argos_sip::FieldConfig::default();
     let mut a_leg_of: HashMap<String, String> = HashMap::new();
     caps.into_iter()
         .map(|capture| {
-            let mut fields = argos_sip::parse(&capture.payload)
-                .map(|m| fields_of(&m.summary(&cfg)))
-                .unwrap_or_default();
-            fields.call_key = fields
-                .call_id
-                .clone()
-                .map(|cid| match fields.a_leg.clone() {
+            let mut fields = MessageFields::default();
+            if capture.kind == PayloadKind::SIP {
+                if let Ok(m) = argos_sip::parse(&capture.payload) {
+                    fields = fields_of(&m.summary(&cfg));
+                }
+            }
+            let hep_cid = capture.correlation_id.as_deref().map(str::to_owned);
+            fields.call_key = fields.call_id.clone().map(|cid| {
+                let named = fields.a_leg.clone().or(hep_cid.filter(|c| *c != cid));
+                match named {
                     Some(a) => {
                         let root = a_leg_of.get(&a).cloned().unwrap_or(a);
                         if root != cid {
@@ -177,7 +221,8 @@ fn records(caps: Vec<Capture>) -> Vec<Record> {
                         root
                     }
                     None => a_leg_of.get(&cid).cloned().unwrap_or(cid),
-                });
+                }
+            });
             Record { capture, fields }
         })
         .collect()
@@ -208,7 +253,16 @@ impl Stored {
 }
 
 #[test]
-fn lab_calls_match_the_truth() {
+fn lab_calls_from_the_wire_match_the_truth() {
+    lab_calls_match_the_truth(Source::Wire);
+}
+
+#[test]
+fn lab_calls_from_the_hep_copies_match_the_truth() {
+    lab_calls_match_the_truth(Source::Hep);
+}
+
+fn lab_calls_match_the_truth(source: Source) {
     let (Some(pcap), Some(truth)) = (lab_file("lab-calls.pcap"), lab_file("lab-calls.truth.json"))
     else {
         return;
@@ -217,7 +271,7 @@ fn lab_calls_match_the_truth() {
         serde_json::from_slice(&std::fs::read(truth).expect("read truth")).expect("truth json");
     let n = |k: &str| truth[k].as_u64().expect("a count in the truth file") as usize;
 
-    let records = records(read_captures(&pcap));
+    let records = records(read_captures(&pcap, source));
     let first_invite_transport: HashMap<String, Transport> = records
         .iter()
         .filter(|r| r.fields.method.as_deref() == Some("INVITE"))
@@ -258,7 +312,7 @@ fn lab_calls_match_the_truth() {
         .filter(|c| first_invite_transport.get(&c.call_key) == Some(&Transport::Tcp))
         .count();
     eprintln!(
-        "lab: {} records, {} calls: {answered} answered ({tcp_answered} over TCP), {busy} busy, \
+        "lab ({source:?}): {} records, {} calls: {answered} answered ({tcp_answered} over TCP), {busy} busy, \
          {cancelled} cancelled; {} bindings; call writes {:?}",
         records.len(),
         stored.calls.len(),
@@ -301,6 +355,9 @@ fn lab_calls_match_the_truth() {
             "{k}: every message on a leg"
         );
         assert!(c.offer.is_some(), "{k}: SIPp offers SDP");
+        if source == Source::Hep {
+            assert_eq!(c.capture_id, 2001, "{k}: Kamailio's HEP capture id");
+        }
         assert!(c.pdd_ms.is_some() && c.end_us.is_some(), "{k}");
         assert!(
             stored.writes_per_call[k] <= 3,
