@@ -8,7 +8,9 @@
 //! * `bix` — one row per block: time range, id base, sizes;
 //! * `post` — one row per distinct (term, block): terms are hashes of Call-ID / call key /
 //!   a-leg and interned ids of from/to/R-URI user, clustered by bucket of blocks;
-//! * `dict` — the interned user strings.
+//! * `dict` — the interned user strings;
+//! * `calls`, `registrations`, `alarms`, `stat_counts` — what the call tracker concludes
+//!   (JSON records plus the columns queries use; see [`Store::put_calls`] and after).
 //!
 //! Searches narrow candidate blocks with the postings, then decode them and check every
 //! filter on the full record, so every field is searchable (exact or `*` pattern) and
@@ -154,59 +156,85 @@ pub trait Store: Send + Sync + 'static {
     fn stats(&self) -> Result<StoreStats, StoreError>;
 
     // --- What the call tracker concludes (issue #4). Same day partitions and retention as
-    // the messages; visible to reads at the latest after the next [`Store::flush`].
+    // the messages; visible to reads at the latest after the next [`Store::flush`] (the
+    // embedded engine writes them at once and syncs them at the flush, ClickHouse inserts
+    // synchronously). A batch with an invalid timestamp is refused whole
+    // (`InvalidRecord`). The embedded engine keeps a batch whose write failed and retries
+    // it at the next put or flush (which reports the error), like `insert`.
+    //
+    // String filters of the queries below are exact, or patterns when they contain `*`
+    // (any run, case-sensitive, like message searches); other characters (`?`, `%`, `_`,
+    // `[`) match themselves. `limit` 0 returns nothing.
 
     /// Inserts call records, replacing any earlier record with the same `call_key` (the
-    /// tracker writes a call again when its state changes). Partition: `start_us`'s day.
+    /// tracker writes a call again when its state changes); within a batch the later
+    /// record wins. Partition: `start_us`'s day, so `start_us` must not change between
+    /// writes of one call (ClickHouse also replaces by (`start_us`, `call_key`)).
     fn put_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
         let _ = calls;
         Err(StoreError::Unsupported("call records"))
     }
 
-    /// Call records with `start_us` in range matching every filter, newest first.
+    /// Call records with `start_us` in range matching every filter (`status`: any of
+    /// them), each in its last written state, newest first (`start_us` descending, then
+    /// `call_key`), at most `q.limit`.
     fn call_records(&self, q: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
         let _ = q;
         Err(StoreError::Unsupported("call records"))
     }
 
-    /// Call records grouped by (bucket, dimension value, status, final code), summed.
+    /// Call records with `start_us` in range (each once, in its last written state)
+    /// grouped by (bucket, dimension value, status, final code) and summed: `bucket_us` is
+    /// `start_us` rounded down to a multiple of `bucket_s` seconds since the epoch; the key
+    /// is the [`argos_model::KpiDim`] value ("" for `All` or when absent; `DstPrefix`: the
+    /// first `prefix_len` characters of the R-URI user, or of the To user when that is
+    /// absent or empty). Rows in (bucket, key, status name, final code) order.
     fn call_aggregates(&self, q: &KpiQuery) -> Result<Vec<CallAggRow>, StoreError> {
         let _ = q;
         Err(StoreError::Unsupported("call aggregates"))
     }
 
-    /// Inserts registration records, replacing the one with the same (aor, contact).
+    /// Inserts registration records, replacing the one with the same (aor, contact) in
+    /// the day of `last_us` (one row per binding and day; earlier days keep their last
+    /// state of that day).
     fn put_registrations(&self, regs: &[RegistrationRecord]) -> Result<(), StoreError> {
         let _ = regs;
         Err(StoreError::Unsupported("registrations"))
     }
 
-    /// Latest state of each (aor, contact) with `last_us` in range, newest first.
+    /// One row per (aor, contact): its latest state among those with `last_us` in range
+    /// (so a range in the past shows the state of then). `q.status` filters on that
+    /// state, `q.aor` on the binding. Newest first (`last_us` descending, then aor,
+    /// contact), at most `q.limit`.
     fn registrations(&self, q: &RegQuery) -> Result<Vec<RegistrationRecord>, StoreError> {
         let _ = q;
         Err(StoreError::Unsupported("registrations"))
     }
 
-    /// Inserts alarms, replacing the one with the same (kind, key, first_us).
+    /// Inserts alarms, replacing the one with the same (kind, key, first_us). Partition:
+    /// `first_us`'s day.
     fn put_alarms(&self, alarms: &[Alarm]) -> Result<(), StoreError> {
         let _ = alarms;
         Err(StoreError::Unsupported("alarms"))
     }
 
-    /// Alarms with `last_us` in range, newest first.
+    /// Alarms with `last_us` in range (of any kind, or `q.kind`), newest first (`last_us`
+    /// descending, then kind name, key, `first_us`), at most `q.limit`.
     fn alarms(&self, q: &AlarmQuery) -> Result<Vec<Alarm>, StoreError> {
         let _ = q;
         Err(StoreError::Unsupported("alarms"))
     }
 
-    /// Adds per-minute counters (rows with the same minute and name add up).
+    /// Adds per-minute counters (rows with the same minute and name add up, within a
+    /// batch too; zero counts are ignored). Partition: `minute_us`'s day.
     fn put_stats(&self, rows: &[StatRow]) -> Result<(), StoreError> {
         let _ = rows;
         Err(StoreError::Unsupported("stats"))
     }
 
-    /// Counters with `minute_us` in range and `name` starting with `prefix`, one row per
-    /// (minute, name) with the counts summed, in time order.
+    /// Counters with `minute_us` in range and `name` starting with `prefix` (literally;
+    /// "" for all), one row per (minute, name) with the counts summed, ordered by minute
+    /// then name.
     fn stat_rows(
         &self,
         since_us: i64,

@@ -896,3 +896,111 @@ fn invalid_timestamps_refuse_the_whole_batch() {
             .is_empty());
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Figures (not a test: run by hand with
+//   cargo test --release -p argos-store --test tracked -- --ignored --nocapture bench
+// and the ClickHouse variables set for those engines; ARGOS_BENCH_CALLS overrides the
+// 100k calls).
+
+#[test]
+#[ignore]
+fn bench_tracked() {
+    let n: usize = common::env("ARGOS_BENCH_CALLS")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    // One day of calls, each written three times (trying, ringing, final) in batches of
+    // 1000 writes, like the tracker does as calls progress.
+    let step = DAY / n as i64;
+    let mk = |i: usize, status| {
+        let mut c = full_call();
+        c.call_key = format!("bench-{i}@host");
+        c.start_us = T0 - 10 * HOUR + i as i64 * step;
+        c.status = status;
+        c.from_user = Some(format!("{}", 100_000 + i % 5000));
+        c.src_ip = format!("10.0.{}.{}", i % 7, i % 200);
+        c.node = Some(format!("sbc-{}", i % 3));
+        c
+    };
+    let finals = [CallStatus::Answered, CallStatus::Busy, CallStatus::NoAnswer];
+    for e in engines("bench_tracked") {
+        let s = e.store();
+        let t = std::time::Instant::now();
+        let mut batch = Vec::with_capacity(1000);
+        let mut writes = 0usize;
+        for i in 0..n {
+            for st in [CallStatus::Trying, CallStatus::Ringing, finals[i % 3]] {
+                batch.push(mk(i, st));
+            }
+            if batch.len() >= 1000 {
+                s.put_calls(&batch).unwrap();
+                writes += batch.len();
+                batch.clear();
+            }
+        }
+        s.put_calls(&batch).unwrap();
+        writes += batch.len();
+        s.flush().unwrap();
+        let el = t.elapsed().as_secs_f64();
+        println!(
+            "{}: put_calls: {writes} writes of {n} calls in {el:.1} s = {:.0} writes/s",
+            e.name,
+            writes as f64 / el
+        );
+        let time = |label: &str, f: &dyn Fn() -> usize| {
+            let mut ms = Vec::new();
+            let mut rows = 0;
+            for _ in 0..20 {
+                let t = std::time::Instant::now();
+                rows = f();
+                ms.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+            ms.sort_by(|a, b| a.total_cmp(b));
+            println!(
+                "{}: {label}: {rows} rows, p50 {:.1} ms, max {:.1} ms",
+                e.name, ms[10], ms[19]
+            );
+        };
+        let q = |f: &dyn Fn(&mut CallQuery)| {
+            let mut q = calls_q(ALL.0, ALL.1, 100);
+            f(&mut q);
+            q
+        };
+        time("call_records limit 100", &|| {
+            s.call_records(&q(&|_| {})).unwrap().len()
+        });
+        time("call_records from_user exact", &|| {
+            s.call_records(&q(&|q| q.from_user = Some("100042".into())))
+                .unwrap()
+                .len()
+        });
+        time("call_records from_user prefix pattern (rare)", &|| {
+            s.call_records(&q(&|q| q.from_user = Some("10004*".into())))
+                .unwrap()
+                .len()
+        });
+        time("call_records status busy or no_answer", &|| {
+            s.call_records(&q(&|q| {
+                q.status = vec![CallStatus::Busy, CallStatus::NoAnswer]
+            }))
+            .unwrap()
+            .len()
+        });
+        time("call_records status busy", &|| {
+            s.call_records(&q(&|q| q.status = vec![CallStatus::Busy]))
+                .unwrap()
+                .len()
+        });
+        time("call_aggregates day, hourly, by node", &|| {
+            s.call_aggregates(&KpiQuery {
+                since_us: ALL.0,
+                until_us: ALL.1,
+                bucket_s: 3600,
+                by: KpiDim::Node,
+                prefix_len: 0,
+            })
+            .unwrap()
+            .len()
+        });
+    }
+}

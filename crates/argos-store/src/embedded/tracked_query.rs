@@ -141,9 +141,16 @@ impl EmbeddedStore {
         }
         let mut w = Where::new("start_us >= ?1 AND start_us < ?2");
         w.params = vec![Value::from(q.since_us), Value::from(q.until_us)];
-        if !q.status.is_empty() {
-            let s: Vec<&str> = q.status.iter().map(|s| s.as_str()).collect();
-            w.any_of("status", &s);
+        match q.status.as_slice() {
+            [] => {}
+            [one] => w.text("status", one.as_str()),
+            // `+status`: not by the status index, which would hand rows over in status
+            // order and make SQLite sort every match of the range for the limit; the time
+            // index checks the status on its entries, newest first.
+            many => {
+                let s: Vec<&str> = many.iter().map(|s| s.as_str()).collect();
+                w.any_of("+status", &s);
+            }
         }
         for (col, v) in call_filters(q) {
             w.text(col, v);
