@@ -202,8 +202,11 @@ async function trackerPages(page, hostileCallId) {
   const starts = records.map((c) => c.start_us).filter((x) => typeof x === 'number').sort((a, b) => a - b);
   let statsHash = '#/stats?range=24h';
   if (starts.length) {
-    const since = new Date(Math.floor(starts[0] / 1000) - 120e3).toISOString();
-    const until = new Date(Math.floor(starts[0] / 1000) + 300e3).toISOString();
+    // The lab capture's calls (not the hostile call just sent): the first start and the 10 minutes after.
+    const first = starts[0];
+    const last = starts.filter((t) => t - first < 600e6).pop();
+    const since = new Date(Math.floor(first / 1000) - 60e3).toISOString();
+    const until = new Date(Math.floor(last / 1000) + 60e3).toISOString();
     statsHash = `#/stats?range=custom&since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}`;
   }
   await goHash(page, statsHash);
@@ -216,8 +219,11 @@ async function trackerPages(page, hostileCallId) {
   check(await page.locator('.top table.grid').count() >= 1, 'Stats page: top lists shown');
   const hit = page.locator('svg.chart-svg .hit').first();
   if (await hit.count()) {
+    // Over the first bar when there is one, else the middle of the chart.
     const bb = await hit.boundingBox();
-    await page.mouse.move(bb.x + bb.width * 0.45, bb.y + bb.height / 2);
+    const bar = page.locator('svg.chart-svg').first().locator('.series rect').first();
+    const bx = (await bar.count()) ? await bar.boundingBox() : null;
+    await page.mouse.move(bx ? bx.x + bx.width / 2 : bb.x + bb.width * 0.45, bb.y + bb.height / 2);
     check(await page.locator('svg.chart-svg .tip[visibility=visible]').count() === 1, 'Stats page: hover read-out on a chart');
   }
   await shotFn('10-stats.png');
