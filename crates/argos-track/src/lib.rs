@@ -1,7 +1,8 @@
 //! What happened, not just what was sent: state machines over parsed SIP records.
 //!
-//! * [`call`] — one state machine per INVITE dialog, legs joined by `call_key`, producing
-//!   [`argos_model::CallRecord`]s.
+//! * [`call`] — one state machine per call (its INVITE dialogs on every leg, joined by
+//!   `call_key`), producing [`argos_model::CallRecord`]s: written when it rings, when it
+//!   is answered, and once with its final status a few seconds after it ends.
 //! * [`register`] — REGISTER transactions per binding, producing
 //!   [`argos_model::RegistrationRecord`]s.
 //! * [`alarm`] — rules (scanners, SQL injection, loops, floods, error spikes,
