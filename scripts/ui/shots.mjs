@@ -148,6 +148,21 @@ async function trackerPages(page, hostileCallId) {
   await page.mouse.move(0, 0);
   await shotFn('07-calls.png');
 
+  // Paging by limit: "Load older" appends the next page (newest first), without duplicates.
+  if (nCalls > 10) {
+    await goHash(page, '#/calls?range=all&limit=10');
+    await page.waitForFunction(() => document.querySelectorAll('table.call-records tbody tr').length === 10, null, { timeout: 5000 }).catch(() => {});
+    const more = page.locator('.more button');
+    if (check(await more.count() === 1, 'Calls page: limit 10 offers to load older calls')) {
+      await more.click();
+      await page.waitForFunction(() => document.querySelectorAll('table.call-records tbody tr').length > 10, null, { timeout: 5000 }).catch(() => {});
+      const keys = await page.locator('table.call-records tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.href));
+      check(keys.length > 10 && new Set(keys).size === keys.length, `Calls page: older page appended (${keys.length} rows, no duplicate)`);
+    }
+    await goHash(page, '#/calls?range=all');
+    await visible(page.locator('table.call-records tbody tr'));
+  }
+
   // Status filter: one chip, the URL and every row follow it.
   await page.locator('.chips label.chip', { has: page.locator('input[value=cancelled]') }).click();
   await page.waitForFunction(() => location.hash.includes('status=cancelled'), null, { timeout: 5000 }).catch(() => {});
