@@ -139,6 +139,10 @@ async function trackerPages(page, hostileCallId) {
       await visible(page.locator('table.call-records tbody tr'));
       const uaCells = await page.locator('table.call-records td', { hasText: XSS_UA }).count();
       check(uaCells > 0, `Calls page: hostile caller User-Agent shown as text (status ${rec.status})`);
+      await goHash(page, `#/call/${encodeURIComponent(hostileCallId)}`);
+      await visible(page.locator('.call-summary'), 5000);
+      const sum = await page.locator('.call-summary').textContent().catch(() => '');
+      check(sum.includes(XSS_UA), 'call page: hostile User-Agent shown as text in the Summary');
       await goHash(page, '#/calls?range=all');
       await visible(page.locator('table.call-records tbody tr'));
     } else {
