@@ -1,5 +1,5 @@
 //! Media negotiation: offers refused for their codecs (488/415/606), answers without a
-//! common codec, and SDP that makes audio one-way (c=0.0.0.0, sendonly/recvonly/inactive
+//! common codec (a warning: the call was answered), and SDP that makes audio one-way (c=0.0.0.0, sendonly/recvonly/inactive
 //! outside a hold, port 0).
 
 use super::view::{Call, Msg, SdpInfo};
@@ -95,11 +95,13 @@ pub(crate) fn codec_mismatch(call: &Call<'_>, out: &mut Vec<Finding>) {
         if o.codecs.is_empty() || a.codecs.is_empty() || common(o, a) {
             continue;
         }
+        // Answered anyway, and many endpoints still decode the other G.711 law: audio
+        // may work, but the negotiation is broken (RFC 3264 §6).
         out.push(finding(
-            Level::Problem,
+            Level::Warning,
             "codec_mismatch",
             format!(
-                "no common codec: offer {}; answer from {} has {}",
+                "no common codec: offer {}; answer from {} has {} (audio may fail)",
                 codec_list(o),
                 ans.src,
                 codec_list(a)

@@ -31,7 +31,8 @@ pub(crate) fn private_addresses(call: &Call<'_>, out: &mut Vec<Finding>) {
     let mut said: Vec<(IpAddr, IpAddr)> = Vec::new();
     for m in &call.msgs {
         let src = m.src.ip();
-        if !is_public(src) {
+        // A registrar's 2xx lists the bindings it holds (the device's Contact), not its own.
+        if !is_public(src) || m.is_response_to("REGISTER") {
             continue;
         }
         let contact =

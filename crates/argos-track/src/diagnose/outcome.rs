@@ -49,6 +49,9 @@ pub(crate) fn final_failure(call: &Call<'_>, out: &mut Vec<Finding>) {
     if code == 487 && cancelled {
         return; // the CANCEL finding tells this story
     }
+    if matches!(code, 415 | 488 | 606) {
+        return; // so does the codec_mismatch finding, with the media
+    }
     // Through proxies and B2BUAs the same answer is relayed hop by hop: the earliest
     // copy of the code on any leg is the one its originator sent.
     let origin = call
@@ -158,30 +161,37 @@ pub(crate) fn cancel(call: &Call<'_>, out: &mut Vec<Finding>) {
 /// Post-dial delay over 5 s.
 pub(crate) fn long_pdd(call: &Call<'_>, out: &mut Vec<Finding>) {
     let Some(inv) = call.invite() else { return };
-    let (delay, what, id) = match call.ringing() {
-        Some(r) => (r.ts - inv.ts, "first ringing", r.id),
+    let (delay, text, id) = match call.ringing() {
+        Some(r) => (
+            r.ts - inv.ts,
+            format!(
+                "long post-dial delay: first ringing {} after the INVITE",
+                dur(r.ts - inv.ts)
+            ),
+            r.id,
+        ),
         None => match call.caller_leg().find(|m| {
             m.is_response_to("INVITE")
                 && m.status().is_some_and(|s| s >= 200)
                 && call.initial_cseq(m)
         }) {
-            Some(f) => (f.ts - inv.ts, "final response, no ringing before it,", f.id),
+            Some(f) => (
+                f.ts - inv.ts,
+                format!(
+                    "long post-dial delay: {} {} after the INVITE, no ringing before it",
+                    f.what(),
+                    dur(f.ts - inv.ts)
+                ),
+                f.id,
+            ),
             None => return,
         },
     };
-    if delay <= LONG_PDD_US {
+    // Beyond an hour the capture's clocks, not the call, are wrong.
+    if delay <= LONG_PDD_US || delay > 3_600_000_000 {
         return;
     }
-    out.push(finding(
-        Level::Warning,
-        "long_pdd",
-        format!(
-            "post-dial delay {}: {what} {} after the INVITE",
-            dur(delay),
-            dur(delay)
-        ),
-        vec![inv.id, id],
-    ));
+    out.push(finding(Level::Warning, "long_pdd", text, vec![inv.id, id]));
 }
 
 /// An answered call that ended within 2 s.
@@ -194,13 +204,19 @@ pub(crate) fn short_call(call: &Call<'_>, out: &mut Vec<Finding>) {
     if talk >= SHORT_CALL_US {
         return;
     }
+    // The callee (or a proxy on its side) hanging up at once is the classic sign of a
+    // failed answer (media, ACK); a caller who hangs up quickly usually meant to.
+    let who = party(call, bye);
+    let (level, hint) = match who {
+        "caller" => (Level::Info, ""),
+        _ => (Level::Warning, ", dropped right after answer?"),
+    };
     out.push(finding(
-        Level::Warning,
+        level,
         "short_call",
         format!(
-            "call ended {} after answer: BYE from the {} ({}), dropped right after answer?",
+            "call ended {} after answer: BYE from the {who} ({}){hint}",
             dur(talk),
-            party(call, bye),
             bye.src
         ),
         vec![ok.id, bye.id],

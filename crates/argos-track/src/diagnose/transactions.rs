@@ -247,7 +247,7 @@ pub(crate) fn challenge_loop(call: &Call<'_>, out: &mut Vec<Finding>) {
     let mut shown = Vec::new();
     let mut first: Option<&Msg<'_>> = None;
     for m in call.msgs.iter().filter(|m| {
-        m.is_response_to("INVITE") && matches!(m.status(), Some(401 | 407)) && m.initial()
+        m.is_response_to("INVITE") && matches!(m.status(), Some(401 | 407)) && call.initial_cseq(m)
     }) {
         let key = (m.call_id(), m.cseq().0);
         if !challenged.contains(&key) {
@@ -285,20 +285,22 @@ pub(crate) fn reinvite_failures(call: &Call<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         seen.push(key);
-        let req = call
+        // Without the re-INVITE itself the response may belong to an INVITE the capture
+        // missed (its initial one): say nothing rather than guess.
+        let Some(req) = call
             .msgs
             .iter()
-            .find(|m| m.is_request("INVITE") && !m.initial() && (m.call_id(), m.cseq().0) == key);
+            .find(|m| m.is_request("INVITE") && !m.initial() && (m.call_id(), m.cseq().0) == key)
+        else {
+            continue;
+        };
         let glare = if rsp.status() == Some(491) {
             " (glare: both sides sent a re-INVITE at once; normally retried)"
         } else {
             ""
         };
-        let (who, mut shown) = match req {
-            Some(r) => (format!(" from {}", r.src), vec![r.id]),
-            None => (String::new(), Vec::new()),
-        };
-        shown.push(rsp.id);
+        let who = format!(" from {}", req.src);
+        let shown = vec![req.id, rsp.id];
         out.push(finding(
             Level::Warning,
             "reinvite_failed",

@@ -167,10 +167,10 @@ pub(crate) fn secs(us: i64) -> f64 {
     us as f64 / 1e6
 }
 
-/// A duration for people: `850 ms`, `3.2 s`.
+/// A duration for people: `35 ms` below a tenth of a second, else `0.7 s`, `32.0 s`.
 pub(crate) fn dur(us: i64) -> String {
     let us = us.max(0);
-    if us < 1_000_000 {
+    if us < 100_000 {
         format!("{} ms", us / 1_000)
     } else {
         format!("{:.1} s", secs(us))
