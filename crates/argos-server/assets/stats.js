@@ -282,7 +282,8 @@ function topCard(t, res, st) {
   if (!rows.length) { card.append(h('p.muted.small.none', null, 'Nothing in this range.')); return card; }
   const keyCol = {
     key: 'key', label: t.key, get: (x) => String(x.key ?? ''), cls: t.what === 'response_codes' ? 'nowrap' : 'mono clip-s',
-    render: (x) => (t.what === 'response_codes' ? h(`span.status.${statusClass(x.key)}`, null, String(x.key)) : String(x.key ?? '')),
+    render: (x) => (t.what === 'response_codes' ? h(`span.status.${statusClass(x.key)}`, null, String(x.key))
+      : x.key === '' || x.key === null || x.key === undefined ? h('span.muted', null, '(none)') : String(x.key)),
   };
   const cols = t.what === 'response_codes'
     ? [keyCol, { key: 'count', label: 'Count', get: (x) => num(x.count), render: (x) => fmtNum(x.count), cls: 'num' }]
@@ -293,7 +294,7 @@ function topCard(t, res, st) {
       { key: 'asr', label: 'ASR %', get: (x) => num(x.asr), render: (x) => (num(x.asr) === null ? '—' : fmtNum(x.asr)), cls: 'num' }];
   const tbl = dataTable(cols, {
     sortKey: t.what === 'response_codes' ? 'count' : 'calls', sortDir: -1, cls: 'compact',
-    href: t.link ? (x) => t.link(String(x.key), st) : null,
+    href: t.link ? (x) => (x.key === '' || x.key === null || x.key === undefined ? null : t.link(String(x.key), st)) : null,
   });
   tbl.setRows(rows);
   card.append(tbl.el);
