@@ -80,7 +80,7 @@ pub fn diagnose(record: Option<&CallRecord>, messages: &[StoredMessage]) -> Vec<
     for rule in rules {
         rule(&call, &mut out);
     }
-    // Most serious first; `sort_by` is stable, so rule order stays within a level.
-    out.sort_by(|a, b| b.level.cmp(&a.level));
+    // Most serious first; the sort is stable, so rule order stays within a level.
+    out.sort_by_key(|f| std::cmp::Reverse(f.level));
     out
 }

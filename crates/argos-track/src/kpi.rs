@@ -233,6 +233,6 @@ pub fn compute(rows: &[CallAggRow]) -> Vec<KpiSeries> {
         })
         .collect();
     // BTreeMap gave key order; a stable sort keeps it among equal attempts.
-    series.sort_by(|a, b| b.0.cmp(&a.0));
+    series.sort_by_key(|s| std::cmp::Reverse(s.0));
     series.into_iter().map(|(_, s)| s).collect()
 }

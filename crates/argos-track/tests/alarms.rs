@@ -433,9 +433,10 @@ fn flood_needs_the_rate_sustained_for_five_seconds() {
 
 #[test]
 fn flood_table_memory_is_bounded() {
-    let mut cfg = AlarmConfig::default();
-    cfg.max_sources = 1_000;
-    let mut e = AlarmEngine::new(cfg);
+    let mut e = AlarmEngine::new(AlarmConfig {
+        max_sources: 1_000,
+        ..AlarmConfig::default()
+    });
     let mut out = Vec::new();
     for i in 0..50_000u32 {
         let src = format!("10.{}.{}.{}:5060", (i >> 16) & 255, (i >> 8) & 255, i & 255);

@@ -219,7 +219,7 @@ fn failure_relayed_through_a_proxy_is_attributed_to_its_originator() {
 fn codec_mismatch_with_the_callees_codecs() {
     let offer = with_body(&invite(1, None, ""), &sdp("10.0.0.1", "0 18 101", ""));
     let refusal = with_body(
-        &format!("SIP/2.0 488 Not Acceptable Here\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\nFrom: <sip:1001@a>;tag=caller\nTo: <sip:1002@b>;tag=callee\nCall-ID: call-1@x\nCSeq: 1 INVITE\nWarning: 305 callee \"Incompatible media format\"\n"),
+        "SIP/2.0 488 Not Acceptable Here\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\nFrom: <sip:1001@a>;tag=caller\nTo: <sip:1002@b>;tag=callee\nCall-ID: call-1@x\nCSeq: 1 INVITE\nWarning: 305 callee \"Incompatible media format\"\n",
         &sdp("10.0.0.5", "9 111", ""),
     );
     let f = diagnose(

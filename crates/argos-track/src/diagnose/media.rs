@@ -141,7 +141,7 @@ pub(crate) fn one_way_audio(call: &Call<'_>, out: &mut Vec<Finding>) {
                     m.src
                 ),
             )
-        } else if in_dialog && matches!(dir, "sendonly" | "inactive") || in_dialog && unspecified {
+        } else if in_dialog && (matches!(dir, "sendonly" | "inactive") || unspecified) {
             (
                 "hold",
                 Level::Info,

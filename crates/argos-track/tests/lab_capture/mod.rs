@@ -86,17 +86,15 @@ pub fn read_records(path: &Path) -> Vec<Record> {
             continue;
         }
         match pkt.transport {
-            TransportHeader::Udp { src_port, dst_port } => {
-                if looks_like_sip(pkt.payload) {
-                    caps.push(Capture::new(
-                        ts,
-                        SocketAddr::new(pkt.src, src_port),
-                        SocketAddr::new(pkt.dst, dst_port),
-                        Transport::Udp,
-                        PayloadKind::SIP,
-                        pkt.payload.to_vec().into(),
-                    ));
-                }
+            TransportHeader::Udp { src_port, dst_port } if looks_like_sip(pkt.payload) => {
+                caps.push(Capture::new(
+                    ts,
+                    SocketAddr::new(pkt.src, src_port),
+                    SocketAddr::new(pkt.dst, dst_port),
+                    Transport::Udp,
+                    PayloadKind::SIP,
+                    pkt.payload.to_vec().into(),
+                ));
             }
             TransportHeader::Tcp {
                 src_port,
