@@ -329,10 +329,13 @@ impl AlarmEngine {
         }
         let subject = Subject::Ip(src);
         let opening = !self.book.is_open(AlarmKind::Scanner, subject, ts);
-        let matched = by_ua.map(|ua| ("User-Agent", ua));
-        let tool = by_ua.map(|ua| evidence::clip(ua, 60).to_owned());
         let user =
             scanner::probe_method(f).map_or(f.ruri_user.as_deref(), |m| scanner::probed_user(f, m));
+        // The tool's User-Agent, else the user probed (a REGISTER's start line lacks it).
+        let matched = by_ua
+            .map(|ua| ("User-Agent", ua))
+            .or(user.map(|u| ("probed user", u)));
+        let tool = by_ua.map(|ua| evidence::clip(ua, 60).to_owned());
         let tool_at_open = tool.clone();
         self.book.hit(
             Hit {

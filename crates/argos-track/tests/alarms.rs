@@ -218,6 +218,10 @@ fn one_source_probing_many_users_that_do_not_exist_is_a_scanner() {
         s[0].summary
     );
     assert!(s[0].summary.contains("to 25 users"), "{}", s[0].summary);
+    assert_eq!(
+        s[0].evidence[0].line,
+        "REGISTER sip:10.0.0.1 SIP/2.0 | probed user: 219"
+    );
     // 404s to REGISTER are registration failures too (25 >= 20).
     assert_eq!(of_kind(&alarms, AlarmKind::RegistrationFailures).len(), 1);
 }

@@ -2,6 +2,7 @@
 //! the rules ask of each (SDP, CSeq, direction), and the caller's leg picked out.
 
 use argos_model::{CallRecord, MessageFields, StoredMessage};
+use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 
 /// Media of one SDP body, owned (the rules compare offers and answers across messages).
@@ -80,6 +81,8 @@ pub(crate) struct Call<'a> {
     pub(crate) record: Option<&'a CallRecord>,
     /// Index of the first initial INVITE, when there is one.
     pub(crate) first_invite: Option<usize>,
+    /// (Call-ID, CSeq number) of every INVITE sent without a To tag.
+    initial_invites: HashSet<(&'a str, u32)>,
 }
 
 impl<'a> Call<'a> {
@@ -104,10 +107,21 @@ impl<'a> Call<'a> {
         let first_invite = msgs
             .iter()
             .position(|m| m.is_request("INVITE") && m.initial());
+        let initial_invites = msgs
+            .iter()
+            .filter(|m| m.is_request("INVITE") && m.initial())
+            .map(|m| {
+                (
+                    m.f.call_id.as_deref().unwrap_or(""),
+                    m.f.cseq_num.unwrap_or(0),
+                )
+            })
+            .collect();
         Call {
             msgs,
             record,
             first_invite,
+            initial_invites,
         }
     }
 
@@ -156,10 +170,7 @@ impl<'a> Call<'a> {
     /// Whether `m` (on any leg) belongs to an initial INVITE transaction: its CSeq is
     /// that of an INVITE sent without a To tag on the same Call-ID.
     pub(crate) fn initial_cseq(&self, m: &Msg<'_>) -> bool {
-        let (n, _) = m.cseq();
-        self.msgs.iter().any(|i| {
-            i.is_request("INVITE") && i.initial() && i.call_id() == m.call_id() && i.cseq().0 == n
-        })
+        self.initial_invites.contains(&(m.call_id(), m.cseq().0))
     }
 }
 
