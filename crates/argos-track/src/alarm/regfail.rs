@@ -65,7 +65,8 @@ impl RegWindow {
         if status < 200 {
             return None;
         }
-        if ts_us - self.start_us > i64::from(cfg.window_s) * 1_000_000 || ts_us < self.start_us {
+        // Slightly older records (several capture agents) still belong to this window.
+        if ts_us - self.start_us > i64::from(cfg.window_s) * 1_000_000 {
             *self = RegWindow {
                 start_us: ts_us,
                 ..RegWindow::default()

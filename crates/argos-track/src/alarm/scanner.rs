@@ -128,7 +128,8 @@ pub(crate) fn probed_user<'f>(f: &'f MessageFields, method: &str) -> Option<&'f 
 
 impl ProbeWindow {
     fn roll(&mut self, ts_us: i64, window_us: i64) {
-        if ts_us - self.start_us > window_us || ts_us < self.start_us {
+        // Slightly older records (several capture agents) still belong to this window.
+        if ts_us - self.start_us > window_us {
             self.start_us = ts_us;
             self.probes = 0;
             self.finals = 0;
