@@ -947,6 +947,12 @@ fn bench_tracked() {
             e.name,
             writes as f64 / el
         );
+        let bytes = s.stats().unwrap().bytes_on_disk;
+        println!(
+            "{}: on disk: {bytes} bytes, {:.0} bytes/call (records of ~1 KB of JSON)",
+            e.name,
+            bytes as f64 / n as f64
+        );
         let time = |label: &str, f: &dyn Fn() -> usize| {
             let mut ms = Vec::new();
             let mut rows = 0;

@@ -105,7 +105,7 @@ fn each_row(
     Ok(())
 }
 
-/// Column `i` of a row as JSON bytes decoded into a record.
+/// Column `i` of a row (`rec`: zstd-compressed JSON, or plain JSON) decoded into a record.
 fn json_col<T: serde::de::DeserializeOwned>(
     part: &Part,
     r: &rusqlite::Row<'_>,
@@ -117,7 +117,16 @@ fn json_col<T: serde::de::DeserializeOwned>(
         .map_err(read_err(part, "read record"))?
         .as_bytes()
         .map_err(|e| corrupt(part, format!("{what}: {e}")))?;
-    from_json(what, v).map_err(|d| corrupt(part, d))
+    if v.first() == Some(&b'{') {
+        return from_json(what, v).map_err(|d| corrupt(part, d));
+    }
+    let json = zstd::stream::decode_all(v).map_err(|source| StoreError::Compression {
+        partition: part.name.clone(),
+        block: 0,
+        op: "decompress tracker record",
+        source,
+    })?;
+    from_json(what, &json).map_err(|d| corrupt(part, d))
 }
 
 /// SQL of a KPI dimension's value ("" when the call has none).
