@@ -113,6 +113,8 @@ pub struct CallTracker {
     calls: HashMap<Arc<str>, Box<Call>>,
     deadlines: Deadlines<Arc<str>>,
     counters: CallCounters,
+    /// Calls whose live status changed since the last [`CallTracker::take_live`].
+    dirty: Vec<Arc<str>>,
 }
 
 impl CallTracker {
@@ -125,6 +127,23 @@ impl CallTracker {
             calls: HashMap::new(),
             deadlines: Deadlines::default(),
             counters: CallCounters::default(),
+            dirty: Vec::new(),
+        }
+    }
+
+    /// Writes the calls whose live status (ringing, in call) changed since the last
+    /// call and that are still live now; ended calls are written once, when they stop
+    /// lingering.
+    pub fn take_live(&mut self, out: &mut Vec<CallRecord>) {
+        for key in self.dirty.drain(..) {
+            if let Some(call) = self.calls.get_mut(&*key) {
+                if call.dirty {
+                    call.dirty = false;
+                    if call.rec.status.is_live() {
+                        out.push(call.rec.clone());
+                    }
+                }
+            }
         }
     }
 
@@ -146,7 +165,13 @@ impl CallTracker {
             let after = call.rec.status;
             if after != before {
                 if after.is_live() {
-                    out.push(call.rec.clone());
+                    // Written at the next take_live, if still live then: a call that rings,
+                    // is answered and ends between two flushes costs one write (its final
+                    // record), not three.
+                    if !call.dirty {
+                        call.dirty = true;
+                        self.dirty.push(call.rec.call_key.as_str().into());
+                    }
                 } else {
                     // Written when it stops lingering, so it is written final only once.
                     self.counters.count_end(after);

@@ -92,6 +92,7 @@ impl Tracker {
     /// What was concluded since the last call; per-minute counters are included up to
     /// the minute of `now_us` (the current minute is added to later, the store sums).
     pub fn take(&mut self, now_us: i64) -> TrackerOutput {
+        self.calls.take_live(&mut self.out.calls);
         self.stats.take(now_us, &mut self.out.stats);
         drop_superseded_calls(&mut self.out.calls);
         std::mem::take(&mut self.out)

@@ -196,6 +196,8 @@ pub(crate) struct Call {
     pub last_seen_us: i64,
     /// Where the call sits in the tracker's deadline queue.
     pub slot: Slot,
+    /// Its live status changed since the tracker last wrote it (see `CallTracker::take_live`).
+    pub dirty: bool,
 }
 
 fn ms_between(from_us: i64, to_us: i64) -> i64 {
@@ -254,6 +256,7 @@ impl Call {
             invite_us: m.ts,
             last_seen_us: m.ts,
             slot: (0, 0),
+            dirty: false,
         }
     }
 

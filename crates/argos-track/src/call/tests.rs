@@ -24,7 +24,12 @@ impl Run {
             out: Vec::new(),
         }
     }
+    /// One message, then a flush (`take_live`), as if each arrived in its own batch.
     fn msg(&mut self, at_ms: i64, src: &str, dst: &str, sip: String) {
+        self.msg_unflushed(at_ms, src, dst, sip);
+        self.t.take_live(&mut self.out);
+    }
+    fn msg_unflushed(&mut self, at_ms: i64, src: &str, dst: &str, sip: String) {
         self.t
             .observe(&record(T0 + at_ms * MS, src, dst, &sip), &mut self.out);
     }
@@ -686,4 +691,34 @@ fn redirect_followed_by_a_new_invite_on_the_same_call_id() {
     assert_eq!((c.status, c.final_code), (CallStatus::Failed, Some(301)));
     assert_eq!(c.end_us, Some(T0 + 10 * MS));
     assert_eq!(r.t.counters().expired, 0);
+}
+
+#[test]
+fn call_that_ends_between_two_flushes_is_written_once() {
+    let a = Dialog::new("one-write");
+    let mut r = Run::new();
+    r.msg_unflushed(0, CALLER, CALLEE, a.req("INVITE", 1, &[], ""));
+    r.msg_unflushed(1, CALLEE, CALLER, a.rsp(180, 1, "INVITE", &[], ""));
+    r.msg_unflushed(
+        2,
+        CALLEE,
+        CALLER,
+        a.answered().rsp(200, 1, "INVITE", &[], ""),
+    );
+    r.msg_unflushed(3, CALLER, CALLEE, a.answered().req("ACK", 1, &[], ""));
+    r.msg_unflushed(500, CALLER, CALLEE, a.answered().req("BYE", 2, &[], ""));
+    r.msg_unflushed(
+        501,
+        CALLEE,
+        CALLER,
+        a.answered().rsp(200, 2, "BYE", &[], ""),
+    );
+    r.t.take_live(&mut r.out);
+    assert!(
+        r.out.is_empty(),
+        "ended calls wait for the linger: {:?}",
+        r.statuses()
+    );
+    r.tick(6_000);
+    assert_eq!(r.statuses(), [CallStatus::Answered]);
 }
