@@ -6,7 +6,8 @@
 //! (`rec`, last column; readers also take plain JSON) and copies of what queries filter,
 //! sort or group on:
 //!
-//! * `calls` — partition: day of `start_us`; one row per `call_key`, replaced on put;
+//! * `call_records` — partition: day of `start_us`; one row per (`start_us`, `call_key`),
+//!   replaced on put (the tracker never changes a call's start);
 //! * `registrations` — day of `last_us`; one row per (aor, contact) per day, replaced;
 //! * `alarms` — day of `first_us`; one row per (kind, key, first_us), replaced;
 //! * `stat_counts` — day of `minute_us`; one row per (minute, name), counts added.
@@ -35,22 +36,20 @@ use rusqlite::params;
 
 /// The tables, in every day file (see the module documentation).
 pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS calls(
-  call_key TEXT PRIMARY KEY NOT NULL, start_us INTEGER NOT NULL, status TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS call_records(
+  start_us INTEGER NOT NULL, call_key TEXT NOT NULL, status TEXT NOT NULL,
   final_code INTEGER, from_user TEXT, to_user TEXT, ruri_user TEXT,
   src_ip TEXT NOT NULL, dst_ip TEXT NOT NULL, node TEXT, caller_ua TEXT,
   duration_ms INTEGER, pdd_ms INTEGER, setup_ms INTEGER, rec BLOB NOT NULL);
--- By time, covering every column a filter or an aggregate reads: KPI sums and filtered
--- lists over a time range never read the records (rec) of rows they do not return.
-CREATE INDEX IF NOT EXISTS calls_start ON calls(start_us, status, final_code, duration_ms,
-  pdd_ms, setup_ms, node, src_ip, dst_ip, caller_ua, ruri_user, to_user, from_user, call_key);
-CREATE INDEX IF NOT EXISTS calls_status ON calls(status, start_us);
-CREATE INDEX IF NOT EXISTS calls_from ON calls(from_user, start_us);
-CREATE INDEX IF NOT EXISTS calls_to ON calls(to_user, start_us);
-CREATE INDEX IF NOT EXISTS calls_ruri ON calls(ruri_user, start_us);
-CREATE INDEX IF NOT EXISTS calls_src ON calls(src_ip, start_us);
-CREATE INDEX IF NOT EXISTS calls_dst ON calls(dst_ip, start_us);
-CREATE INDEX IF NOT EXISTS calls_node ON calls(node, start_us);
+-- The one index: by time, starting with the record's key (a call keeps its start), and
+-- covering every column a filter or an aggregate reads, so KPI sums and filtered lists
+-- over a time range never read the records (rec) of rows they do not return. New calls
+-- start now, so rows and index entries are appended at the tail; no index on a random
+-- key (call_key alone, users, IPs) whose inserts would touch pages all over the file —
+-- at 200k msg/s that was the store's bottleneck (docs/PERFORMANCE.md, call records).
+CREATE INDEX IF NOT EXISTS call_records_start ON call_records(start_us, call_key, status,
+  final_code, duration_ms, pdd_ms, setup_ms, node, src_ip, dst_ip, caller_ua, ruri_user,
+  to_user, from_user);
 CREATE TABLE IF NOT EXISTS registrations(
   aor TEXT NOT NULL, contact TEXT NOT NULL, last_us INTEGER NOT NULL, status TEXT NOT NULL,
   rec BLOB NOT NULL, PRIMARY KEY(aor, contact));
@@ -180,16 +179,20 @@ impl Row {
         let (conn, part) = (&pw.conn, &*pw.part);
         match self {
             Row::Call(c, json) => conn
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO calls(call_key, start_us, status, final_code, \
-                     from_user, to_user, ruri_user, src_ip, dst_ip, node, caller_ua, \
-                     duration_ms, pdd_ms, setup_ms, rec) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                )
+                .prepare_cached("DELETE FROM call_records WHERE start_us = ?1 AND call_key = ?2")
+                .and_then(|mut st| st.execute(params![c.start_us, c.call_key]))
+                .and_then(|_| {
+                    conn.prepare_cached(
+                        "INSERT INTO call_records(start_us, call_key, status, final_code, \
+                         from_user, to_user, ruri_user, src_ip, dst_ip, node, caller_ua, \
+                         duration_ms, pdd_ms, setup_ms, rec) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    )
+                })
                 .and_then(|mut st| {
                     st.execute(params![
-                        c.call_key,
                         c.start_us,
+                        c.call_key,
                         c.status.as_str(),
                         c.final_code,
                         c.from_user,

@@ -153,9 +153,7 @@ impl EmbeddedStore {
         match q.status.as_slice() {
             [] => {}
             [one] => w.text("status", one.as_str()),
-            // `+status`: not by the status index, which would hand rows over in status
-            // order and make SQLite sort every match of the range for the limit; the time
-            // index checks the status on its entries, newest first.
+            // `+status`: the time index checks the status on its entries, newest first.
             many => {
                 let s: Vec<&str> = many.iter().map(|s| s.as_str()).collect();
                 w.any_of("+status", &s);
@@ -166,7 +164,7 @@ impl EmbeddedStore {
         }
         let limit = w.param(sql_limit(q.limit));
         let sql = format!(
-            "SELECT rec FROM calls{} ORDER BY start_us DESC, call_key LIMIT {limit}",
+            "SELECT rec FROM call_records{} ORDER BY start_us DESC, call_key LIMIT {limit}",
             w.sql
         );
         // A call lives in the day of its start: newest day first, until the limit.
@@ -203,7 +201,7 @@ impl EmbeddedStore {
             "SELECT (start_us / ?3) * ?3 AS b, {} AS k, status, coalesce(final_code, 0) AS fc, \
              count(*), coalesce(sum(duration_ms), 0), count(duration_ms), \
              coalesce(sum(pdd_ms), 0), count(pdd_ms), coalesce(sum(setup_ms), 0), count(setup_ms) \
-             FROM calls WHERE start_us >= ?1 AND start_us < ?2 GROUP BY b, k, status, fc",
+             FROM call_records WHERE start_us >= ?1 AND start_us < ?2 GROUP BY b, k, status, fc",
             dim_sql(q.by)
         );
         let mut params = vec![
