@@ -85,7 +85,7 @@ pub fn parse(capture: Capture, cfg: &PipelineConfig, metrics: &Metrics) -> Recor
                 metrics
                     .messages_parsed
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                fields = fields_of(&msg.summary(&cfg.fields));
+                fields = argos_sip::fields::message_fields(&msg.summary(&cfg.fields));
             }
             Err(e) => metrics.count_error("sip", e.reason()),
         }
@@ -128,49 +128,6 @@ impl Linker {
             }
             None => hep_cid.map(|c| self.legs.a_leg_of(c).unwrap_or(c).to_owned()),
         }
-    }
-}
-
-fn own(s: Option<&str>) -> Option<String> {
-    s.filter(|v| !v.is_empty()).map(str::to_owned)
-}
-
-/// Copies the parser's borrowed summary into owned searchable fields.
-fn fields_of(s: &argos_sip::SipSummary<'_>) -> MessageFields {
-    MessageFields {
-        method: own(s.method),
-        status: s.status,
-        reason: own(s.reason),
-        ruri: own(s.ruri),
-        ruri_user: own(s.ruri_user),
-        ruri_domain: own(s.ruri_domain),
-        from_user: own(s.from_user),
-        from_domain: own(s.from_domain),
-        from_tag: own(s.from_tag),
-        to_user: own(s.to_user),
-        to_domain: own(s.to_domain),
-        to_tag: own(s.to_tag),
-        pai_user: own(s.pai_user),
-        contact_user: own(s.contact_user),
-        contact_ip: own(s.contact_ip),
-        contact_port: s.contact_port,
-        auth_user: own(s.auth_user),
-        call_id: own(s.call_id),
-        a_leg: own(s.a_leg.as_deref()),
-        via_branch: own(s.via_branch),
-        cseq_num: s.cseq_num,
-        cseq_method: own(s.cseq_method),
-        diversion_user: own(s.diversion_user),
-        reason_header: own(s.reason_header),
-        content_type: own(s.content_type),
-        user_agent: own(s.user_agent),
-        expires: s.expires,
-        sdp_media: s
-            .sdp
-            .as_ref()
-            .map(|sdp| sdp.media_summary())
-            .filter(|m| !m.is_empty()),
-        call_key: None,
     }
 }
 

@@ -6,6 +6,8 @@
 //!   (case-insensitive; compact forms such as `i`, `f`, `v` equal their full names).
 //! * [`SipMessage::summary`] extracts the searchable fields ([`SipSummary`]) configured by
 //!   [`FieldConfig`] (which headers carry the a-leg Call-ID, see [`ALegHeader`]).
+//! * [`fields::message_fields`] copies a summary into the stored
+//!   [`argos_model::MessageFields`].
 //! * [`sdp::parse`] parses a session description into [`sdp::Sdp`] /
 //!   [`sdp::Media`] / [`sdp::RtpMap`]; [`uri`] and [`hdr`] parse URIs, name-addrs,
 //!   Via, CSeq and Authorization values.
@@ -65,6 +67,7 @@
 use std::borrow::Cow;
 
 mod error;
+pub mod fields;
 pub mod hdr;
 pub mod sdp;
 mod summary;
