@@ -126,6 +126,7 @@ fn writer_loop(
             Err(RecvTimeoutError::Disconnected) => break,
         };
         if let Some(mut r) = first {
+            track.set_backlog(rx.len(), &metrics);
             linker.link(&mut r);
             track.observe(&r, &metrics);
             batch.push(r);

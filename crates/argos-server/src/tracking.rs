@@ -8,7 +8,7 @@
 //! off by an hour does not time every call out at once, and a pcap import (which runs
 //! much faster than real time) sees the capture's own timeline.
 
-use crate::metrics::Metrics;
+use crate::metrics::{DropReason, Metrics};
 use crate::webhook::Webhooks;
 use argos_model::{Alarm, AlarmKind, CallStatus, Record};
 use argos_store::Store;
@@ -93,6 +93,9 @@ pub struct TrackMetrics {
     alarms: [AtomicU64; AlarmKind::ALL.len()],
     setup: Histogram,
     pdd: Histogram,
+    /// New calls not tracked while shedding load, and whether new calls are taken now.
+    calls_not_admitted: AtomicU64,
+    admitting: AtomicU64,
     /// Store writes of tracker output that failed (the output is lost, the messages not).
     pub write_errors: AtomicU64,
 }
@@ -128,6 +131,12 @@ impl TrackMetrics {
                 );
             }
         }
+        let _ = writeln!(
+            s,
+            "# HELP argos_calls_not_tracked_total New calls not tracked because the writer was shedding load (messages are still stored).\n# TYPE argos_calls_not_tracked_total counter\nargos_calls_not_tracked_total {}\n# HELP argos_tracker_admitting 1 when new calls are tracked, 0 while shedding load.\n# TYPE argos_tracker_admitting gauge\nargos_tracker_admitting {}",
+            self.calls_not_admitted.load(Relaxed),
+            self.admitting.load(Relaxed)
+        );
         let _ = writeln!(
             s,
             "# HELP argos_calls_tracked Calls the tracker follows now.\n# TYPE argos_calls_tracked gauge\nargos_calls_tracked {}",
@@ -222,7 +231,20 @@ pub struct TrackStage {
     sent_alarms: HashSet<(AlarmKind, String, i64)>,
     sent_order: VecDeque<(AlarmKind, String, i64)>,
     webhooks: Option<Webhooks>,
+    admitting: bool,
+    /// Messages lost so far (queue full + kernel socket buffer), and until when new calls
+    /// are not tracked because that number grew.
+    lost_seen: Option<u64>,
+    shed_until: Instant,
 }
+
+/// How long new calls are not tracked after messages were lost.
+const SHED_FOR: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Ingest backlog (records queued) above which new calls are not tracked, and below which
+/// they are again: messages come first, the tracker gets what CPU is left.
+const SHED_ABOVE: usize = 16_384;
+const ADMIT_BELOW: usize = 2_048;
 
 impl TrackStage {
     pub fn new(cfg: TrackerConfig, webhooks: Option<Webhooks>) -> Self {
@@ -235,7 +257,34 @@ impl TrackStage {
             sent_alarms: HashSet::new(),
             sent_order: VecDeque::new(),
             webhooks,
+            admitting: true,
+            lost_seen: None,
+            shed_until: Instant::now(),
         }
+    }
+
+    /// Load shedding, called with the ingest queue's backlog before each batch: above
+    /// [`SHED_ABOVE`] records new calls are no longer tracked (calls already tracked are,
+    /// to their end), below [`ADMIT_BELOW`] they are again.
+    pub fn set_backlog(&mut self, backlog: usize, metrics: &Metrics) {
+        let calm = Instant::now() >= self.shed_until;
+        let admit = calm
+            && if self.admitting {
+                backlog <= SHED_ABOVE
+            } else {
+                backlog < ADMIT_BELOW
+            };
+        if admit != self.admitting {
+            self.admitting = admit;
+            self.tracker.set_admitting(admit);
+            if !admit {
+                tracing::warn!(
+                    backlog,
+                    "ingest backlog: new calls are not tracked until it drains"
+                );
+            }
+        }
+        metrics.tracking.admitting.store(u64::from(admit), Relaxed);
     }
 
     /// One linked record, in arrival order.
@@ -248,6 +297,7 @@ impl TrackStage {
     /// Expires what timed out and writes what the tracker concluded; called before each
     /// store flush, so it becomes durable with the messages. True when it wrote anything.
     pub fn write(&mut self, store: &dyn Store, metrics: &Metrics) -> bool {
+        self.watch_losses(metrics);
         let now = self.clock.now_us();
         if now == i64::MIN {
             return false;
@@ -257,6 +307,29 @@ impl TrackStage {
         let wrote = !out.is_empty();
         self.store_output(out, store, metrics);
         wrote
+    }
+
+    /// Messages lost (queue full, or the kernel's socket buffer overflowing because the
+    /// receiving thread got too little CPU) mean the tracker must give its CPU back: no
+    /// new calls are tracked for [`SHED_FOR`].
+    fn watch_losses(&mut self, metrics: &Metrics) {
+        let lost = metrics.dropped(DropReason::QueueFull) + metrics.kernel_udp_drops();
+        match self.lost_seen {
+            Some(seen) if lost > seen => {
+                self.shed_until = Instant::now() + SHED_FOR;
+                if self.admitting {
+                    self.admitting = false;
+                    self.tracker.set_admitting(false);
+                    tracing::warn!(
+                        lost = lost - seen,
+                        "messages lost: new calls are not tracked for {} s",
+                        SHED_FOR.as_secs()
+                    );
+                }
+            }
+            _ => {}
+        }
+        self.lost_seen = Some(lost);
     }
 
     /// At shutdown or the end of an import: everything still tracked, as it stands.
@@ -270,6 +343,8 @@ impl TrackStage {
         let (calls, regs) = self.tracker.tracked();
         m.calls_tracked.store(calls as u64, Relaxed);
         m.registrations_tracked.store(regs as u64, Relaxed);
+        m.calls_not_admitted
+            .store(self.tracker.call_counters().not_admitted, Relaxed);
         if out.is_empty() {
             return;
         }

@@ -75,6 +75,9 @@ pub struct CallCounters {
     pub expired: u64,
     /// Of `expired`, the calls dropped early by the `max_calls` cap.
     pub evicted: u64,
+    /// New calls not tracked because the collector was shedding load
+    /// ([`CallTracker::set_admitting`]).
+    pub not_admitted: u64,
 }
 
 impl CallCounters {
@@ -115,6 +118,8 @@ pub struct CallTracker {
     counters: CallCounters,
     /// Calls whose live status changed since the last [`CallTracker::take_live`].
     dirty: Vec<Arc<str>>,
+    /// New calls are taken in (see [`CallTracker::set_admitting`]).
+    admitting: bool,
 }
 
 impl CallTracker {
@@ -128,7 +133,16 @@ impl CallTracker {
             deadlines: Deadlines::default(),
             counters: CallCounters::default(),
             dirty: Vec::new(),
+            admitting: true,
         }
+    }
+
+    /// Load shedding: while off, INVITEs of calls not yet tracked are counted
+    /// (`not_admitted`) and ignored, and the calls already tracked go on being tracked
+    /// to their end. A call is tracked whole or not at all, so its record is never wrong
+    /// for want of the messages that arrived while the collector was busy.
+    pub fn set_admitting(&mut self, on: bool) {
+        self.admitting = on;
     }
 
     /// Writes the calls whose live status (ringing, in call) changed since the last
@@ -179,6 +193,8 @@ impl CallTracker {
             }
             let due = call.deadline(&self.cfg);
             call.slot = self.deadlines.reschedule(call.slot, due);
+        } else if m.is_initial_invite() && !self.admitting {
+            self.counters.not_admitted += 1;
         } else if m.is_initial_invite() {
             while self.calls.len() >= self.cfg.max_calls {
                 let Some((_, victim)) = self.deadlines.pop_first() else {

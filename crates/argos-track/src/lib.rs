@@ -108,6 +108,11 @@ impl Tracker {
         std::mem::take(&mut self.out)
     }
 
+    /// Whether new calls are tracked; see [`call::CallTracker::set_admitting`].
+    pub fn set_admitting(&mut self, on: bool) {
+        self.calls.set_admitting(on);
+    }
+
     /// Sizes, for metrics: calls and bindings tracked now.
     pub fn tracked(&self) -> (usize, usize) {
         (self.calls.len(), self.regs.len())

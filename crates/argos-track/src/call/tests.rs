@@ -722,3 +722,28 @@ fn call_that_ends_between_two_flushes_is_written_once() {
     r.tick(6_000);
     assert_eq!(r.statuses(), [CallStatus::Answered]);
 }
+
+#[test]
+fn calls_not_admitted_while_shedding_are_counted_and_tracked_ones_go_on() {
+    let (a, b) = (Dialog::new("kept"), Dialog::new("shed"));
+    let mut r = Run::new();
+    r.msg(0, CALLER, CALLEE, a.req("INVITE", 1, &[], ""));
+    r.t.set_admitting(false);
+    r.msg(1, CALLER, CALLEE, b.req("INVITE", 1, &[], ""));
+    r.msg(
+        2,
+        CALLEE,
+        CALLER,
+        a.answered().rsp(200, 1, "INVITE", &[], ""),
+    );
+    r.msg(
+        3,
+        CALLEE,
+        CALLER,
+        b.answered().rsp(200, 1, "INVITE", &[], ""),
+    );
+    assert_eq!(r.t.len(), 1);
+    assert_eq!(r.t.counters().not_admitted, 1);
+    assert_eq!(r.statuses(), [CallStatus::InCall]);
+    assert_eq!(r.last().call_key, "kept");
+}
