@@ -127,42 +127,7 @@ fn reason_phrase(code: u16) -> &'static str {
 pub(crate) fn fields_of(payload: &[u8]) -> MessageFields {
     let msg = argos_sip::parse(payload).expect("test SIP parses");
     let s = msg.summary(&argos_sip::FieldConfig::default());
-    let own = |v: Option<&str>| v.filter(|x| !x.is_empty()).map(str::to_owned);
-    let mut f = MessageFields {
-        method: own(s.method),
-        status: s.status,
-        reason: own(s.reason),
-        ruri: own(s.ruri),
-        ruri_user: own(s.ruri_user),
-        ruri_domain: own(s.ruri_domain),
-        from_user: own(s.from_user),
-        from_domain: own(s.from_domain),
-        from_tag: own(s.from_tag),
-        to_user: own(s.to_user),
-        to_domain: own(s.to_domain),
-        to_tag: own(s.to_tag),
-        pai_user: own(s.pai_user),
-        contact_user: own(s.contact_user),
-        contact_ip: own(s.contact_ip),
-        contact_port: s.contact_port,
-        auth_user: own(s.auth_user),
-        call_id: own(s.call_id),
-        a_leg: own(s.a_leg.as_deref()),
-        via_branch: own(s.via_branch),
-        cseq_num: s.cseq_num,
-        cseq_method: own(s.cseq_method),
-        diversion_user: own(s.diversion_user),
-        reason_header: own(s.reason_header),
-        content_type: own(s.content_type),
-        user_agent: own(s.user_agent),
-        expires: s.expires,
-        sdp_media: s
-            .sdp
-            .as_ref()
-            .map(|sdp| sdp.media_summary())
-            .filter(|m| !m.is_empty()),
-        call_key: None,
-    };
+    let mut f = argos_sip::fields::message_fields(&s);
     f.call_key = f.a_leg.clone().or_else(|| f.call_id.clone());
     f
 }
