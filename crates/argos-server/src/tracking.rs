@@ -18,23 +18,9 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
-/// Methods with their own `argos_sip_requests_total` series; others are `OTHER`.
-const METHODS: [&str; 14] = [
-    "INVITE",
-    "ACK",
-    "BYE",
-    "CANCEL",
-    "REGISTER",
-    "OPTIONS",
-    "PRACK",
-    "UPDATE",
-    "INFO",
-    "SUBSCRIBE",
-    "NOTIFY",
-    "REFER",
-    "MESSAGE",
-    "PUBLISH",
-];
+/// Methods with their own `argos_sip_requests_total` series (the same as the per-minute
+/// counters'); others are `OTHER`.
+use argos_track::stats::METHODS;
 /// Upper bounds (seconds) of the setup-time and PDD histograms.
 const SECONDS_BUCKETS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0];
 /// Alarm identities remembered to tell a new alarm from an update of one already sent.
