@@ -7,7 +7,6 @@ mod util;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::Command;
 use std::time::Duration;
 use util::*;
 
@@ -203,13 +202,7 @@ fn scanner_alarm_is_posted_to_the_webhook() {
     let (port, bodies) = webhook_sink();
     let hook = format!("http://127.0.0.1:{port}/hook");
     let s = Server::start(&["--alarm-webhook", &hook]);
-    let st = Command::new("timeout")
-        .args(["60", "sngrep", "-I"])
-        .arg(&pcap)
-        .args(["-H", &format!("udp:127.0.0.1:{}", s.hep_port), "-N", "-q"])
-        .status()
-        .expect("sngrep");
-    assert!(st.success());
+    s.replay_with_sngrep(&pcap);
     let body = bodies
         .recv_timeout(Duration::from_secs(15))
         .expect("no webhook POST within 15 s");

@@ -128,6 +128,22 @@ impl Server {
         }
     }
 
+    /// `sngrep -I PCAP -H udp:...`: the capture's SIP sent to this server as HEP.
+    pub fn replay_with_sngrep(&self, pcap: &Path) {
+        let st = Command::new("timeout")
+            .args(["60", "sngrep", "-I"])
+            .arg(pcap)
+            .args([
+                "-H",
+                &format!("udp:127.0.0.1:{}", self.hep_port),
+                "-N",
+                "-q",
+            ])
+            .status()
+            .expect("sngrep");
+        assert!(st.success(), "sngrep failed: {st}");
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.http, path)
     }
