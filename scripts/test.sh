@@ -12,6 +12,14 @@ echo "== cargo test"
 # Integration tests start the release binary: build it once.
 cargo build --release --locked -p argos
 cargo test --workspace --locked
+echo "== web UI in headless Chromium"
+# Drives the UI against a real server (login, search, call ladder, call tracker pages,
+# hostile strings shown as text); needs the lab capture, Chromium and Node.js.
+if [ -f ../shared/testdata/lab/lab-calls.pcap ] && [ -x /usr/bin/chromium ] && command -v node >/dev/null; then
+  ARGOS_BIN=target/release/argos scripts/ui-screenshots.sh ../shared/testdata/lab/lab-calls.pcap
+else
+  echo "SKIP: web UI test needs ../shared/testdata/lab/lab-calls.pcap, /usr/bin/chromium and node"
+fi
 echo "== fuzz smoke"
 scripts/fuzz-smoke.sh
 echo "all tests passed"
