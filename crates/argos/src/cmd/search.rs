@@ -173,16 +173,46 @@ pub fn run_calls(a: CallsArgs) -> anyhow::Result<()> {
     let q = a.filter.query()?;
     let store = a.filter.data.open_store()?;
     let calls = store.calls(&q).context("listing calls")?;
+    // What the call tracker concluded, when the store has it (outcome, duration, PDD).
+    let records: std::collections::HashMap<String, argos_model::CallRecord> = store
+        .call_records(&argos_model::CallQuery {
+            since_us: q.since_us,
+            until_us: q.until_us,
+            limit: calls.len().saturating_mul(4).max(100),
+            ..Default::default()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| (r.call_key.clone(), r))
+        .collect();
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
     for c in &calls {
+        let rec = records.get(&c.call_key);
         if a.filter.json {
-            serde_json::to_writer(&mut out, c)?;
+            let mut v = serde_json::to_value(c)?;
+            if let (Some(o), Some(r)) = (v.as_object_mut(), rec) {
+                o.insert("record".into(), serde_json::to_value(r)?);
+            }
+            serde_json::to_writer(&mut out, &v)?;
             writeln!(out)?;
         } else {
+            let outcome = match rec {
+                Some(r) => format!(
+                    " {} dur={} pdd={}",
+                    r.status.as_str(),
+                    r.duration_ms
+                        .map(|ms| format!("{:.1}s", ms as f64 / 1000.0))
+                        .unwrap_or_else(|| "-".into()),
+                    r.pdd_ms
+                        .map(|ms| format!("{ms}ms"))
+                        .unwrap_or_else(|| "-".into())
+                ),
+                None => String::new(),
+            };
             writeln!(
                 out,
-                "{} {:<9} {:>4} from={} to={} legs={} msgs={} call={}",
+                "{} {:<9} {:>4}{outcome} from={} to={} legs={} msgs={} call={}",
                 argos_server::api::rfc3339(c.first_ts_us),
                 c.method.as_deref().unwrap_or("-"),
                 c.status
