@@ -295,6 +295,123 @@ fn call_records_round_trip_replace_filters_limit() {
     }
 }
 
+/// Calls replaced in later batches read back in their last state, and filtered, limited
+/// lists over many records (whose JSON the embedded engine keeps in several compressed
+/// blobs per batch and day, in several batches) come out right.
+#[test]
+fn call_records_replaced_across_batches_and_many_blobs() {
+    // 600 calls of ~1 KB, every fifth after midnight (another day in the same batches).
+    let mk = |i: usize, status: CallStatus| {
+        let mut c = full_call();
+        c.call_key = format!("m-{i:04}");
+        c.start_us = if i % 5 == 4 {
+            MIDNIGHT + i as i64 * 1000
+        } else {
+            T0 + i as i64 * 1000
+        };
+        c.status = status;
+        c.from_user = Some(format!("u{}", i % 7));
+        c.final_code = None;
+        c
+    };
+    let n = 600;
+    let first: Vec<CallRecord> = (0..n).map(|i| mk(i, CallStatus::Trying)).collect();
+    // Second and third batches: every third call ends (answered, then one in two of those
+    // is written again as failed), each also moved to another user.
+    let ended = |i: usize| {
+        let mut c = mk(i, CallStatus::Answered);
+        c.final_code = Some(200);
+        c.from_user = Some(format!("done{}", i % 2));
+        c
+    };
+    let second: Vec<CallRecord> = (0..n).step_by(3).map(ended).collect();
+    let third: Vec<CallRecord> = (0..n)
+        .step_by(6)
+        .map(|i| {
+            let mut c = ended(i);
+            c.status = CallStatus::Failed;
+            c.final_code = Some(503);
+            c
+        })
+        .collect();
+    let last = |i: usize| match i % 6 {
+        0 => third[i / 6].clone(),
+        3 => second[i / 3].clone(),
+        _ => first[i].clone(),
+    };
+    let mut want: Vec<CallRecord> = (0..n).map(last).collect();
+    want.sort_by(|a, b| {
+        b.start_us
+            .cmp(&a.start_us)
+            .then(a.call_key.cmp(&b.call_key))
+    });
+    let want_where = |f: &dyn Fn(&CallRecord) -> bool, limit: usize| -> Vec<CallRecord> {
+        want.iter().filter(|c| f(c)).take(limit).cloned().collect()
+    };
+    for mut e in engines("call_records_replaced_across_batches_and_many_blobs") {
+        let s = e.store();
+        s.put_calls(&first).unwrap();
+        s.put_calls(&second).unwrap();
+        s.put_calls(&third).unwrap();
+        s.flush().unwrap();
+        let n_ = e.name.clone();
+        let got = s.call_records(&calls_q(ALL.0, ALL.1, 1000)).unwrap();
+        assert_eq!(got.len(), n, "{n_}: each call once");
+        assert_eq!(got, want, "{n_}: last states, newest first");
+        let q = |f: &dyn Fn(&mut CallQuery), limit| {
+            let mut q = calls_q(ALL.0, ALL.1, limit);
+            f(&mut q);
+            s.call_records(&q).unwrap()
+        };
+        assert_eq!(
+            q(&|q| q.status = vec![CallStatus::Answered], 1000),
+            want_where(&|c| c.status == CallStatus::Answered, 1000),
+            "{n_}: answered"
+        );
+        assert_eq!(
+            q(&|q| q.status = vec![CallStatus::Failed], 30),
+            want_where(&|c| c.status == CallStatus::Failed, 30),
+            "{n_}: failed, limited"
+        );
+        assert!(
+            q(&|q| q.status = vec![CallStatus::Trying], 1000)
+                .iter()
+                .all(|c| c.final_code.is_none()),
+            "{n_}: replaced states never show"
+        );
+        assert_eq!(
+            q(&|q| q.from_user = Some("u3".into()), 1000),
+            want_where(&|c| c.from_user.as_deref() == Some("u3"), 1000),
+            "{n_}: a user, every blob"
+        );
+        assert_eq!(
+            q(&|q| q.from_user = Some("done*".into()), 150),
+            want_where(
+                &|c| c
+                    .from_user
+                    .as_deref()
+                    .is_some_and(|u| u.starts_with("done")),
+                150
+            ),
+            "{n_}: a pattern across days, limited"
+        );
+        let kq = KpiQuery {
+            since_us: ALL.0,
+            until_us: ALL.1,
+            bucket_s: 86_400,
+            ..KpiQuery::default()
+        };
+        let rows = s.call_aggregates(&kq).unwrap();
+        assert_eq!(rows.iter().map(|r| r.calls).sum::<u64>(), n as u64, "{n_}");
+        e.reopen();
+        let got = e
+            .store()
+            .call_records(&calls_q(ALL.0, ALL.1, 1000))
+            .unwrap();
+        assert_eq!(got, want, "{n_}: after reopen");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Call aggregates
 

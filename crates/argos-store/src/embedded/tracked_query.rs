@@ -1,6 +1,8 @@
 //! Reads of the call tracker's tables (see [`super::tracked`]): one SQL query per day
 //! file on a pooled reader connection (WAL: never waits for the writer), merged across
-//! days here.
+//! days here. Call records: the query picks rows of `call_rows`, then each blob they
+//! point into is read and decompressed once per query and day, and the records sliced
+//! out of it.
 
 use super::{sql_err, EmbeddedStore, Part};
 use crate::tracked::{
@@ -13,8 +15,9 @@ use argos_model::{
     RegistrationRecord, StatRow,
 };
 use rusqlite::types::Value;
-use rusqlite::{params_from_iter, Connection};
-use std::collections::HashSet;
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 
 /// A `WHERE` clause under construction, with its numbered parameters.
 struct Where {
@@ -129,6 +132,53 @@ fn json_col<T: serde::de::DeserializeOwned>(
     from_json(what, &json).map_err(|d| corrupt(part, d))
 }
 
+/// Call records at (`blob`, `off`, `len`) of `part`, in that order: each blob read and
+/// decompressed once.
+fn sliced_calls(
+    conn: &Connection,
+    part: &Part,
+    refs: &[(i64, i64, i64)],
+    out: &mut Vec<CallRecord>,
+) -> Result<(), StoreError> {
+    let mut blobs: HashMap<i64, Vec<u8>> = HashMap::new();
+    for &(blob, off, len) in refs {
+        let raw = match blobs.entry(blob) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(call_blob(conn, part, blob)?),
+        };
+        let json = usize::try_from(off)
+            .ok()
+            .zip(usize::try_from(len).ok())
+            .and_then(|(off, len)| raw.get(off..off.checked_add(len)?))
+            .ok_or_else(|| {
+                corrupt(
+                    part,
+                    format!(
+                        "call record at {off}+{len} outside blob {blob} ({} bytes)",
+                        raw.len()
+                    ),
+                )
+            })?;
+        out.push(from_json("call record", json).map_err(|d| corrupt(part, d))?);
+    }
+    Ok(())
+}
+
+/// Blob `id` of `call_blobs`, decompressed.
+fn call_blob(conn: &Connection, part: &Part, id: i64) -> Result<Vec<u8>, StoreError> {
+    let data: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT data FROM call_blobs WHERE id = ?1")
+        .and_then(|mut st| st.query_row([id], |r| r.get(0)).optional())
+        .map_err(read_err(part, "read call blob"))?;
+    let data = data.ok_or_else(|| corrupt(part, format!("call blob {id} is missing")))?;
+    zstd::stream::decode_all(data.as_slice()).map_err(|source| StoreError::Compression {
+        partition: part.name.clone(),
+        block: id,
+        op: "decompress call blob",
+        source,
+    })
+}
+
 /// SQL of a KPI dimension's value ("" when the call has none).
 fn dim_sql(d: KpiDim) -> &'static str {
     match d {
@@ -153,7 +203,7 @@ impl EmbeddedStore {
         match q.status.as_slice() {
             [] => {}
             [one] => w.text("status", one.as_str()),
-            // `+status`: the time index checks the status on its entries, newest first.
+            // `+status`: checked on the rows of the time range, newest first (no index).
             many => {
                 let s: Vec<&str> = many.iter().map(|s| s.as_str()).collect();
                 w.any_of("+status", &s);
@@ -164,12 +214,14 @@ impl EmbeddedStore {
         }
         let limit = w.param(sql_limit(q.limit));
         let sql = format!(
-            "SELECT rec FROM call_records{} ORDER BY start_us DESC, call_key LIMIT {limit}",
+            "SELECT blob, off, len FROM call_rows{} ORDER BY start_us DESC, call_key LIMIT {limit}",
             w.sql
         );
         // A call lives in the day of its start: newest day first, until the limit.
         for part in self.parts_in(q.since_us, q.until_us).into_iter().rev() {
+            let want = q.limit - out.len();
             self.with_reader(&part, |conn| {
+                let mut refs = Vec::new();
                 each_row(
                     conn,
                     &part,
@@ -177,10 +229,13 @@ impl EmbeddedStore {
                     &sql,
                     &w.params,
                     &mut |r| {
-                        out.push(json_col(&part, r, 0, "call record")?);
-                        Ok(out.len() < q.limit)
+                        let err = read_err(&part, "read call records");
+                        let get = |i| r.get::<_, i64>(i).map_err(&err);
+                        refs.push((get(0)?, get(1)?, get(2)?));
+                        Ok(refs.len() < want)
                     },
-                )
+                )?;
+                sliced_calls(conn, &part, &refs, &mut out)
             })?;
             if out.len() >= q.limit {
                 break;
@@ -201,7 +256,7 @@ impl EmbeddedStore {
             "SELECT (start_us / ?3) * ?3 AS b, {} AS k, status, coalesce(final_code, 0) AS fc, \
              count(*), coalesce(sum(duration_ms), 0), count(duration_ms), \
              coalesce(sum(pdd_ms), 0), count(pdd_ms), coalesce(sum(setup_ms), 0), count(setup_ms) \
-             FROM call_records WHERE start_us >= ?1 AND start_us < ?2 GROUP BY b, k, status, fc",
+             FROM call_rows WHERE start_us >= ?1 AND start_us < ?2 GROUP BY b, k, status, fc",
             dim_sql(q.by)
         );
         let mut params = vec![
