@@ -4,7 +4,8 @@
 # dropped (our counters plus the kernel's UDP receive-buffer drops) and bytes per message.
 # Usage: scripts/bench-ingest.sh [udp|tcp] [DURATION] [RATE...]   (run on an idle machine)
 # CH=http://127.0.0.1:8123 measures the ClickHouse store instead (a fresh database per rate,
-# bytes from system.parts, dropped afterwards).
+# bytes from system.parts, dropped afterwards). SERVE_ARGS="--no-call-tracking" passes extra
+# flags to `argos serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 proto=${1:-udp}; dur=${2:-10}; shift 2 || true
@@ -23,7 +24,7 @@ for rate in "${rates[@]}"; do
     store=(--store "clickhouse://${CH#http://}/$db")
   fi
   ARGOS_ADMIN_PASSWORD=bench "$bin" serve --data "$data" --hep-udp "127.0.0.1:$port" --hep-tcp "127.0.0.1:$port" \
-    --http "127.0.0.1:$http" "${store[@]}" >/dev/null 2>&1 &
+    --http "127.0.0.1:$http" "${store[@]}" ${SERVE_ARGS:-} >/dev/null 2>&1 &
   srv=$!
   for _ in $(seq 50); do curl -sf "127.0.0.1:$http/healthz" >/dev/null && break; sleep 0.1; done
   sent=$("$bin" gen --to "$proto:127.0.0.1:$port" --rate "$rate" --duration "$dur" ${file:+--file "$file"} --json |

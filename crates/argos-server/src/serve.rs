@@ -36,6 +36,8 @@ pub struct ServeConfig {
     pub tracker: argos_track::TrackerConfig,
     /// URLs each new alarm is POSTed to.
     pub alarm_webhooks: Vec<String>,
+    /// Track calls, registrations and alarms (on by default).
+    pub call_tracking: bool,
 }
 
 /// Runs the collector until Ctrl-C / SIGTERM, then stores what is queued and returns.
@@ -59,7 +61,11 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         cfg.pipeline.clone(),
         metrics.clone(),
         cfg.ingest.clone(),
-        crate::tracking::TrackStage::new(cfg.tracker.clone(), webhooks),
+        if cfg.call_tracking {
+            crate::tracking::TrackStage::new(cfg.tracker.clone(), webhooks)
+        } else {
+            crate::tracking::TrackStage::disabled()
+        },
     )
     .context("starting ingest thread")?;
     let key: Option<Arc<[u8]>> = cfg

@@ -222,6 +222,8 @@ pub struct TrackStage {
     /// are not tracked because that number grew.
     lost_seen: Option<u64>,
     shed_until: Instant,
+    /// `--no-call-tracking`: records pass by untouched.
+    enabled: bool,
 }
 
 /// How long new calls are not tracked after messages were lost.
@@ -246,6 +248,16 @@ impl TrackStage {
             admitting: true,
             lost_seen: None,
             shed_until: Instant::now(),
+            enabled: true,
+        }
+    }
+
+    /// A stage that tracks nothing (`argos serve --no-call-tracking`): every CPU cycle goes
+    /// to storing messages.
+    pub fn disabled() -> Self {
+        TrackStage {
+            enabled: false,
+            ..TrackStage::new(TrackerConfig::default(), None)
         }
     }
 
@@ -253,6 +265,9 @@ impl TrackStage {
     /// [`SHED_ABOVE`] records new calls are no longer tracked (calls already tracked are,
     /// to their end), below [`ADMIT_BELOW`] they are again.
     pub fn set_backlog(&mut self, backlog: usize, metrics: &Metrics) {
+        if !self.enabled {
+            return;
+        }
         let calm = Instant::now() >= self.shed_until;
         let admit = calm
             && if self.admitting {
@@ -275,6 +290,9 @@ impl TrackStage {
 
     /// One linked record, in arrival order.
     pub fn observe(&mut self, r: &Record, metrics: &Metrics) {
+        if !self.enabled {
+            return;
+        }
         self.clock.see(r.capture.ts_us);
         metrics.tracking.count_message(r);
         self.tracker.observe(r);
@@ -283,6 +301,9 @@ impl TrackStage {
     /// Expires what timed out and writes what the tracker concluded; called before each
     /// store flush, so it becomes durable with the messages. True when it wrote anything.
     pub fn write(&mut self, store: &dyn Store, metrics: &Metrics) -> bool {
+        if !self.enabled {
+            return false;
+        }
         self.watch_losses(metrics);
         let now = self.clock.now_us();
         if now == i64::MIN {

@@ -47,6 +47,10 @@ pub struct Args {
     /// URL each new alarm is POSTed to as JSON (repeatable; http or https).
     #[arg(long = "alarm-webhook", value_name = "URL")]
     alarm_webhooks: Vec<String>,
+    /// Do not track calls, registrations and alarms: only store messages (for the highest
+    /// ingest rates on few cores; see docs/PERFORMANCE.md).
+    #[arg(long)]
+    no_call_tracking: bool,
     /// Calls the tracker follows at most; beyond it the oldest are written as they stand.
     #[arg(long, default_value_t = argos_track::call::CallConfig::default().max_calls)]
     max_tracked_calls: usize,
@@ -78,6 +82,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         api_token: a.api_token,
         tracker: tracker_config(a.max_tracked_calls),
         alarm_webhooks: a.alarm_webhooks,
+        call_tracking: !a.no_call_tracking,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
