@@ -24,8 +24,7 @@ mod record;
 
 pub use call::{
     Alarm, AlarmKind, AlarmQuery, CallAggRow, CallLeg, CallQuery, CallRecord, CallStatus, Evidence,
-    KpiDim, KpiQuery, MediaSide, Party, RegQuery, RegStatus, RegistrationRecord, Severity,
-    StatRow,
+    KpiDim, KpiQuery, MediaSide, Party, RegQuery, RegStatus, RegistrationRecord, Severity, StatRow,
 };
 pub use capture::{Capture, PayloadKind, Transport};
 pub use query::{Field, Filter, Query};
