@@ -13,8 +13,12 @@ use std::thread::JoinHandle;
 
 /// Bytes allocated at a time for received datagrams.
 const CHUNK: usize = 4 << 20;
-/// Kernel receive buffer asked for: absorbs bursts while the writer commits a batch.
-const RCVBUF: usize = 32 << 20;
+/// Kernel receive buffer asked for: absorbs bursts while the writer commits a batch and
+/// while this thread waits for a core. 128 MiB holds ≈300 ms of 200k msg/s (an skb of a
+/// 400-byte datagram takes ≈2 KiB); with 32 MiB, 60 s runs at 200k msg/s on a 2-core
+/// machine lost 0–1% to scheduling stalls (docs/PERFORMANCE.md). Memory is only used
+/// while datagrams wait.
+const RCVBUF: usize = 128 << 20;
 
 /// Binds `addr` and starts the receive thread. Returns the bound address (port 0 picks one).
 pub fn spawn(
