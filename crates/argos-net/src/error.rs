@@ -77,9 +77,17 @@ pub enum PacketError {
     /// A total-length field (IPv4 total length, UDP length) is smaller than its header.
     #[error("{layer}: bad length field {len}")]
     BadLength { layer: &'static str, len: usize },
-    /// Too many stacked headers (VLAN tags, MPLS labels, IPv6 extension headers).
+    /// Too many stacked headers (VLAN tags, MPLS labels, IPv6 extension headers,
+    /// or tunnels nested deeper than the decoder's limit, layer `"tunnel"`).
     #[error("{layer}: too many stacked headers")]
     TooManyHeaders { layer: &'static str },
+    /// A tunnel header (GRE, ERSPAN, VXLAN, Geneve, TZSP) is not one the decoder
+    /// accepts; `what` names the offending field.
+    #[error("{layer}: unsupported or malformed header ({what})")]
+    BadTunnel {
+        layer: &'static str,
+        what: &'static str,
+    },
 }
 
 impl PacketError {
@@ -94,6 +102,7 @@ impl PacketError {
             PacketError::BadHeaderLength { .. } => "bad_header_length",
             PacketError::BadLength { .. } => "bad_length",
             PacketError::TooManyHeaders { .. } => "too_many_headers",
+            PacketError::BadTunnel { .. } => "bad_tunnel",
         }
     }
 }

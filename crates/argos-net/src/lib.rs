@@ -39,6 +39,7 @@ mod error;
 mod frame;
 mod packet;
 mod tcp;
+mod tunnel;
 
 pub use capture::{
     CaptureFormat, CaptureReader, Frame, LinkType, PcapWriter, MAX_BLOCK, MAX_FRAME,

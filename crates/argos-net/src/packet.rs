@@ -3,6 +3,7 @@
 use crate::capture::LinkType;
 use crate::cursor::Cursor;
 use crate::error::PacketError;
+use crate::tunnel::{self, Inner, MAX_TUNNEL_DEPTH};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Most VLAN tags / MPLS labels / IPv6 extension headers walked before giving up.
@@ -136,9 +137,50 @@ pub fn decode_packet(link: LinkType, data: &[u8]) -> Result<Packet<'_>, PacketEr
         }
         other => return Err(PacketError::UnsupportedLinkType(other.0)),
     };
+    network(net, c.rest(), vlan, 0)
+}
+
+fn network(
+    net: Net,
+    data: &[u8],
+    vlan: Option<u16>,
+    depth: usize,
+) -> Result<Packet<'_>, PacketError> {
     match net {
-        Net::V4 => ipv4(c.rest(), vlan),
-        Net::V6 => ipv6(c.rest(), vlan),
+        Net::V4 => ipv4(data, vlan, depth),
+        Net::V6 => ipv6(data, vlan, depth),
+    }
+}
+
+/// Decodes what a tunnel carries, `depth` tunnels deep.
+fn inner(inner: Inner<'_>, mut vlan: Option<u16>, depth: usize) -> Result<Packet<'_>, PacketError> {
+    if depth > MAX_TUNNEL_DEPTH {
+        return Err(PacketError::TooManyHeaders { layer: "tunnel" });
+    }
+    let (et, data) = match inner {
+        Inner::Ethernet(d) => {
+            let mut c = Cursor::new(d);
+            c.take(12, "ethernet")?;
+            (c.be16("ethernet")?, c.rest())
+        }
+        Inner::EtherType(et, d) => (et, d),
+    };
+    let mut c = Cursor::new(data);
+    let net = ethertype(et, &mut c, &mut vlan)?;
+    network(net, c.rest(), vlan, depth)
+}
+
+/// The innermost packet of `inner` if it decodes, else `outer` unchanged; only
+/// exceeding the nesting limit is an error.
+fn decapsulate<'a>(
+    outer: Packet<'a>,
+    tun: Inner<'a>,
+    depth: usize,
+) -> Result<Packet<'a>, PacketError> {
+    match self::inner(tun, outer.vlan, depth + 1) {
+        Ok(p) => Ok(p),
+        Err(e @ PacketError::TooManyHeaders { layer: "tunnel" }) => Err(e),
+        Err(_) => Ok(outer),
     }
 }
 
@@ -191,7 +233,7 @@ fn ethertype(mut et: u16, c: &mut Cursor<'_>, vlan: &mut Option<u16>) -> Result<
     Err(PacketError::TooManyHeaders { layer: "vlan" })
 }
 
-fn ipv4(data: &[u8], vlan: Option<u16>) -> Result<Packet<'_>, PacketError> {
+fn ipv4(data: &[u8], vlan: Option<u16>, depth: usize) -> Result<Packet<'_>, PacketError> {
     let mut c = Cursor::new(data);
     let b0 = c.u8("ipv4")?;
     if b0 >> 4 != 4 {
@@ -233,10 +275,11 @@ fn ipv4(data: &[u8], vlan: Option<u16>) -> Result<Packet<'_>, PacketError> {
         payload,
         fragment,
         false,
+        depth,
     )
 }
 
-fn ipv6(data: &[u8], vlan: Option<u16>) -> Result<Packet<'_>, PacketError> {
+fn ipv6(data: &[u8], vlan: Option<u16>, depth: usize) -> Result<Packet<'_>, PacketError> {
     let mut c = Cursor::new(data);
     if let Some(v) = data.first().map(|b| b >> 4).filter(|v| *v != 6) {
         return Err(PacketError::BadIpVersion(v));
@@ -284,10 +327,10 @@ fn ipv6(data: &[u8], vlan: Option<u16>) -> Result<Packet<'_>, PacketError> {
                 rest = e.rest();
                 // An atomic fragment (offset 0, M clear; RFC 6946) is a whole packet.
                 if off_m & 0xFFF9 != 0 {
-                    return build(src.into(), dst.into(), vlan, next, rest, true, true);
+                    return build(src.into(), dst.into(), vlan, next, rest, true, true, depth);
                 }
             }
-            _ => return build(src.into(), dst.into(), vlan, next, rest, false, true),
+            _ => return build(src.into(), dst.into(), vlan, next, rest, false, true, depth),
         }
     }
     Err(PacketError::TooManyHeaders { layer: "ipv6" })
@@ -301,6 +344,7 @@ fn build(
     data: &[u8],
     fragment: bool,
     v6: bool,
+    depth: usize,
 ) -> Result<Packet<'_>, PacketError> {
     let mut p = Packet {
         src,
@@ -331,6 +375,12 @@ fn build(
                 have: data.len(),
             })?;
             p.transport = TransportHeader::Udp { src_port, dst_port };
+            // A tunnel port whose payload is not that tunnel stays plain UDP.
+            if let Some(parse) = tunnel::udp_tunnel(dst_port) {
+                if let Ok(tun) = parse(p.payload) {
+                    return decapsulate(p, tun, depth);
+                }
+            }
         }
         6 => {
             let h = c.take(20, "tcp")?;
@@ -364,6 +414,14 @@ fn build(
                 verification_tag: u32::from_be_bytes([h[4], h[5], h[6], h[7]]),
             };
             p.payload = c.rest();
+        }
+        // IPv4-in-IP, IPv6-in-IP; an undecodable inner header leaves the outer packet.
+        4 => return decapsulate(p, Inner::EtherType(0x0800, data), depth),
+        41 => return decapsulate(p, Inner::EtherType(0x86DD, data), depth),
+        47 => {
+            if let Ok(tun) = tunnel::gre(data) {
+                return decapsulate(p, tun, depth);
+            }
         }
         _ => {}
     }

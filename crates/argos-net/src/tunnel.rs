@@ -1,0 +1,151 @@
+//! Tunnel header parsers: GRE (with ERSPAN I/II/III), VXLAN, Geneve, TZSP.
+//!
+//! Each parser checks its header and returns the encapsulated bytes together with
+//! what they are ([`Inner`]); [`crate::packet`] decodes them recursively, bounded
+//! by [`MAX_TUNNEL_DEPTH`]. IP-in-IP (protocols 4 and 41) needs no parser here.
+
+use crate::cursor::Cursor;
+use crate::error::PacketError;
+
+/// Most tunnel layers decapsulated before a frame is rejected
+/// ([`PacketError::TooManyHeaders`] with layer `"tunnel"`).
+pub(crate) const MAX_TUNNEL_DEPTH: usize = 4;
+
+/// IANA UDP port of VXLAN (RFC 7348).
+pub(crate) const VXLAN_PORT: u16 = 4789;
+/// IANA UDP port of Geneve (RFC 8926).
+pub(crate) const GENEVE_PORT: u16 = 6081;
+/// UDP port of TZSP (TaZmen Sniffer Protocol).
+pub(crate) const TZSP_PORT: u16 = 37008;
+
+/// EtherType of transparent Ethernet bridging (GRE, Geneve).
+const ETH_BRIDGING: u16 = 0x6558;
+/// EtherType of ERSPAN type I/II in GRE.
+const ERSPAN_II: u16 = 0x88BE;
+/// EtherType of ERSPAN type III in GRE.
+const ERSPAN_III: u16 = 0x22EB;
+
+/// What a tunnel header carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Inner<'a> {
+    /// A whole Ethernet frame (destination MAC first).
+    Ethernet(&'a [u8]),
+    /// A payload of the given EtherType (IPv4, IPv6, MPLS, VLAN, ...).
+    EtherType(u16, &'a [u8]),
+}
+
+fn bad(layer: &'static str, what: &'static str) -> PacketError {
+    PacketError::BadTunnel { layer, what }
+}
+
+/// GRE (RFC 2784/2890), version 0 only: checksum (C), key (K) and sequence (S)
+/// fields skipped; routing (R, RFC 1701) rejected. Protocol 0x6558 is bridged
+/// Ethernet; 0x88BE is ERSPAN type II when S is set (8-byte ERSPAN header) and
+/// type I (bare Ethernet) otherwise; 0x22EB is ERSPAN type III (12-byte header,
+/// plus the 8-byte platform sub-header when the O bit is set). Anything else is
+/// handed on as an EtherType.
+pub(crate) fn gre(data: &[u8]) -> Result<Inner<'_>, PacketError> {
+    let mut c = Cursor::new(data);
+    let flags = c.be16("gre")?;
+    let proto = c.be16("gre")?;
+    if flags & 0x0007 != 0 {
+        return Err(bad("gre", "version"));
+    }
+    if flags & 0x4000 != 0 {
+        return Err(bad("gre", "routing"));
+    }
+    if flags & 0x8000 != 0 {
+        c.take(4, "gre")?; // checksum + reserved1
+    }
+    if flags & 0x2000 != 0 {
+        c.take(4, "gre")?; // key
+    }
+    let seq = flags & 0x1000 != 0;
+    if seq {
+        c.take(4, "gre")?; // sequence number
+    }
+    match proto {
+        ETH_BRIDGING => Ok(Inner::Ethernet(c.rest())),
+        ERSPAN_II if !seq => Ok(Inner::Ethernet(c.rest())),
+        ERSPAN_II => {
+            let h = c.take(8, "erspan")?;
+            if h[0] >> 4 != 1 {
+                return Err(bad("erspan", "version"));
+            }
+            Ok(Inner::Ethernet(c.rest()))
+        }
+        ERSPAN_III => {
+            let h = c.take(12, "erspan")?;
+            if h[0] >> 4 != 2 {
+                return Err(bad("erspan", "version"));
+            }
+            if h[11] & 0x01 != 0 {
+                c.take(8, "erspan")?; // platform-specific sub-header
+            }
+            Ok(Inner::Ethernet(c.rest()))
+        }
+        et => Ok(Inner::EtherType(et, c.rest())),
+    }
+}
+
+/// VXLAN (RFC 7348): 8-byte header with the I (valid VNI) flag set, then Ethernet.
+pub(crate) fn vxlan(data: &[u8]) -> Result<Inner<'_>, PacketError> {
+    let mut c = Cursor::new(data);
+    let h = c.take(8, "vxlan")?;
+    if h[0] & 0x08 == 0 {
+        return Err(bad("vxlan", "flags"));
+    }
+    Ok(Inner::Ethernet(c.rest()))
+}
+
+/// Geneve (RFC 8926), version 0: 8-byte header plus `opt_len * 4` bytes of
+/// options; protocol 0x6558 is Ethernet, anything else an EtherType.
+pub(crate) fn geneve(data: &[u8]) -> Result<Inner<'_>, PacketError> {
+    let mut c = Cursor::new(data);
+    let h = c.take(8, "geneve")?;
+    if h[0] >> 6 != 0 {
+        return Err(bad("geneve", "version"));
+    }
+    c.take(usize::from(h[0] & 0x3F) * 4, "geneve")?;
+    match u16::from_be_bytes([h[2], h[3]]) {
+        ETH_BRIDGING => Ok(Inner::Ethernet(c.rest())),
+        et => Ok(Inner::EtherType(et, c.rest())),
+    }
+}
+
+/// TZSP: version 1, type 0 (received tag list) or 1 (packet for transmit),
+/// encapsulation 1 (Ethernet); tagged fields (0 = padding, 1 = end, others
+/// tag/length/value) up to the END tag, then the Ethernet frame.
+pub(crate) fn tzsp(data: &[u8]) -> Result<Inner<'_>, PacketError> {
+    let mut c = Cursor::new(data);
+    if c.u8("tzsp")? != 1 {
+        return Err(bad("tzsp", "version"));
+    }
+    if c.u8("tzsp")? > 1 {
+        return Err(bad("tzsp", "type"));
+    }
+    if c.be16("tzsp")? != 1 {
+        return Err(bad("tzsp", "encapsulation"));
+    }
+    // Every iteration consumes at least one byte, so this ends with the input.
+    loop {
+        match c.u8("tzsp")? {
+            0 => {}
+            1 => return Ok(Inner::Ethernet(c.rest())),
+            _ => {
+                let len = c.u8("tzsp")?;
+                c.take(usize::from(len), "tzsp")?;
+            }
+        }
+    }
+}
+
+/// The tunnel a UDP datagram to `dst_port` would carry, if any.
+pub(crate) fn udp_tunnel(dst_port: u16) -> Option<fn(&[u8]) -> Result<Inner<'_>, PacketError>> {
+    match dst_port {
+        VXLAN_PORT => Some(vxlan),
+        GENEVE_PORT => Some(geneve),
+        TZSP_PORT => Some(tzsp),
+        _ => None,
+    }
+}
