@@ -28,6 +28,8 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Import pcap/pcapng files (or Argos archives) into the store.
     Import(cmd::import::Args),
+    /// sipgrep over pcap/pcapng files: matching messages or whole dialogs, pcap out, reports.
+    Grep(cmd::grep::Args),
     /// Search stored messages from the command line.
     Search(cmd::search::Args),
     /// List stored calls (one row per call, legs joined).
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
     let res = match cli.command {
         Command::Serve(a) => cmd::serve::run(a),
         Command::Import(a) => cmd::import::run(a),
+        Command::Grep(a) => cmd::grep::run(a),
         Command::Search(a) => cmd::search::run(a),
         Command::Calls(a) => cmd::search::run_calls(a),
         Command::Archive(a) => cmd::archive::run(a),

@@ -2,6 +2,7 @@
 
 pub mod archive;
 pub mod gen;
+pub mod grep;
 pub mod import;
 pub mod passwd;
 pub mod search;
