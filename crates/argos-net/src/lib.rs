@@ -2,7 +2,9 @@
 //!
 //! * [`CaptureReader`]: streaming pcap / pcapng reader (format auto-detected, both
 //!   byte orders, µs/ns pcap, pcapng with several interfaces and `if_tsresol`).
-//! * [`decode_packet`]: zero-copy link → IP → UDP/TCP/SCTP decoding.
+//! * [`decode_packet`]: zero-copy link → IP → UDP/TCP/SCTP decoding, unwrapping
+//!   tunnels (IP-in-IP, GRE, ERSPAN I/II/III, VXLAN, Geneve, TZSP) to the
+//!   innermost packet.
 //! * [`SipTcpReassembler`]: turns TCP segments into complete SIP messages.
 //! * [`PcapWriter`] + [`build_frame`] / [`build_frames`]: pcap export of captured
 //!   messages with synthetic, checksum-valid Ethernet/IP/UDP/TCP headers.
@@ -39,6 +41,7 @@ mod error;
 mod frame;
 mod packet;
 mod tcp;
+pub mod websocket;
 mod tunnel;
 
 pub use capture::{

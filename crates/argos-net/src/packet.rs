@@ -98,6 +98,19 @@ enum Net {
 /// length 0 from TSO captures means "up to the end of the frame"), IPv6
 /// (hop-by-hop, routing, destination options, AH skipped); UDP, TCP, SCTP.
 /// A frame shorter than a length field announces (snaplen cut) is an error.
+///
+/// Tunnels are decapsulated and the **innermost** packet is returned (its
+/// addresses, transport and payload): IPv4/IPv6 in IPv4/IPv6 (protocols 4 and
+/// 41), GRE version 0 (C/K/S fields; transparent Ethernet bridging, IPv4, IPv6,
+/// other EtherTypes such as MPLS, ERSPAN type I (0x88BE without S), type II
+/// (0x88BE) and type III (0x22EB)), PPTP enhanced GRE (version 1, PPP carrying
+/// IPv4/IPv6), and over UDP — selected by destination, then source port — VXLAN
+/// (4789), Geneve (6081) and TZSP (37008, Ethernet encapsulation). `vlan` stays
+/// the outermost tag seen, an inner frame's tag only when the outer had none.
+/// When a tunnel's header or inner packet does not decode, the outer packet is
+/// returned as is (so SIP on UDP port 4789/6081/37008 stays plain UDP, and GRE or
+/// IP-in-IP is `Other`); IP fragments are not decapsulated. At most 4 tunnels are
+/// unwrapped: deeper nesting is [`PacketError::TooManyHeaders`] (layer `"tunnel"`).
 pub fn decode_packet(link: LinkType, data: &[u8]) -> Result<Packet<'_>, PacketError> {
     let mut c = Cursor::new(data);
     let mut vlan = None;
@@ -170,17 +183,17 @@ fn inner(inner: Inner<'_>, mut vlan: Option<u16>, depth: usize) -> Result<Packet
     network(net, c.rest(), vlan, depth)
 }
 
-/// The innermost packet of `inner` if it decodes, else `outer` unchanged; only
-/// exceeding the nesting limit is an error.
+/// The innermost packet of `tun` if it decodes, else `None` (the caller keeps the
+/// outer packet); only exceeding the nesting limit is an error.
 fn decapsulate<'a>(
-    outer: Packet<'a>,
+    outer: &Packet<'a>,
     tun: Inner<'a>,
     depth: usize,
-) -> Result<Packet<'a>, PacketError> {
+) -> Result<Option<Packet<'a>>, PacketError> {
     match self::inner(tun, outer.vlan, depth + 1) {
-        Ok(p) => Ok(p),
+        Ok(p) => Ok(Some(p)),
         Err(e @ PacketError::TooManyHeaders { layer: "tunnel" }) => Err(e),
-        Err(_) => Ok(outer),
+        Err(_) => Ok(None),
     }
 }
 
@@ -336,6 +349,8 @@ fn ipv6(data: &[u8], vlan: Option<u16>, depth: usize) -> Result<Packet<'_>, Pack
     Err(PacketError::TooManyHeaders { layer: "ipv6" })
 }
 
+// Internal helper; the flags and the tunnel depth are all plain values.
+#[allow(clippy::too_many_arguments)]
 fn build(
     src: IpAddr,
     dst: IpAddr,
@@ -375,10 +390,16 @@ fn build(
                 have: data.len(),
             })?;
             p.transport = TransportHeader::Udp { src_port, dst_port };
-            // A tunnel port whose payload is not that tunnel stays plain UDP.
-            if let Some(parse) = tunnel::udp_tunnel(dst_port) {
-                if let Ok(tun) = parse(p.payload) {
-                    return decapsulate(p, tun, depth);
+            // Tunnel ports: destination first, then source (as tshark does for
+            // VXLAN sent from port 4789). A tunnel port whose payload is not
+            // that tunnel stays plain UDP.
+            for port in [dst_port, src_port] {
+                if let Some(parse) = tunnel::udp_tunnel(port) {
+                    if let Ok(tun) = parse(p.payload) {
+                        if let Some(q) = decapsulate(&p, tun, depth)? {
+                            return Ok(q);
+                        }
+                    }
                 }
             }
         }
@@ -416,11 +437,11 @@ fn build(
             p.payload = c.rest();
         }
         // IPv4-in-IP, IPv6-in-IP; an undecodable inner header leaves the outer packet.
-        4 => return decapsulate(p, Inner::EtherType(0x0800, data), depth),
-        41 => return decapsulate(p, Inner::EtherType(0x86DD, data), depth),
+        4 => return Ok(decapsulate(&p, Inner::EtherType(0x0800, data), depth)?.unwrap_or(p)),
+        41 => return Ok(decapsulate(&p, Inner::EtherType(0x86DD, data), depth)?.unwrap_or(p)),
         47 => {
             if let Ok(tun) = tunnel::gre(data) {
-                return decapsulate(p, tun, depth);
+                return Ok(decapsulate(&p, tun, depth)?.unwrap_or(p));
             }
         }
         _ => {}

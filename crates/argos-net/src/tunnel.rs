@@ -48,8 +48,10 @@ pub(crate) fn gre(data: &[u8]) -> Result<Inner<'_>, PacketError> {
     let mut c = Cursor::new(data);
     let flags = c.be16("gre")?;
     let proto = c.be16("gre")?;
-    if flags & 0x0007 != 0 {
-        return Err(bad("gre", "version"));
+    match flags & 0x0007 {
+        0 => {}
+        1 => return pptp_gre(flags, proto, c),
+        _ => return Err(bad("gre", "version")),
     }
     if flags & 0x4000 != 0 {
         return Err(bad("gre", "routing"));
@@ -85,6 +87,39 @@ pub(crate) fn gre(data: &[u8]) -> Result<Inner<'_>, PacketError> {
             Ok(Inner::Ethernet(c.rest()))
         }
         et => Ok(Inner::EtherType(et, c.rest())),
+    }
+}
+
+/// Enhanced GRE (version 1, RFC 2637, PPTP): key (payload length + call id)
+/// always present, sequence (S) and acknowledgement (A, 0x0080) numbers optional;
+/// the payload is PPP (address/control 0xFF 0x03 and protocol-field compression
+/// allowed), of which IPv4 (0x0021) and IPv6 (0x0057) are decoded.
+fn pptp_gre<'a>(flags: u16, proto: u16, mut c: Cursor<'a>) -> Result<Inner<'a>, PacketError> {
+    if proto != 0x880B || flags & 0xC000 != 0 || flags & 0x2000 == 0 {
+        return Err(bad("gre", "pptp"));
+    }
+    c.take(4, "gre")?; // payload length + call id
+    if flags & 0x1000 != 0 {
+        c.take(4, "gre")?;
+    }
+    if flags & 0x0080 != 0 {
+        c.take(4, "gre")?;
+    }
+    let rest = c.rest();
+    if rest.starts_with(&[0xFF, 0x03]) {
+        c.take(2, "ppp")?;
+    }
+    let first = c.u8("ppp")?;
+    // An odd first byte is a compressed (one-byte) protocol field.
+    let proto = if first & 1 == 1 {
+        u16::from(first)
+    } else {
+        u16::from_be_bytes([first, c.u8("ppp")?])
+    };
+    match proto {
+        0x0021 => Ok(Inner::EtherType(0x0800, c.rest())),
+        0x0057 => Ok(Inner::EtherType(0x86DD, c.rest())),
+        _ => Err(bad("ppp", "protocol")),
     }
 }
 
@@ -140,9 +175,12 @@ pub(crate) fn tzsp(data: &[u8]) -> Result<Inner<'_>, PacketError> {
     }
 }
 
-/// The tunnel a UDP datagram to `dst_port` would carry, if any.
-pub(crate) fn udp_tunnel(dst_port: u16) -> Option<fn(&[u8]) -> Result<Inner<'_>, PacketError>> {
-    match dst_port {
+/// A tunnel header parser.
+pub(crate) type TunnelParser = fn(&[u8]) -> Result<Inner<'_>, PacketError>;
+
+/// The tunnel parser for a UDP port, if the port is a tunnel's.
+pub(crate) fn udp_tunnel(port: u16) -> Option<TunnelParser> {
+    match port {
         VXLAN_PORT => Some(vxlan),
         GENEVE_PORT => Some(geneve),
         TZSP_PORT => Some(tzsp),
