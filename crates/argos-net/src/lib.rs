@@ -41,7 +41,6 @@ mod error;
 mod frame;
 mod packet;
 mod tcp;
-pub mod websocket;
 mod tunnel;
 
 pub use capture::{
