@@ -163,3 +163,54 @@ fn hostile_input_exits_cleanly() {
     let o = grep(&["(unclosed", &f]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn hep_listen_prints_live_and_reports() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("hep.pcap");
+    let hep = format!("udp:127.0.0.1:{port}");
+    let out_s = out.display().to_string();
+    let child = Command::new(bin())
+        .args(["grep", "--color", "never", "--hep", &hep, "--timeout", "3"])
+        .args(["-G", "-w", &out_s, "INVITE"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn argos grep");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    argos(&[
+        "gen",
+        "--to",
+        &hep,
+        "--count",
+        "14",
+        "--rate",
+        "200",
+        "--duration",
+        "2",
+    ]);
+    let o = child.wait_with_output().expect("wait");
+    let s = stdout(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The built-in call is 7 messages; 2 calls, whole dialogs printed.
+    assert_eq!(s.matches("--- report: 2 dialog(s)").count(), 1, "{s}");
+    assert_eq!(
+        s.lines().filter(|l| l.contains(" messages=7")).count(),
+        2,
+        "{s}"
+    );
+    assert_eq!(
+        s.lines().filter(|l| l.starts_with("INVITE sip:")).count(),
+        2,
+        "{s}"
+    );
+    if have("tshark") {
+        assert_eq!(tshark_count(&out, "sip"), 14);
+    }
+}

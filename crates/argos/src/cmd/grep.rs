@@ -32,8 +32,16 @@ pub struct Args {
     /// [PATTERN] FILE...: the regex (matched against the whole raw message, multi-line)
     /// then the capture files. PATTERN may be left out when `-e` or a field filter
     /// (--from/--to/--method/--status/--header) is given and the first argument is a file.
-    #[arg(required = true, value_name = "[PATTERN] FILE")]
+    #[arg(required_unless_present = "hep", value_name = "[PATTERN] FILE")]
     args: Vec<String>,
+    /// Listen for HEP instead of reading files: `udp:HOST:PORT`. Matches print as they
+    /// arrive (with the earlier messages of their dialog); -w/-G/-q and the scanner list
+    /// come at the end: Ctrl-C or --timeout.
+    #[arg(long, value_name = "udp:HOST:PORT")]
+    hep: Option<String>,
+    /// With --hep: stop after this many seconds.
+    #[arg(long, value_name = "SECS", requires = "hep")]
+    timeout: Option<u64>,
     /// The pattern, given explicitly (then every positional argument is a file).
     #[arg(short = 'e', long = "regexp", value_name = "PATTERN")]
     regexp: Option<String>,
@@ -243,14 +251,23 @@ fn build_matcher(a: &Args, pattern: Option<&str>) -> anyhow::Result<Matcher> {
 /// Splits the positional arguments into the pattern and the files.
 fn split_args(a: &Args) -> anyhow::Result<(Option<String>, Vec<PathBuf>)> {
     if let Some(p) = &a.regexp {
+        if a.hep.is_some() && !a.args.is_empty() {
+            anyhow::bail!("--hep reads no files");
+        }
         return Ok((Some(p.clone()), a.args.iter().map(PathBuf::from).collect()));
+    }
+    if a.hep.is_some() {
+        if a.args.len() > 1 {
+            anyhow::bail!("--hep reads no files: give only the PATTERN");
+        }
+        return Ok((a.args.first().cloned(), Vec::new()));
     }
     let has_filter = a.from.is_some()
         || a.to.is_some()
         || a.method.is_some()
         || a.status.is_some()
         || !a.headers.is_empty();
-    let first_is_file = Path::new(&a.args[0]).is_file();
+    let first_is_file = a.args.first().is_some_and(|f| Path::new(f).is_file());
     if has_filter && first_is_file {
         return Ok((None, a.args.iter().map(PathBuf::from).collect()));
     }
@@ -407,6 +424,110 @@ fn report_line(msgs: &[&Msg]) -> String {
     )
 }
 
+/// `--hep udp:HOST:PORT`: receives HEP until Ctrl-C or the timeout, printing matches live
+/// (in dialog mode: the dialog's earlier messages first, then every later one).
+fn listen_hep(
+    spec: &str,
+    a: &Args,
+    matcher: &Matcher,
+    color: bool,
+    dialog_mode: bool,
+    msgs: &mut Vec<Msg>,
+) -> anyhow::Result<()> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let addr = spec
+        .strip_prefix("udp:")
+        .with_context(|| format!("--hep {spec}: expected udp:HOST:PORT"))?;
+    let sock =
+        std::net::UdpSocket::bind(addr).with_context(|| format!("--hep: listening on {addr}"))?;
+    sock.set_read_timeout(Some(std::time::Duration::from_millis(200)))?;
+    eprintln!(
+        "argos grep: listening for HEP on udp:{}",
+        sock.local_addr()?
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                let _ = rt.block_on(tokio::signal::ctrl_c());
+                stop.store(true, Ordering::SeqCst);
+            }
+        });
+    }
+    let deadline = a
+        .timeout
+        .map(|s| std::time::Instant::now() + std::time::Duration::from_secs(s));
+    let cfg = argos_server::pipeline::PipelineConfig::default();
+    let metrics = argos_server::metrics::Metrics::default();
+    // Call-ID → indexes in `msgs`, and whether the dialog has matched (printing live).
+    let mut dialogs: HashMap<String, (Vec<usize>, bool)> = HashMap::new();
+    let pattern = matcher.pattern.as_ref();
+    let mut buf = vec![0u8; 65_536];
+    while !stop.load(Ordering::SeqCst) && deadline.is_none_or(|d| std::time::Instant::now() < d) {
+        let n = match sock.recv_from(&mut buf) {
+            Ok((n, _)) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue
+            }
+            Err(e) => return Err(e).context("--hep: receiving"),
+        };
+        let frame = bytes::Bytes::copy_from_slice(&buf[..n]);
+        let Some(c) = argos_server::hep_input::capture_from_frame(&frame, None, &metrics) else {
+            continue;
+        };
+        if c.kind != argos_model::PayloadKind::SIP {
+            continue;
+        }
+        let rec = argos_server::pipeline::parse(c, &cfg, &metrics);
+        let text = String::from_utf8_lossy(&rec.capture.payload).into_owned();
+        let matched = matcher.matches(&rec, &text);
+        let idx = msgs.len();
+        let cid = rec.fields.call_id.clone();
+        msgs.push(Msg { rec, text, matched });
+        if a.quiet {
+            continue;
+        }
+        let mut to_print: Vec<usize> = Vec::new();
+        match (dialog_mode, cid) {
+            (true, Some(cid)) => {
+                let d = dialogs.entry(cid).or_default();
+                d.0.push(idx);
+                if d.1 {
+                    to_print.push(idx);
+                } else if matched {
+                    d.1 = true;
+                    to_print.extend(d.0.iter().copied());
+                }
+            }
+            _ => {
+                if matched {
+                    to_print.push(idx);
+                }
+            }
+        }
+        if !to_print.is_empty() {
+            let mut out = std::io::stdout().lock();
+            for i in to_print {
+                print_msg(&mut out, &msgs[i], pattern, color)?;
+            }
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
 pub fn run(a: Args) -> anyhow::Result<()> {
     let (pattern, files) = split_args(&a)?;
     let matcher = build_matcher(&a, pattern.as_deref())?;
@@ -464,6 +585,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
     }
     // TCP messages are handed over when their stream is reassembled: put time order back.
+    let live = a.hep.is_some();
+    if let Some(spec) = &a.hep {
+        listen_hep(spec, &a, &matcher, color, dialog_mode, &mut msgs)?;
+    }
     msgs.sort_by_key(|m| m.rec.capture.ts_us);
 
     // Dialogs by Call-ID, in order of their first message; no Call-ID: a dialog of one.
@@ -498,7 +623,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     if a.quiet {
         writeln!(out, "{matched_msgs}")?;
-    } else {
+    } else if !live {
         let pat = matcher.pattern.as_ref();
         for d in &selected {
             if dialog_mode {
