@@ -41,6 +41,7 @@ mod error;
 mod frame;
 mod packet;
 mod tcp;
+pub mod websocket;
 mod tunnel;
 
 pub use capture::{

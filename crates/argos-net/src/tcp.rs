@@ -1,5 +1,7 @@
 //! SIP-over-TCP stream reassembly: TCP segments in, complete SIP messages out.
+//! Streams carrying SIP over WebSocket (RFC 7118) are recognised and deframed too.
 
+use crate::websocket::{self, Assembled, WsAssembler, OP_BINARY, OP_TEXT};
 use memchr::{memchr, memmem};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -57,6 +59,14 @@ pub struct ReassemblyStats {
     pub evicted_flows: u64,
     /// Flows finalized by `flush_idle` / `flush_all`.
     pub flushed_flows: u64,
+    /// Flows switched to WebSocket framing (after an HTTP upgrade, or on a frame
+    /// carrying SIP).
+    pub websocket_flows: u64,
+    /// Complete SIP messages taken from WebSocket messages (also in `messages`).
+    pub websocket_messages: u64,
+    /// WebSocket frames or messages dropped: malformed frames, continuations
+    /// without a start, messages over the limit, messages that are not SIP.
+    pub websocket_drops: u64,
 }
 
 /// One complete SIP message taken from a TCP stream.
@@ -68,14 +78,19 @@ pub struct TcpMessage {
     pub ts_us: i64,
     pub src: SocketAddr,
     pub dst: SocketAddr,
-    /// Start line, headers, blank line and `Content-Length` bytes of body.
+    /// Start line, headers, blank line and `Content-Length` bytes of body; for
+    /// WebSocket, the whole (unmasked, reassembled) WebSocket message.
     pub data: Vec<u8>,
+    /// The message came in WebSocket frames (SIP over WebSocket, RFC 7118).
+    pub websocket: bool,
 }
 
 /// Segments held after a gap, per flow.
 const MAX_HELD_SEGMENTS: usize = 256;
 /// A start line longer than this without a line feed is not SIP.
 const MAX_START_LINE: usize = 8 * 1024;
+/// An HTTP header block (WebSocket handshake) longer than this is not waited for.
+const MAX_HTTP_HEADER: usize = 16 * 1024;
 
 #[derive(Debug)]
 struct Flow {
@@ -90,6 +105,8 @@ struct Flow {
     held: Vec<(u32, Vec<u8>)>,
     held_bytes: usize,
     last_ts: i64,
+    /// WebSocket framing, once the flow is known to carry it.
+    ws: Option<WsAssembler>,
 }
 
 impl Flow {
@@ -103,14 +120,18 @@ impl Flow {
             held: Vec::new(),
             held_bytes: 0,
             last_ts: ts,
+            ws: None,
         }
     }
 
+    /// Drops the buffered message; WebSocket framing is lost with it (the flow
+    /// resynchronises on a segment that starts a SIP message or a SIP-carrying frame).
     fn reset_message(&mut self) {
         self.buf.clear();
         self.msg_len = None;
         self.scan_from = 0;
         self.skip = 0;
+        self.ws = None;
     }
 }
 
@@ -122,6 +143,8 @@ struct Ctx<'a> {
     limits: &'a ReassemblyLimits,
     stats: &'a mut ReassemblyStats,
     out: &'a mut Vec<TcpMessage>,
+    /// Recognise SIP over WebSocket.
+    websocket: bool,
 }
 
 /// Reassembles SIP messages from TCP segments, one flow per direction
@@ -145,6 +168,7 @@ pub struct SipTcpReassembler {
     limits: ReassemblyLimits,
     flows: HashMap<(SocketAddr, SocketAddr), Flow>,
     stats: ReassemblyStats,
+    websocket: bool,
 }
 
 impl SipTcpReassembler {
@@ -153,7 +177,21 @@ impl SipTcpReassembler {
             limits,
             flows: HashMap::new(),
             stats: ReassemblyStats::default(),
+            websocket: false,
         }
+    }
+
+    /// Also recognises SIP over WebSocket (RFC 7118; off by default): a flow that
+    /// starts with an HTTP upgrade to WebSocket (subprotocol `sip`, or none named), or
+    /// with a text/binary frame whose payload starts with a SIP start line, is deframed
+    /// (7/16/64-bit lengths, client masks, fragmented messages joined, control frames
+    /// skipped) and each WebSocket message carrying SIP is emitted with
+    /// [`TcpMessage::websocket`] set. A frame or message larger than
+    /// [`ReassemblyLimits::max_bytes_per_flow`] is skipped; a malformed frame header
+    /// drops the buffered data and the flow resynchronises like a plain one.
+    pub fn with_websocket(mut self, on: bool) -> Self {
+        self.websocket = on;
+        self
     }
 
     /// Feeds one TCP segment; complete messages are appended to `out`.
@@ -191,6 +229,7 @@ impl SipTcpReassembler {
             limits: &self.limits,
             stats: &mut self.stats,
             out,
+            websocket: self.websocket,
         };
         ingest(flow, &mut cx, seq, payload);
         self.stats.flows = self.flows.len();
@@ -267,6 +306,7 @@ impl SipTcpReassembler {
             limits: &self.limits,
             stats: &mut self.stats,
             out,
+            websocket: self.websocket,
         };
         loop {
             emit_partial(&mut flow, &mut cx);
@@ -300,6 +340,7 @@ fn emit_partial(flow: &mut Flow, cx: &mut Ctx<'_>) {
             src: cx.src,
             dst: cx.dst,
             data: std::mem::take(&mut flow.buf),
+            websocket: false,
         });
     }
     flow.reset_message();
@@ -384,6 +425,10 @@ fn append(flow: &mut Flow, cx: &mut Ctx<'_>, data: &[u8]) {
 
 fn extract(flow: &mut Flow, cx: &mut Ctx<'_>) {
     loop {
+        if flow.ws.is_some() {
+            extract_ws(flow, cx);
+            return;
+        }
         let need = match flow.msg_len {
             Some(n) => n,
             None => {
@@ -401,11 +446,26 @@ fn extract(flow: &mut Flow, cx: &mut Ctx<'_>) {
                     return;
                 }
                 match sip_start(&flow.buf) {
-                    Start::No => {
+                    Start::No if !cx.websocket => {
                         cx.stats.non_sip_drops += 1;
                         flow.reset_message();
                         return;
                     }
+                    Start::No => match ws_start(&flow.buf) {
+                        WsStart::Yes(skip) => {
+                            flow.buf.drain(..skip);
+                            flow.scan_from = 0;
+                            flow.ws = Some(WsAssembler::new());
+                            cx.stats.websocket_flows += 1;
+                            continue;
+                        }
+                        WsStart::NeedMore => return,
+                        WsStart::No => {
+                            cx.stats.non_sip_drops += 1;
+                            flow.reset_message();
+                            return;
+                        }
+                    },
                     Start::NeedMore => return,
                     Start::Yes => {}
                 }
@@ -445,7 +505,129 @@ fn extract(flow: &mut Flow, cx: &mut Ctx<'_>) {
             src: cx.src,
             dst: cx.dst,
             data,
+            websocket: false,
         });
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum WsStart {
+    /// WebSocket: skip this many bytes (the HTTP handshake; 0 for a frame).
+    Yes(usize),
+    No,
+    NeedMore,
+}
+
+/// Does `buf` (not a SIP start line) begin a WebSocket stream carrying SIP: an HTTP
+/// upgrade to WebSocket (`sip` subprotocol), or a text/binary frame whose payload
+/// starts with a SIP start line?
+fn ws_start(buf: &[u8]) -> WsStart {
+    if websocket::looks_like_http(buf) {
+        return match websocket::is_sip_upgrade(buf) {
+            Some(n) => WsStart::Yes(n),
+            None if websocket::http_header_end(buf).is_none() && buf.len() <= MAX_HTTP_HEADER => {
+                WsStart::NeedMore
+            }
+            None => WsStart::No,
+        };
+    }
+    let h = match websocket::parse_frame_header(buf) {
+        Ok(Some(h)) => h,
+        Ok(None) => return WsStart::NeedMore,
+        Err(_) => return WsStart::No,
+    };
+    if !matches!(h.opcode, OP_TEXT | OP_BINARY) {
+        return WsStart::No;
+    }
+    let total = usize::try_from(h.payload_len).unwrap_or(usize::MAX);
+    let avail = buf.len() - h.header_len;
+    let n = total.min(avail).min(MAX_START_LINE + 1);
+    let mut head = buf[h.header_len..h.header_len + n].to_vec();
+    if let Some(m) = h.mask {
+        websocket::unmask(&mut head, m, 0);
+    }
+    match sip_start(&head) {
+        Start::Yes => WsStart::Yes(0),
+        Start::NeedMore if n < total && n <= MAX_START_LINE => WsStart::NeedMore,
+        _ => WsStart::No,
+    }
+}
+
+/// Takes complete WebSocket frames off the head of `flow.buf`.
+fn extract_ws(flow: &mut Flow, cx: &mut Ctx<'_>) {
+    let max = cx.limits.max_bytes_per_flow;
+    loop {
+        let Some(asm) = flow.ws.as_mut() else {
+            return;
+        };
+        let h = match websocket::parse_frame_header(&flow.buf) {
+            Ok(Some(h)) => h,
+            Ok(None) => return,
+            Err(_) => {
+                // Framing lost: drop everything and resynchronise.
+                cx.stats.websocket_drops += 1;
+                cx.stats.non_sip_drops += 1;
+                flow.reset_message();
+                return;
+            }
+        };
+        let total = h.frame_len();
+        if total > max as u64 {
+            // Too large to buffer: skip the frame's bytes, keep the framing.
+            cx.stats.overflow_drops += 1;
+            cx.stats.websocket_drops += 1;
+            asm.reset();
+            let skip = total.saturating_sub(flow.buf.len() as u64);
+            flow.buf.clear();
+            flow.skip = usize::try_from(skip).unwrap_or(usize::MAX);
+            return;
+        }
+        let total = total as usize;
+        if flow.buf.len() < total {
+            return;
+        }
+        let rest = flow.buf.split_off(total);
+        let mut frame = std::mem::replace(&mut flow.buf, rest);
+        let payload = &mut frame[h.header_len..];
+        if h.is_control() {
+            continue;
+        }
+        if let Some(m) = h.mask {
+            websocket::unmask(payload, m, 0);
+        }
+        match asm.push(h.fin, h.opcode, payload, max) {
+            Assembled::Pending => {}
+            Assembled::Dropped => cx.stats.websocket_drops += 1,
+            Assembled::Message(data) => {
+                let body = data
+                    .iter()
+                    .position(|b| *b != b'\r' && *b != b'\n')
+                    .unwrap_or(data.len());
+                if body == data.len() {
+                    cx.stats.keepalives += 1;
+                    continue;
+                }
+                if sip_start(&data[body..]) != Start::Yes {
+                    cx.stats.websocket_drops += 1;
+                    cx.stats.non_sip_drops += 1;
+                    continue;
+                }
+                let data = if body > 0 {
+                    data[body..].to_vec()
+                } else {
+                    data
+                };
+                cx.stats.messages += 1;
+                cx.stats.websocket_messages += 1;
+                cx.out.push(TcpMessage {
+                    ts_us: cx.ts,
+                    src: cx.src,
+                    dst: cx.dst,
+                    data,
+                    websocket: true,
+                });
+            }
+        }
     }
 }
 

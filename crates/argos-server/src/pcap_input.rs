@@ -1,15 +1,19 @@
 //! Capture files → [`Capture`]s: the wire side of `argos import` and `argos gen`.
 //!
 //! SIP is taken from UDP datagrams that look like SIP and from TCP streams put back
-//! together by [`argos_net::SipTcpReassembler`]. HEP copies seen on the wire (a collector
+//! together by [`argos_net::SipTcpReassembler`] (which also deframes SIP over WebSocket,
+//! stored as [`Transport::Ws`]), and from SCTP DATA chunks (one SIP message per chunk,
+//! fragmented chunks joined by [`SctpReassembler`]). HEP copies seen on the wire (a collector
 //! port in the capture) are skipped by default, because the same messages are usually on
 //! the wire too; `unwrap_hep` imports their contents instead.
 
 use argos_model::{Capture, PayloadKind, Transport};
 use argos_net::{
-    decode_packet, CaptureReader, ReassemblyLimits, SipTcpReassembler, TcpMessage, TransportHeader,
+    decode_packet, sctp_data_chunks, CaptureReader, ReassemblyLimits, SctpData, SipTcpReassembler,
+    TcpMessage, TransportHeader,
 };
 use bytes::Bytes;
+use std::collections::HashMap;
 use std::io::Read;
 use std::net::SocketAddr;
 
@@ -19,6 +23,8 @@ pub struct ImportCounts {
     pub frames: u64,
     pub sip_udp: u64,
     pub sip_tcp: u64,
+    /// SIP messages from SCTP DATA chunks.
+    pub sip_sctp: u64,
     pub hep_unwrapped: u64,
     pub skipped_hep: u64,
     pub skipped_not_sip: u64,
@@ -33,6 +39,7 @@ impl ImportCounts {
         self.frames += o.frames;
         self.sip_udp += o.sip_udp;
         self.sip_tcp += o.sip_tcp;
+        self.sip_sctp += o.sip_sctp;
         self.hep_unwrapped += o.hep_unwrapped;
         self.skipped_hep += o.skipped_hep;
         self.skipped_not_sip += o.skipped_not_sip;
@@ -42,7 +49,7 @@ impl ImportCounts {
     }
 
     pub fn messages(&self) -> u64 {
-        self.sip_udp + self.sip_tcp + self.hep_unwrapped
+        self.sip_udp + self.sip_tcp + self.sip_sctp + self.hep_unwrapped
     }
 }
 
@@ -81,9 +88,10 @@ pub fn read_captures<R: Read>(
     mut sink: impl FnMut(Capture) -> bool,
 ) -> Result<ImportCounts, argos_net::CaptureError> {
     let mut reader = CaptureReader::new(r)?;
-    let mut tcp = SipTcpReassembler::new(ReassemblyLimits::default());
+    let mut tcp = SipTcpReassembler::new(ReassemblyLimits::default()).with_websocket(true);
     let mut n = ImportCounts::default();
     let mut tcp_out: Vec<TcpMessage> = Vec::new();
+    let mut sctp = SctpReassembler::new(ReassemblyLimits::default());
     // Decode errors of unwrapped HEP are counted in `n.skipped_undecodable`, not here.
     let hep_metrics = crate::metrics::Metrics::default();
     let mut go = true;
@@ -158,6 +166,27 @@ pub fn read_captures<R: Read>(
                     go = go && sink(tcp_capture(m));
                 }
             }
+            TransportHeader::Sctp {
+                src_port, dst_port, ..
+            } => {
+                let src = SocketAddr::new(pkt.src, src_port);
+                let dst = SocketAddr::new(pkt.dst, dst_port);
+                let mut any = false;
+                for chunk in sctp_data_chunks(pkt.payload) {
+                    let Some(msg) = sctp.push(src, dst, &chunk) else {
+                        continue;
+                    };
+                    if looks_like_sip(&msg) {
+                        any = true;
+                        n.sip_sctp += 1;
+                        let c = Capture::new(ts, src, dst, Transport::Sctp, PayloadKind::SIP, msg);
+                        go = go && sink(c);
+                    }
+                }
+                if !any {
+                    n.skipped_not_sip += 1;
+                }
+            }
             _ => n.skipped_not_sip += 1,
         }
     }
@@ -176,10 +205,79 @@ fn tcp_capture(m: TcpMessage) -> Capture {
         m.ts_us,
         m.src,
         m.dst,
-        Transport::Tcp,
+        if m.websocket {
+            Transport::Ws
+        } else {
+            Transport::Tcp
+        },
         PayloadKind::SIP,
         Bytes::from(m.data),
     )
+}
+
+/// One direction of an SCTP association and a stream in it.
+type SctpKey = (SocketAddr, SocketAddr, u16);
+
+/// Joins fragmented SCTP user messages (DATA chunks with B/E flags, consecutive TSNs on
+/// one stream), bounded like the TCP reassembler: at most `max_flows` partial messages
+/// of at most `max_bytes_per_flow` bytes each.
+pub struct SctpReassembler {
+    limits: ReassemblyLimits,
+    /// (src, dst, stream) → (next TSN, bytes so far, insertion order).
+    partial: HashMap<SctpKey, (u32, Vec<u8>, u64)>,
+    order: u64,
+}
+
+impl SctpReassembler {
+    pub fn new(limits: ReassemblyLimits) -> Self {
+        SctpReassembler {
+            limits,
+            partial: HashMap::new(),
+            order: 0,
+        }
+    }
+
+    /// Feeds one DATA chunk; returns a complete user message.
+    pub fn push(&mut self, src: SocketAddr, dst: SocketAddr, c: &SctpData<'_>) -> Option<Bytes> {
+        let (b, e) = (c.flags & 0x02 != 0, c.flags & 0x01 != 0);
+        let key = (src, dst, c.stream_id);
+        if b && e {
+            return Some(Bytes::copy_from_slice(c.data));
+        }
+        if b {
+            if c.data.len() > self.limits.max_bytes_per_flow {
+                self.partial.remove(&key);
+                return None;
+            }
+            if !self.partial.contains_key(&key)
+                && self.partial.len() >= self.limits.max_flows.max(1)
+            {
+                if let Some(k) = self
+                    .partial
+                    .iter()
+                    .min_by_key(|(_, v)| v.2)
+                    .map(|(k, _)| *k)
+                {
+                    self.partial.remove(&k);
+                }
+            }
+            self.order += 1;
+            self.partial
+                .insert(key, (c.tsn.wrapping_add(1), c.data.to_vec(), self.order));
+            return None;
+        }
+        let (next, buf, _) = self.partial.get_mut(&key)?;
+        if c.tsn != *next || buf.len() + c.data.len() > self.limits.max_bytes_per_flow {
+            self.partial.remove(&key);
+            return None;
+        }
+        buf.extend_from_slice(c.data);
+        *next = next.wrapping_add(1);
+        if e {
+            return self.partial.remove(&key).map(|(_, v, _)| Bytes::from(v));
+        }
+        None
+    }
 }
 
 #[cfg(test)]
@@ -193,5 +291,48 @@ mod tests {
         assert!(!looks_like_sip(b"\x80\x00\x01\x02rtp"));
         assert!(!looks_like_sip(b"GET / HTTP/1.1\r\n"));
         assert!(!looks_like_sip(b""));
+    }
+
+    fn chunk(tsn: u32, stream_id: u16, flags: u8, data: &[u8]) -> SctpData<'_> {
+        SctpData {
+            tsn,
+            stream_id,
+            stream_seq: 0,
+            ppid: 0,
+            flags,
+            data,
+        }
+    }
+
+    #[test]
+    fn sctp_fragments_are_joined() {
+        let a: SocketAddr = ([10, 0, 0, 1], 5060).into();
+        let b: SocketAddr = ([10, 0, 0, 2], 5060).into();
+        let mut r = SctpReassembler::new(ReassemblyLimits {
+            max_flows: 2,
+            max_bytes_per_flow: 16,
+            idle_timeout_us: 0,
+        });
+        assert_eq!(
+            r.push(a, b, &chunk(1, 0, 3, b"whole")).as_deref(),
+            Some(&b"whole"[..])
+        );
+        assert_eq!(r.push(a, b, &chunk(5, 0, 2, b"ab")), None);
+        assert_eq!(r.push(a, b, &chunk(6, 0, 0, b"cd")), None);
+        assert_eq!(
+            r.push(a, b, &chunk(7, 0, 1, b"ef")).as_deref(),
+            Some(&b"abcdef"[..])
+        );
+        // A gap in TSNs, an end without a beginning, and a message over the limit.
+        assert_eq!(r.push(a, b, &chunk(10, 1, 2, b"ab")), None);
+        assert_eq!(r.push(a, b, &chunk(12, 1, 1, b"cd")), None);
+        assert_eq!(r.push(a, b, &chunk(13, 1, 1, b"cd")), None);
+        assert_eq!(r.push(a, b, &chunk(20, 2, 2, &[b'x'; 10])), None);
+        assert_eq!(r.push(a, b, &chunk(21, 2, 1, &[b'x'; 10])), None);
+        // Partial messages are bounded by max_flows.
+        for s in 0..10 {
+            assert_eq!(r.push(a, b, &chunk(30, s, 2, b"a")), None);
+        }
+        assert!(r.partial.len() <= 2);
     }
 }

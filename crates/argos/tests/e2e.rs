@@ -368,8 +368,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     ("heplify__ipv6_udp_fragmented.pcap", "IP fragment reassembly comes with the capture agent issue (#5)"),
     ("heplify__sip_ipv4_tcp_fragmented.pcap", "IP fragment reassembly comes with the capture agent issue (#5)"),
     ("junkie__gre_fragmented.pcap", "GRE tunnels and IP fragments come with the capture agent issue (#5)"),
-    ("heplify__sip_tcp_websocket.pcap", "SIP over WebSocket comes with the capture agent issue (#5)"),
-    ("heplify__sip_sctp.pcap", "SIP over SCTP comes with the capture agent issue (#5)"),
     ("sngrep__ipv6frag.pcap", "IPv6 fragment reassembly comes with the capture agent issue (#5)"),
     ("ndpi__fuzz-2006-06-26-2594.pcap", "a fuzzed capture: tshark's SIP heuristics accept corrupted start lines that Argos refuses as not SIP"),
 ];
