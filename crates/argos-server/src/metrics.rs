@@ -55,6 +55,7 @@ const MAX_DETAIL_LABELS: usize = 32;
 pub struct Metrics {
     pub hep_udp_received: AtomicU64,
     pub hep_tcp_received: AtomicU64,
+    pub hep_tls_received: AtomicU64,
     pub hep_decoded: AtomicU64,
     pub messages_parsed: AtomicU64,
     pub messages_stored: AtomicU64,
@@ -63,6 +64,10 @@ pub struct Metrics {
     pub bytes_stored: AtomicU64,
     pub batches_stored: AtomicU64,
     pub tcp_connections: AtomicU64,
+    /// TCP connections accepted on HEP TLS listeners (before the handshake).
+    pub tls_connections: AtomicU64,
+    /// TLS handshakes that failed or timed out (plain TCP on the TLS port, untrusted cert...).
+    pub tls_handshake_failures: AtomicU64,
     pub queue_depth: AtomicU64,
     pub store_bytes_on_disk: AtomicU64,
     /// Call tracker counters (calls by status, SIP methods, alarms...).
@@ -140,9 +145,11 @@ impl Metrics {
             "# HELP argos_hep_packets_received_total HEP packets received, by transport.\n\
              # TYPE argos_hep_packets_received_total counter\n\
              argos_hep_packets_received_total{{transport=\"udp\"}} {}\n\
-             argos_hep_packets_received_total{{transport=\"tcp\"}} {}",
+             argos_hep_packets_received_total{{transport=\"tcp\"}} {}\n\
+             argos_hep_packets_received_total{{transport=\"tls\"}} {}",
             g(&self.hep_udp_received),
-            g(&self.hep_tcp_received)
+            g(&self.hep_tcp_received),
+            g(&self.hep_tls_received)
         );
         let _ = writeln!(
             s,
@@ -180,7 +187,7 @@ impl Metrics {
                 "argos_decode_errors_total{{layer=\"{layer}\",reason=\"{detail}\"}} {n}"
             );
         }
-        let counters: [(&str, &str, &AtomicU64); 6] = [
+        let counters: [(&str, &str, &AtomicU64); 8] = [
             (
                 "argos_messages_durable_total",
                 "Messages made durable by a completed store flush.",
@@ -210,6 +217,16 @@ impl Metrics {
                 "argos_tcp_connections_total",
                 "HEP TCP connections accepted.",
                 &self.tcp_connections,
+            ),
+            (
+                "argos_tls_connections_total",
+                "HEP TLS connections accepted (before the handshake).",
+                &self.tls_connections,
+            ),
+            (
+                "argos_tls_handshake_failures_total",
+                "HEP TLS handshakes that failed or timed out.",
+                &self.tls_handshake_failures,
             ),
         ];
         for (name, help, v) in counters {
@@ -283,5 +300,17 @@ mod tests {
         assert!(text.contains("argos_packets_dropped_total{reason=\"hep_decode\"} 1"));
         assert!(text.contains("argos_decode_errors_total{layer=\"hep\",reason=\"too_short\"} 1"));
         assert_eq!(m.dropped_total(), 2);
+    }
+
+    #[test]
+    fn renders_tls_counters() {
+        let m = Metrics::default();
+        m.hep_tls_received.fetch_add(3, Relaxed);
+        m.tls_connections.fetch_add(2, Relaxed);
+        m.tls_handshake_failures.fetch_add(1, Relaxed);
+        let text = m.render();
+        assert!(text.contains("argos_hep_packets_received_total{transport=\"tls\"} 3"));
+        assert!(text.contains("argos_tls_connections_total 2"));
+        assert!(text.contains("argos_tls_handshake_failures_total 1"));
     }
 }

@@ -21,6 +21,12 @@ pub struct ServeConfig {
     pub store_url: Option<String>,
     pub hep_udp: Vec<SocketAddr>,
     pub hep_tcp: Vec<SocketAddr>,
+    /// HEP over TLS listen addresses; need `tls_cert` and `tls_key`.
+    pub hep_tls: Vec<SocketAddr>,
+    /// PEM certificate chain of the HEP TLS listeners.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of the HEP TLS listeners.
+    pub tls_key: Option<PathBuf>,
     pub http: SocketAddr,
     /// HEP auth key senders must present; `None` accepts any.
     pub auth_key: Option<String>,
@@ -42,6 +48,18 @@ pub struct ServeConfig {
 
 /// Runs the collector until Ctrl-C / SIGTERM, then stores what is queued and returns.
 pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
+    // Checked before anything is opened or bound: a bad TLS setup fails fast and clearly.
+    let tls = if cfg.hep_tls.is_empty() {
+        None
+    } else {
+        match (&cfg.tls_cert, &cfg.tls_key) {
+            (Some(cert), Some(key)) => Some(crate::listen::tls::load_config(cert, key)?),
+            _ => anyhow::bail!(
+                "--hep-tls needs a certificate and its private key: \
+                 add --tls-cert CERT.pem and --tls-key KEY.pem (PEM files)"
+            ),
+        }
+    };
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
     let opened = crate::store_open::open(cfg.store_url.as_deref(), &cfg.data_dir)?;
@@ -85,6 +103,14 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("binding HEP TCP {addr}"))?;
         listeners.push(format!("hep+tcp://{local}"));
+    }
+    if let Some(tls) = &tls {
+        for addr in &cfg.hep_tls {
+            let local = crate::listen::tls::spawn(*addr, tls.clone(), handle.clone(), key.clone())
+                .await
+                .with_context(|| format!("binding HEP TLS {addr}"))?;
+            listeners.push(format!("hep+tls://{local}"));
+        }
     }
     let http = tokio::net::TcpListener::bind(cfg.http)
         .await

@@ -1,14 +1,15 @@
 //! HEP over TCP: a stream carries many HEP packets back to back, and a packet may be split
 //! across reads. Each connection is one tokio task with its own bounded buffer.
+//! [`read_frames`] is the framing loop over any byte stream; the TLS listener reuses it.
 
 use crate::hep_input::capture_from_frame;
 use crate::ingest::IngestHandle;
 use crate::metrics::DropReason;
 use bytes::BytesMut;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// Binds `addr` and accepts connections on the current tokio runtime.
@@ -42,10 +43,23 @@ pub async fn spawn(
     Ok(local)
 }
 
+/// Reads HEP frames from one TCP connection until it closes.
 async fn serve_conn(
-    mut stream: TcpStream,
+    stream: TcpStream,
     ingest: &IngestHandle,
     auth_key: Option<&[u8]>,
+) -> std::io::Result<()> {
+    let metrics = ingest.metrics().clone();
+    read_frames(stream, ingest, auth_key, &metrics.hep_tcp_received).await
+}
+
+/// Frames HEP packets out of any byte stream (plain TCP, TLS...) and submits them, counting
+/// each frame in `received`. Returns at end of stream or on bytes that cannot be framed.
+pub(crate) async fn read_frames<S: AsyncRead + Unpin>(
+    mut stream: S,
+    ingest: &IngestHandle,
+    auth_key: Option<&[u8]>,
+    received: &AtomicU64,
 ) -> std::io::Result<()> {
     let metrics = ingest.metrics().clone();
     let mut buf = BytesMut::with_capacity(256 * 1024);
@@ -59,7 +73,7 @@ async fn serve_conn(
         loop {
             match argos_hep::frame_len(&buf) {
                 Ok(Some(n)) if n <= buf.len() => {
-                    metrics.hep_tcp_received.fetch_add(1, Relaxed);
+                    received.fetch_add(1, Relaxed);
                     let frame = buf.split_to(n).freeze();
                     if let Some(c) = capture_from_frame(&frame, auth_key, &metrics) {
                         ingest.submit(c);

@@ -5,6 +5,7 @@ use anyhow::Context;
 use argos_server::ingest::IngestOptions;
 use argos_server::serve::ServeConfig;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
@@ -17,6 +18,15 @@ pub struct Args {
     /// HEP over TCP listen address (repeatable).
     #[arg(long = "hep-tcp", default_values_t = ["0.0.0.0:9060".parse::<SocketAddr>().expect("literal")])]
     hep_tcp: Vec<SocketAddr>,
+    /// HEP over TLS listen address (repeatable); needs --tls-cert and --tls-key.
+    #[arg(long = "hep-tls", value_name = "ADDR")]
+    hep_tls: Vec<SocketAddr>,
+    /// PEM certificate (chain) for --hep-tls.
+    #[arg(long, value_name = "CERT.pem")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --hep-tls.
+    #[arg(long, value_name = "KEY.pem")]
+    tls_key: Option<PathBuf>,
     /// HTTP address of the web UI and API.
     #[arg(long, default_value = "0.0.0.0:9080")]
     http: SocketAddr,
@@ -68,6 +78,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         data_dir: a.data.path,
         hep_udp: a.hep_udp,
         hep_tcp: a.hep_tcp,
+        hep_tls: a.hep_tls,
+        tls_cert: a.tls_cert,
+        tls_key: a.tls_key,
         http: a.http,
         auth_key: a.auth_key,
         retention_days: a.retention_days,
