@@ -89,6 +89,8 @@ pub struct TcpMessage {
 const MAX_HELD_SEGMENTS: usize = 256;
 /// A start line longer than this without a line feed is not SIP.
 const MAX_START_LINE: usize = 8 * 1024;
+/// A WebSocket frame announcing more than this is taken as lost framing, not skipped.
+const MAX_WS_SKIP: u64 = 64 * 1024 * 1024;
 /// An HTTP header block (WebSocket handshake) longer than this is not waited for.
 const MAX_HTTP_HEADER: usize = 16 * 1024;
 
@@ -572,6 +574,14 @@ fn extract_ws(flow: &mut Flow, cx: &mut Ctx<'_>) {
             }
         };
         let total = h.frame_len();
+        if total > MAX_WS_SKIP {
+            // No SIP message is that large: treat it as lost framing rather than
+            // skipping (possibly) the rest of the stream.
+            cx.stats.websocket_drops += 1;
+            cx.stats.non_sip_drops += 1;
+            flow.reset_message();
+            return;
+        }
         if total > max as u64 {
             // Too large to buffer: skip the frame's bytes, keep the framing.
             cx.stats.overflow_drops += 1;

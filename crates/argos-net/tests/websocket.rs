@@ -191,6 +191,21 @@ fn oversized_frames_and_messages_are_skipped_then_framing_continues() {
 }
 
 #[test]
+fn absurd_length_resynchronises_instead_of_skipping_the_stream() {
+    let ok = sip("OPTIONS", "");
+    let mut s = UPGRADE.to_vec();
+    s.extend_from_slice(b"\x82\xff\x00\x00\x01\x00\x00\x00\x00\x00abcd");
+    let mut r = new();
+    let mut out = Vec::new();
+    r.push(0, client(), server(), 1, &s, &mut out);
+    // The next segment starts a SIP-carrying frame: the flow picks it up.
+    let f = frame(true, OP_TEXT, &ok, MASK);
+    r.push(1, client(), server(), 1 + s.len() as u32, &f, &mut out);
+    r.flush_all(&mut out);
+    assert_eq!(datas(&out), vec![ok]);
+}
+
+#[test]
 fn not_sip_or_not_enabled() {
     let (s, _) = client_stream();
     // Off by default: a plain SIP reassembler drops WebSocket streams.
