@@ -40,6 +40,8 @@ enum Command {
     Gen(cmd::gen::Args),
     /// Set a user's password in the data directory.
     Passwd(cmd::passwd::Args),
+    /// Capture agent: send the SIP of pcap/pcapng files as HEPv3 to collectors (live capture: coming).
+    Agent(cmd::agent::Args),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Archive(a) => cmd::archive::run(a),
         Command::Gen(a) => cmd::gen::run(a),
         Command::Passwd(a) => cmd::passwd::run(a),
+        Command::Agent(a) => cmd::agent::run(a),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod agent;
 pub mod archive;
 pub mod gen;
 pub mod grep;
