@@ -674,4 +674,62 @@ mod tests {
         assert_eq!(st[1].sent, 6);
         assert!(rx.join().expect("join") > 0);
     }
+
+    /// A pcap (raw IP) with one UDP SIP datagram per (offset µs, payload).
+    fn pcap(msgs: &[(u32, &str)]) -> Vec<u8> {
+        let mut f = Vec::new();
+        f.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        f.extend_from_slice(&2u16.to_le_bytes());
+        f.extend_from_slice(&4u16.to_le_bytes());
+        f.extend_from_slice(&[0; 8]);
+        f.extend_from_slice(&65_535u32.to_le_bytes());
+        f.extend_from_slice(&101u32.to_le_bytes());
+        for (off, p) in msgs {
+            let udp_len = 8 + p.len();
+            let mut ip = vec![0x45, 0];
+            ip.extend_from_slice(&((20 + udp_len) as u16).to_be_bytes());
+            ip.extend_from_slice(&[0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+            ip.extend_from_slice(&5060u16.to_be_bytes());
+            ip.extend_from_slice(&5060u16.to_be_bytes());
+            ip.extend_from_slice(&(udp_len as u16).to_be_bytes());
+            ip.extend_from_slice(&[0, 0]);
+            ip.extend_from_slice(p.as_bytes());
+            f.extend_from_slice(&1_764_064_800u32.to_le_bytes());
+            f.extend_from_slice(&off.to_le_bytes());
+            f.extend_from_slice(&(ip.len() as u32).to_le_bytes());
+            f.extend_from_slice(&(ip.len() as u32).to_le_bytes());
+            f.extend_from_slice(&ip);
+        }
+        f
+    }
+
+    #[test]
+    fn run_paces_at_the_capture_timing() {
+        let dir = std::env::temp_dir().join(format!("argos-agent-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("two.pcap");
+        let a = "OPTIONS sip:a@b SIP/2.0\r\nCall-ID: x\r\n\r\n";
+        let b = "SIP/2.0 200 OK\r\nCall-ID: x\r\n\r\n";
+        std::fs::write(&file, pcap(&[(0, a), (400_000, b)])).expect("write");
+        let rx = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let target = format!("udp:{}", rx.local_addr().expect("addr"));
+        let mut c = cfg(&[&target]);
+        c.files = vec![file.clone(), dir.join("missing.pcap")];
+        c.pace = true;
+        let mut failed = Vec::new();
+        let t0 = Instant::now();
+        let sum = run(c, |p, _| failed.push(p.clone()));
+        let took = t0.elapsed();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(took >= Duration::from_millis(380), "{took:?}");
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        assert_eq!((sum.files, sum.files_failed, sum.frames), (2, 1, 2));
+        assert_eq!((sum.read, sum.sent, sum.dropped), (2, 2, 0));
+        assert_eq!(failed.len(), 1);
+        let mut buf = [0u8; 2048];
+        let n = rx.recv(&mut buf).expect("recv");
+        let p = argos_hep::decode(&buf[..n]).expect("decode");
+        assert_eq!(&p.payload[..], a.as_bytes());
+        assert_eq!((p.ts_sec, p.ts_usec, p.ip_proto), (1_764_064_800, 0, 17));
+    }
 }

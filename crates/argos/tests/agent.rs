@@ -165,3 +165,37 @@ fn agent_with_collector_down_exits_and_counts_drops() {
     assert_eq!(c["buffered_max"].as_u64(), Some(100), "{sum}");
     assert!(c["errors"].as_u64() >= Some(1), "{sum}");
 }
+
+#[test]
+fn agent_failover_skips_a_dead_collector() {
+    let Some(pcap) = lab() else {
+        return;
+    };
+    let want = imported(&pcap);
+    let s = Server::start(&[]);
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let sum = agent(&[
+        "--read",
+        pcap.to_str().expect("utf8"),
+        "--failover",
+        "--hep",
+        &format!("tcp:127.0.0.1:{dead}"),
+        "--hep",
+        &format!("tcp:127.0.0.1:{}", s.hep_port),
+        "--drain-timeout",
+        "1",
+    ]);
+    assert_eq!(sum["collectors"][0]["sent"].as_u64(), Some(0), "{sum}");
+    assert_eq!(sum["collectors"][1]["sent"].as_u64(), Some(want), "{sum}");
+    assert_eq!(sum["dropped"].as_u64(), Some(0), "{sum}");
+    let got = s
+        .wait_for(Duration::from_secs(10), |s| {
+            let n = s.metric("argos_messages_stored_total") as u64;
+            (n >= want).then_some(n)
+        })
+        .unwrap_or_else(|| s.metric("argos_messages_stored_total") as u64);
+    assert_eq!(got, want);
+}
