@@ -37,23 +37,26 @@
 
 mod capture;
 mod cursor;
+mod defrag;
 mod error;
 mod frame;
 mod packet;
 mod tcp;
-pub mod websocket;
 mod tunnel;
+pub mod websocket;
 
 pub use capture::{
     CaptureFormat, CaptureReader, Frame, LinkType, PcapWriter, MAX_BLOCK, MAX_FRAME,
 };
+pub use defrag::{Datagram, DefragLimits, DefragStats, Defragmenter};
 pub use error::{CaptureError, PacketError};
 pub use frame::{
     build_frame, build_frames, max_payload, FrameProto, MAX_TCP_PAYLOAD_V4, MAX_TCP_PAYLOAD_V6,
     MAX_UDP_PAYLOAD_V4, MAX_UDP_PAYLOAD_V6,
 };
 pub use packet::{
-    decode_packet, sctp_data_chunks, tcp_flags, Packet, SctpData, SctpDataChunks, TransportHeader,
+    decode_packet, decode_transport, sctp_data_chunks, tcp_flags, FragmentInfo, Packet, SctpData,
+    SctpDataChunks, TransportHeader,
 };
 pub use tcp::{ReassemblyLimits, ReassemblyStats, SipTcpReassembler, TcpMessage};
 

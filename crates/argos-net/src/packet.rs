@@ -81,8 +81,26 @@ pub struct Packet<'a> {
     pub payload: &'a [u8],
     /// The packet is an IP fragment (IPv4 MF/offset, IPv6 fragment header that is
     /// not an atomic fragment); `transport` is then `Other` with the inner protocol
-    /// and `payload` the fragment data. Not reassembled.
+    /// and `payload` the fragment data. [`crate::Defragmenter`] reassembles them.
     pub ip_fragment: bool,
+    /// Identification, offset and more-fragments flag of an IP fragment (set
+    /// exactly when `ip_fragment` is).
+    pub fragment: Option<FragmentInfo>,
+}
+
+/// The fragmentation fields of an IPv4 header or IPv6 Fragment header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FragmentInfo {
+    /// IPv4 identification (16 bits) or IPv6 Fragment header identification.
+    pub id: u32,
+    /// Offset of this fragment's data in the original IP payload, in bytes.
+    pub offset: u32,
+    /// More fragments follow (MF / M flag).
+    pub more: bool,
+    /// IPv4 protocol, or the IPv6 Fragment header's next header.
+    pub protocol: u8,
+    /// True for an IPv6 fragment.
+    pub v6: bool,
 }
 
 enum Net {
@@ -109,7 +127,9 @@ enum Net {
 /// the outermost tag seen, an inner frame's tag only when the outer had none.
 /// When a tunnel's header or inner packet does not decode, the outer packet is
 /// returned as is (so SIP on UDP port 4789/6081/37008 stays plain UDP, and GRE or
-/// IP-in-IP is `Other`); IP fragments are not decapsulated. At most 4 tunnels are
+/// IP-in-IP is `Other`); IP fragments are not decapsulated (their `fragment` info
+/// lets [`crate::Defragmenter`] reassemble them; [`decode_transport`] then decodes
+/// and decapsulates the whole datagram). At most 4 tunnels are
 /// unwrapped: deeper nesting is [`PacketError::TooManyHeaders`] (layer `"tunnel"`).
 pub fn decode_packet(link: LinkType, data: &[u8]) -> Result<Packet<'_>, PacketError> {
     let mut c = Cursor::new(data);
@@ -279,7 +299,13 @@ fn ipv4(data: &[u8], vlan: Option<u16>, depth: usize) -> Result<Packet<'_>, Pack
     let proto = hdr[9];
     let src = Ipv4Addr::new(hdr[12], hdr[13], hdr[14], hdr[15]);
     let dst = Ipv4Addr::new(hdr[16], hdr[17], hdr[18], hdr[19]);
-    let fragment = frag & 0x2000 != 0 || frag & 0x1FFF != 0;
+    let fragment = (frag & 0x2000 != 0 || frag & 0x1FFF != 0).then(|| FragmentInfo {
+        id: u32::from(u16::from_be_bytes([hdr[4], hdr[5]])),
+        offset: u32::from(frag & 0x1FFF) * 8,
+        more: frag & 0x2000 != 0,
+        protocol: proto,
+        v6: false,
+    });
     build(
         src.into(),
         dst.into(),
@@ -340,10 +366,26 @@ fn ipv6(data: &[u8], vlan: Option<u16>, depth: usize) -> Result<Packet<'_>, Pack
                 rest = e.rest();
                 // An atomic fragment (offset 0, M clear; RFC 6946) is a whole packet.
                 if off_m & 0xFFF9 != 0 {
-                    return build(src.into(), dst.into(), vlan, next, rest, true, true, depth);
+                    let info = FragmentInfo {
+                        id: u32::from_be_bytes([h[4], h[5], h[6], h[7]]),
+                        offset: u32::from(off_m & 0xFFF8),
+                        more: off_m & 1 != 0,
+                        protocol: next,
+                        v6: true,
+                    };
+                    return build(
+                        src.into(),
+                        dst.into(),
+                        vlan,
+                        next,
+                        rest,
+                        Some(info),
+                        true,
+                        depth,
+                    );
                 }
             }
-            _ => return build(src.into(), dst.into(), vlan, next, rest, false, true, depth),
+            _ => return build(src.into(), dst.into(), vlan, next, rest, None, true, depth),
         }
     }
     Err(PacketError::TooManyHeaders { layer: "ipv6" })
@@ -357,7 +399,7 @@ fn build(
     vlan: Option<u16>,
     proto: u8,
     data: &[u8],
-    fragment: bool,
+    fragment: Option<FragmentInfo>,
     v6: bool,
     depth: usize,
 ) -> Result<Packet<'_>, PacketError> {
@@ -367,9 +409,10 @@ fn build(
         vlan,
         transport: TransportHeader::Other { ip_proto: proto },
         payload: data,
-        ip_fragment: fragment,
+        ip_fragment: fragment.is_some(),
+        fragment,
     };
-    if fragment {
+    if fragment.is_some() {
         return Ok(p);
     }
     let mut c = Cursor::new(data);
@@ -447,6 +490,22 @@ fn build(
         _ => {}
     }
     Ok(p)
+}
+
+/// Decodes an IP payload of protocol `proto` between `src` and `dst` — the
+/// transport header and data, e.g. a datagram put back together by
+/// [`crate::Defragmenter`] — exactly as [`decode_packet`] decodes what follows an
+/// IP header: UDP, TCP, SCTP, and tunnels (IP-in-IP, GRE, VXLAN, Geneve, TZSP)
+/// unwrapped to the innermost packet; any other protocol is `Other`. The result is
+/// never a fragment unless a tunnel's inner packet is one.
+pub fn decode_transport(
+    proto: u8,
+    src: IpAddr,
+    dst: IpAddr,
+    vlan: Option<u16>,
+    data: &[u8],
+) -> Result<Packet<'_>, PacketError> {
+    build(src, dst, vlan, proto, data, None, src.is_ipv6(), 0)
 }
 
 /// One SCTP DATA chunk.

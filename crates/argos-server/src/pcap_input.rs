@@ -6,11 +6,16 @@
 //! fragmented chunks joined by [`SctpReassembler`]). HEP copies seen on the wire (a collector
 //! port in the capture) are skipped by default, because the same messages are usually on
 //! the wire too; `unwrap_hep` imports their contents instead.
+//!
+//! IPv4 and IPv6 fragments are put back together by [`argos_net::Defragmenter`] (default
+//! limits: 64 KiB per datagram, 16 MiB and 4096 datagrams pending, 30 s of capture time);
+//! a completed datagram is decoded with [`argos_net::decode_transport`] (tunnels included)
+//! and handled like any other packet at the time of its last fragment.
 
 use argos_model::{Capture, PayloadKind, Transport};
 use argos_net::{
-    decode_packet, sctp_data_chunks, CaptureReader, ReassemblyLimits, SctpData, SipTcpReassembler,
-    TcpMessage, TransportHeader,
+    decode_packet, decode_transport, sctp_data_chunks, CaptureReader, Defragmenter,
+    ReassemblyLimits, SctpData, SipTcpReassembler, TcpMessage, TransportHeader,
 };
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -28,7 +33,18 @@ pub struct ImportCounts {
     pub hep_unwrapped: u64,
     pub skipped_hep: u64,
     pub skipped_not_sip: u64,
+    /// IP fragments that ended up in no complete datagram (expired, dropped, or still
+    /// incomplete at the end of the file).
     pub skipped_fragment: u64,
+    /// IP fragments read (each is also counted in `frames`).
+    pub ip_fragments: u64,
+    /// Datagrams put back together from IP fragments.
+    pub ip_reassembled: u64,
+    /// Fragmented datagrams dropped incomplete: timed out or left at the end of the file.
+    pub ip_frag_expired: u64,
+    /// Fragmented datagrams dropped over a limit (size, pending count, pending bytes) or
+    /// for inconsistent fragments.
+    pub ip_frag_dropped: u64,
     pub skipped_undecodable: u64,
     /// A truncated or corrupt end of file; frames before it were kept.
     pub file_errors: u64,
@@ -44,6 +60,10 @@ impl ImportCounts {
         self.skipped_hep += o.skipped_hep;
         self.skipped_not_sip += o.skipped_not_sip;
         self.skipped_fragment += o.skipped_fragment;
+        self.ip_fragments += o.ip_fragments;
+        self.ip_reassembled += o.ip_reassembled;
+        self.ip_frag_expired += o.ip_frag_expired;
+        self.ip_frag_dropped += o.ip_frag_dropped;
         self.skipped_undecodable += o.skipped_undecodable;
         self.file_errors += o.file_errors;
     }
@@ -92,6 +112,7 @@ pub fn read_captures<R: Read>(
     let mut n = ImportCounts::default();
     let mut tcp_out: Vec<TcpMessage> = Vec::new();
     let mut sctp = SctpReassembler::new(ReassemblyLimits::default());
+    let mut defrag = Defragmenter::default();
     // Decode errors of unwrapped HEP are counted in `n.skipped_undecodable`, not here.
     let hep_metrics = crate::metrics::Metrics::default();
     let mut go = true;
@@ -105,7 +126,7 @@ pub fn read_captures<R: Read>(
             }
         };
         n.frames += 1;
-        let ts = frame.ts_us;
+        let mut ts = frame.ts_us;
         let pkt = match decode_packet(frame.link_type, frame.data) {
             Ok(p) => p,
             Err(_) => {
@@ -113,10 +134,41 @@ pub fn read_captures<R: Read>(
                 continue;
             }
         };
-        if pkt.ip_fragment {
-            n.skipped_fragment += 1;
-            continue;
-        }
+        // Holds a reassembled datagram for the packet decoded from it.
+        let datagram;
+        let pkt = match pkt.fragment {
+            None if pkt.ip_fragment => {
+                n.skipped_fragment += 1;
+                continue;
+            }
+            None => pkt,
+            Some(info) => {
+                n.ip_fragments += 1;
+                let Some(d) = defrag.push(ts, pkt.src, pkt.dst, info, pkt.payload) else {
+                    continue;
+                };
+                datagram = d;
+                ts = datagram.ts_us;
+                match decode_transport(
+                    datagram.protocol,
+                    datagram.src,
+                    datagram.dst,
+                    pkt.vlan,
+                    &datagram.payload,
+                ) {
+                    Ok(p) if p.ip_fragment => {
+                        // A fragment inside a reassembled tunnel: not supported.
+                        n.skipped_fragment += 1;
+                        continue;
+                    }
+                    Ok(p) => p,
+                    Err(_) => {
+                        n.skipped_undecodable += 1;
+                        continue;
+                    }
+                }
+            }
+        };
         match pkt.transport {
             TransportHeader::Udp { src_port, dst_port } => {
                 let src = SocketAddr::new(pkt.src, src_port);
@@ -190,6 +242,12 @@ pub fn read_captures<R: Read>(
             _ => n.skipped_not_sip += 1,
         }
     }
+    defrag.clear();
+    let st = defrag.stats();
+    n.ip_reassembled = st.reassembled;
+    n.ip_frag_expired = st.expired;
+    n.ip_frag_dropped = st.dropped_limit + st.dropped_invalid;
+    n.skipped_fragment += st.fragments_discarded;
     tcp.flush_all(&mut tcp_out);
     for m in tcp_out.drain(..) {
         n.sip_tcp += 1;

@@ -365,10 +365,7 @@ fn stored_per_call(data: &std::path::Path) -> BTreeMap<String, usize> {
 /// Captures where Argos and tshark are known to differ, each with its reason (the bogo
 /// pattern): these are printed, not failed.
 const KNOWN_GAPS: &[(&str, &str)] = &[
-    ("heplify__ipv6_udp_fragmented.pcap", "IP fragment reassembly comes with the capture agent issue (#5)"),
     ("heplify__sip_ipv4_tcp_fragmented.pcap", "IP fragment reassembly comes with the capture agent issue (#5)"),
-    ("junkie__gre_fragmented.pcap", "GRE tunnels and IP fragments come with the capture agent issue (#5)"),
-    ("sngrep__ipv6frag.pcap", "IPv6 fragment reassembly comes with the capture agent issue (#5)"),
     ("ndpi__fuzz-2006-06-26-2594.pcap", "a fuzzed capture: tshark's SIP heuristics accept corrupted start lines that Argos refuses as not SIP"),
 ];
 
