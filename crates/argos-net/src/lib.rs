@@ -90,10 +90,21 @@ pub mod fuzzing {
             max_flows: 4,
             max_bytes_per_flow: 4096,
             idle_timeout_us: 10,
-        });
+        })
+        .with_websocket(true);
+        let mut defrag = Defragmenter::new(DefragLimits::default());
         let mut out = Vec::new();
         for lt in [0u16, 1, 101, 108, 113, 228, 229, 276] {
             if let Ok(p) = decode_packet(LinkType(lt), data) {
+                // Fragments go to a defragmenter (each twice, a duplicate); a datagram
+                // that completes is decoded like a packet.
+                if let Some(info) = p.fragment {
+                    for ts in [0, 1] {
+                        if let Some(d) = defrag.push(ts, p.src, p.dst, info, p.payload) {
+                            let _ = decode_transport(d.protocol, d.src, d.dst, None, &d.payload);
+                        }
+                    }
+                }
                 if let TransportHeader::Tcp {
                     src_port,
                     dst_port,

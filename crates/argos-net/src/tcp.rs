@@ -237,6 +237,23 @@ impl SipTcpReassembler {
         self.stats.flows = self.flows.len();
     }
 
+    /// A SYN from `src` to `dst`: a new connection reuses the addresses and ports, so
+    /// the old flow (if any) is finalized and forgotten, and the next segment starts a
+    /// fresh one at its own sequence number instead of looking like a huge gap.
+    pub fn connection_start(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        out: &mut Vec<TcpMessage>,
+    ) {
+        if let Some(f) = self.flows.remove(&(src, dst)) {
+            self.stats.flushed_flows += 1;
+            let ts = f.last_ts;
+            self.finalize((src, dst), f, ts, out);
+            self.stats.flows = self.flows.len();
+        }
+    }
+
     /// Finalizes flows idle for longer than the timeout at `now_us`: a buffered
     /// message whose headers are complete is emitted with what body it has
     /// (counted in `partial_messages`), held segments after a gap are processed

@@ -1,4 +1,4 @@
-//! Tunnel header parsers: GRE (with ERSPAN I/II/III), VXLAN, Geneve, TZSP.
+//! Tunnel header parsers: GRE (with ERSPAN I/II/III), VXLAN, Geneve, TZSP, GTP-U.
 //!
 //! Each parser checks its header and returns the encapsulated bytes together with
 //! what they are ([`Inner`]); [`crate::packet`] decodes them recursively, bounded
@@ -17,6 +17,10 @@ pub(crate) const VXLAN_PORT: u16 = 4789;
 pub(crate) const GENEVE_PORT: u16 = 6081;
 /// UDP port of TZSP (TaZmen Sniffer Protocol).
 pub(crate) const TZSP_PORT: u16 = 37008;
+/// UDP port of GTP-U (3GPP TS 29.281), the user plane of mobile core networks.
+pub(crate) const GTPU_PORT: u16 = 2152;
+/// Extension headers followed in a GTP-U header at most (hostile chains end there).
+const GTPU_MAX_EXTENSIONS: usize = 16;
 
 /// EtherType of transparent Ethernet bridging (GRE, Geneve).
 const ETH_BRIDGING: u16 = 0x6558;
@@ -148,6 +152,46 @@ pub(crate) fn geneve(data: &[u8]) -> Result<Inner<'_>, PacketError> {
     }
 }
 
+/// GTP-U version 1 (3GPP TS 29.281): an 8-byte header (flags, message type,
+/// length of what follows, TEID), 4 more bytes when any of the E/S/PN flags is set,
+/// then the chain of extension headers (each `4 * length` bytes, its last byte the
+/// next type, 0 = none). Only G-PDUs (type 255) carry user packets: IPv4 or IPv6,
+/// told apart by the first nibble.
+pub(crate) fn gtpu(data: &[u8]) -> Result<Inner<'_>, PacketError> {
+    let mut c = Cursor::new(data);
+    let h = c.take(8, "gtpu")?;
+    if h[0] >> 5 != 1 || h[0] & 0x10 == 0 {
+        return Err(bad("gtpu", "version"));
+    }
+    if h[1] != 0xFF {
+        return Err(bad("gtpu", "not a G-PDU"));
+    }
+    let len = usize::from(u16::from_be_bytes([h[2], h[3]]));
+    let mut body = Cursor::new(c.take(len, "gtpu")?);
+    if h[0] & 0x07 != 0 {
+        let mut next = body.take(4, "gtpu")?[3];
+        let mut seen = 0;
+        while next != 0 {
+            seen += 1;
+            if seen > GTPU_MAX_EXTENSIONS {
+                return Err(bad("gtpu", "extension headers"));
+            }
+            let units = usize::from(body.take(1, "gtpu")?[0]);
+            if units == 0 {
+                return Err(bad("gtpu", "extension length"));
+            }
+            let ext = body.take(units * 4 - 1, "gtpu")?;
+            next = ext.last().copied().unwrap_or(0);
+        }
+    }
+    let ip = body.rest();
+    match ip.first().map(|b| b >> 4) {
+        Some(4) => Ok(Inner::EtherType(0x0800, ip)),
+        Some(6) => Ok(Inner::EtherType(0x86DD, ip)),
+        _ => Err(bad("gtpu", "payload")),
+    }
+}
+
 /// TZSP: version 1, type 0 (received tag list) or 1 (packet for transmit),
 /// encapsulation 1 (Ethernet); tagged fields (0 = padding, 1 = end, others
 /// tag/length/value) up to the END tag, then the Ethernet frame.
@@ -184,6 +228,7 @@ pub(crate) fn udp_tunnel(port: u16) -> Option<TunnelParser> {
         VXLAN_PORT => Some(vxlan),
         GENEVE_PORT => Some(geneve),
         TZSP_PORT => Some(tzsp),
+        GTPU_PORT => Some(gtpu),
         _ => None,
     }
 }

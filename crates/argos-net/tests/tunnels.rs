@@ -581,6 +581,8 @@ const CAPTURES: &[(&str, usize)] = &[
     ("arkime__gre-erspan-vxlan.pcap", 0),
     ("suricata__geneve-decoder_input.pcap", 0),
     ("filesamples__simple_http_tzsp.pcapng", 0),
+    // Frames 7, 83, 84, 89: ICMP errors inside GTP; tshark reports the quoted packet.
+    ("arkime__gtp-iphone.pcap", 4),
 ];
 
 #[test]

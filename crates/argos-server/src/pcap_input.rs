@@ -22,6 +22,9 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::net::SocketAddr;
 
+/// The SYN bit of the TCP flags byte.
+const TCP_SYN: u8 = 0x02;
+
 /// What a capture file held, by outcome.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ImportCounts {
@@ -205,13 +208,22 @@ pub fn read_captures<R: Read>(
                 src_port,
                 dst_port,
                 seq,
-                ..
+                flags,
             } => {
-                if pkt.payload.is_empty() {
-                    continue;
-                }
                 let src = SocketAddr::new(pkt.src, src_port);
                 let dst = SocketAddr::new(pkt.dst, dst_port);
+                // A SYN starts a new connection on the same addresses and ports (phones
+                // reconnect from port 5060 to 5060): its sequence numbers start afresh.
+                if flags & TCP_SYN != 0 {
+                    tcp.connection_start(src, dst, &mut tcp_out);
+                }
+                if pkt.payload.is_empty() {
+                    for m in tcp_out.drain(..) {
+                        n.sip_tcp += 1;
+                        go = go && sink(tcp_capture(m));
+                    }
+                    continue;
+                }
                 tcp.push(ts, src, dst, seq, pkt.payload, &mut tcp_out);
                 for m in tcp_out.drain(..) {
                     n.sip_tcp += 1;

@@ -86,13 +86,15 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             Ok(n) => {
                 if !a.quiet {
                     eprintln!(
-                        "{}: {} frames, {} SIP messages ({} udp, {} tcp, {} from HEP){}",
+                        "{}: {} frames, {} SIP messages ({} udp, {} tcp, {} sctp, {} from HEP; {} IP datagrams reassembled){}",
                         path.display(),
                         n.frames,
                         n.messages(),
                         n.sip_udp,
                         n.sip_tcp,
+                        n.sip_sctp,
                         n.hep_unwrapped,
+                        n.ip_reassembled,
                         if n.file_errors > 0 {
                             " — file ends in a truncated or corrupt record; frames before it were imported"
                         } else {
@@ -111,7 +113,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let metrics = ingest.finish()?;
     let stored = metrics.messages_stored.load(Relaxed);
     println!(
-        "imported {} file(s): {} frames read, {} SIP messages stored; skipped: {} HEP copies{}, {} not SIP, {} IP fragments, {} undecodable; {} file error(s), {} file(s) refused",
+        "imported {} file(s): {} frames read, {} SIP messages stored; skipped: {} HEP copies{}, {} not SIP, {} IP fragments not reassembled ({} datagrams expired, {} over limits), {} undecodable; {} file error(s), {} file(s) refused",
         a.files.len() - failed,
         total.frames,
         stored,
@@ -119,6 +121,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         if total.skipped_hep > 0 && !a.unwrap_hep { " (use --unwrap-hep to import them)" } else { "" },
         total.skipped_not_sip,
         total.skipped_fragment,
+        total.ip_frag_expired,
+        total.ip_frag_dropped,
         total.skipped_undecodable,
         total.file_errors,
         failed
