@@ -40,7 +40,7 @@ mod tally;
 pub use flood::FloodConfig;
 pub use loops::LoopConfig;
 pub use regfail::RegFailConfig;
-pub use scanner::ScannerConfig;
+pub use scanner::{ScannerConfig, UaMatcher};
 pub use spike::ErrorSpikeConfig;
 pub use sqli::SqlInjectionConfig;
 

@@ -55,14 +55,15 @@ impl Default for ScannerConfig {
     }
 }
 
-/// Matches User-Agent strings against the configured tool names.
+/// Matches User-Agent strings against the configured tool names (whole words,
+/// case-insensitive). Also used by `argos grep` for its list of scanners seen.
 #[derive(Debug)]
-pub(crate) struct UaMatcher {
+pub struct UaMatcher {
     re: Option<Regex>,
 }
 
 impl UaMatcher {
-    pub(crate) fn new(names: &[String]) -> Self {
+    pub fn new(names: &[String]) -> Self {
         let alts: Vec<String> = names
             .iter()
             .filter(|n| !n.trim().is_empty())
@@ -79,7 +80,7 @@ impl UaMatcher {
     }
 
     /// The tool name found in `ua`, when one is.
-    pub(crate) fn find<'u>(&self, ua: &'u str) -> Option<&'u str> {
+    pub fn find<'u>(&self, ua: &'u str) -> Option<&'u str> {
         self.re.as_ref()?.find(ua).map(|m| m.as_str())
     }
 }

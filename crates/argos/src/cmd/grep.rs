@@ -88,19 +88,9 @@ pub struct Args {
     unwrap_hep: bool,
 }
 
-/// Known scanner tools. The list is `argos_track`'s scanner rule default (its matcher is
-/// crate-private, so the word-boundary regex is rebuilt here the same way).
-fn scanner_matcher() -> Option<Regex> {
-    let names = argos_track::alarm::ScannerConfig::default().user_agents;
-    let alts: Vec<String> = names
-        .iter()
-        .filter(|n| !n.trim().is_empty())
-        .map(|n| regex::escape(n.trim()))
-        .collect();
-    if alts.is_empty() {
-        return None;
-    }
-    Regex::new(&format!(r"(?i)(?-u:\b)(?:{})(?-u:\b)", alts.join("|"))).ok()
+/// Known scanner tools: `argos_track`'s scanner rule default list and matcher.
+fn scanner_matcher() -> argos_track::alarm::UaMatcher {
+    argos_track::alarm::UaMatcher::new(&argos_track::alarm::ScannerConfig::default().user_agents)
 }
 
 /// Long names of the compact header forms (RFC 3261 7.3.3 and extensions).
@@ -674,7 +664,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
 
     // Scanners among everything read (not only the selection): dialogs and sources.
-    if let Some(re) = scanner_matcher().filter(|_| !a.quiet || a.report) {
+    if !a.quiet || a.report {
+        let re = scanner_matcher();
         let mut sources: HashMap<std::net::IpAddr, (String, usize)> = HashMap::new();
         let mut dialogs: Vec<(String, String, String)> = Vec::new();
         let mut seen: HashMap<&str, ()> = HashMap::new();
@@ -687,7 +678,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             if f.method.is_some() {
                 let e = sources
                     .entry(m.rec.capture.src.ip())
-                    .or_insert_with(|| (tool.as_str().to_string(), 0));
+                    .or_insert_with(|| (tool.to_string(), 0));
                 e.1 += 1;
             }
             let cid = f.call_id.as_deref().unwrap_or("-");
