@@ -2,18 +2,10 @@
 
 #![allow(clippy::unwrap_used)] // tests: inputs are known-good
 
+mod common;
 use argos_net::{decode_packet, sctp_data_chunks, LinkType, PacketError, TransportHeader};
+use common::udp;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
-fn udp(sp: u16, dp: u16, payload: &[u8]) -> Vec<u8> {
-    let mut v = Vec::new();
-    v.extend_from_slice(&sp.to_be_bytes());
-    v.extend_from_slice(&dp.to_be_bytes());
-    v.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
-    v.extend_from_slice(&[0, 0]);
-    v.extend_from_slice(payload);
-    v
-}
 
 fn tcp(sp: u16, dp: u16, seq: u32, opts: &[u8], payload: &[u8]) -> Vec<u8> {
     assert_eq!(opts.len() % 4, 0);

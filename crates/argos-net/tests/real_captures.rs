@@ -4,36 +4,16 @@
 
 #![allow(clippy::unwrap_used)] // tests: inputs are known-good
 
+mod common;
 use argos_net::{
     build_frames, decode_packet, CaptureReader, FrameProto, LinkType, PcapWriter, ReassemblyLimits,
     SipTcpReassembler, TcpMessage, TransportHeader,
 };
+use common::{captures_dir, have_tshark};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn captures_dir() -> Option<PathBuf> {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/captures");
-    if d.is_dir() {
-        Some(d)
-    } else {
-        eprintln!("SKIP: {} not found", d.display());
-        None
-    }
-}
-
-fn have_tshark() -> bool {
-    let ok = Command::new("tshark")
-        .arg("-v")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("SKIP tshark comparison: tshark not installed");
-    }
-    ok
-}
 
 fn capture_files(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<_> = std::fs::read_dir(dir)

@@ -5,22 +5,14 @@
 
 #![allow(clippy::unwrap_used)] // tests: inputs are known-good
 
+mod common;
 use argos_net::{decode_packet, CaptureReader, LinkType, Packet, PacketError, TransportHeader};
+use common::{captures_dir, have_tshark, udp};
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 // ---------------------------------------------------------------- builders
-
-fn udp(sp: u16, dp: u16, payload: &[u8]) -> Vec<u8> {
-    let mut v = Vec::new();
-    v.extend_from_slice(&sp.to_be_bytes());
-    v.extend_from_slice(&dp.to_be_bytes());
-    v.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
-    v.extend_from_slice(&[0, 0]);
-    v.extend_from_slice(payload);
-    v
-}
 
 fn tcp(sp: u16, dp: u16, payload: &[u8]) -> Vec<u8> {
     let mut v = Vec::new();
@@ -464,28 +456,6 @@ fn truncated_and_corrupted_frames_never_panic() {
 }
 
 // ---------------------------------------------------------------- tshark
-
-fn captures_dir() -> Option<PathBuf> {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/captures");
-    if d.is_dir() {
-        Some(d)
-    } else {
-        eprintln!("SKIP: {} not found", d.display());
-        None
-    }
-}
-
-fn have_tshark() -> bool {
-    let ok = Command::new("tshark")
-        .arg("-v")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("SKIP tshark comparison: tshark not installed");
-    }
-    ok
-}
 
 /// Innermost (src, dst, ports) per frame: ours.
 type Row = (Option<String>, Option<String>, Option<(u16, u16)>);
