@@ -7,6 +7,8 @@
 //! Every ClickHouse run uses a fresh database with a random name, dropped at the end.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use argos_model::{
     CallSummary, Capture, Field, Filter, MessageFields, PayloadKind, Query, Record, StoredMessage,
     Transport,
@@ -16,6 +18,7 @@ use argos_store::{
     ClickHouseOptions, ClickHouseStore, EmbeddedOptions, EmbeddedStore, Store, StoreError,
 };
 use bytes::Bytes;
+use common::{base, engines, env, random_db};
 use std::fmt::Debug;
 
 const T0: i64 = 1_764_064_800_000_000; // 2025-11-25T10:00:00Z
@@ -25,47 +28,6 @@ const MIDNIGHT: i64 = (T0 / DAY + 1) * DAY;
 
 // ---------------------------------------------------------------------------------------
 // Engines
-
-struct Engine {
-    name: String,
-    store: Box<dyn Store>,
-    /// ClickHouse stores to drop at the end (the first is `store` itself or its twin).
-    ch: Vec<ClickHouseStore>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        if let Some(c) = self.ch.first() {
-            if let Err(e) = c.drop_database() {
-                eprintln!("{}: dropping test database: {e}", self.name);
-            }
-        }
-    }
-}
-
-fn env(k: &str) -> Option<String> {
-    std::env::var(k).ok().filter(|v| !v.trim().is_empty())
-}
-
-fn random_db() -> String {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "argos_test_{:x}_{:x}",
-        std::process::id(),
-        t ^ u128::from(rand_u64())
-    )
-}
-
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(7);
-    h.finish()
-}
 
 fn skip(what: &str, e: &StoreError) -> bool {
     // Unreachable server: a transport error (no HTTP status). Anything else is a failure.
@@ -85,67 +47,6 @@ fn open_ch(url: &str, what: &str) -> Option<ClickHouseStore> {
     }
 }
 
-/// HTTP base URL without a trailing slash or path.
-fn base(u: &str) -> String {
-    u.trim().trim_end_matches('/').to_string()
-}
-
-/// Every engine available here, empty.
-fn engines(test: &str) -> Vec<Engine> {
-    let dir = tempfile::tempdir().unwrap();
-    let mut out = vec![Engine {
-        name: "embedded".into(),
-        store: Box::new(EmbeddedStore::open(dir.path(), EmbeddedOptions::default()).unwrap()),
-        ch: Vec::new(),
-        _dir: Some(dir),
-    }];
-    let Some(url) = env("ARGOS_TEST_CLICKHOUSE") else {
-        println!("SKIP: {test}: ClickHouse: ARGOS_TEST_CLICKHOUSE is not set");
-        return out;
-    };
-    let db = random_db();
-    if let Some(s) = open_ch(
-        &format!("{}/{db}", base(&url)),
-        &format!("{test}: ClickHouse"),
-    ) {
-        let twin = open_ch(&format!("{}/{db}", base(&url)), test).unwrap();
-        out.push(Engine {
-            name: format!(
-                "clickhouse {}.{}",
-                s.server_version().0,
-                s.server_version().1
-            ),
-            store: Box::new(s),
-            ch: vec![twin],
-            _dir: None,
-        });
-    }
-    match (
-        env("ARGOS_TEST_CLICKHOUSE_CLUSTER"),
-        env("ARGOS_TEST_CLICKHOUSE_SHARDS"),
-    ) {
-        (Some(cluster), Some(shards)) => {
-            let db = random_db();
-            let shards: Vec<String> = shards.split(',').map(base).collect();
-            let q = format!("{db}?cluster={cluster}&shards={}", shards.join(","));
-            let what = format!("{test}: ClickHouse cluster {cluster}");
-            if let Some(s) = open_ch(&format!("{}/{q}", base(&url)), &what) {
-                let twin = open_ch(&format!("{}/{q}", base(&url)), &what).unwrap();
-                out.push(Engine {
-                    name: format!("clickhouse cluster {cluster}"),
-                    store: Box::new(s),
-                    ch: vec![twin],
-                    _dir: None,
-                });
-            }
-        }
-        _ => println!(
-            "SKIP: {test}: ClickHouse cluster: ARGOS_TEST_CLICKHOUSE_CLUSTER / _SHARDS not set"
-        ),
-    }
-    out
-}
-
 /// Runs `scenario` on every engine after inserting `data` in batches, and asserts every
 /// engine's outcome equals the embedded engine's. Returns that outcome.
 fn conform<T: PartialEq + Debug>(
@@ -157,12 +58,12 @@ fn conform<T: PartialEq + Debug>(
     let mut reference: Option<T> = None;
     for e in &engines {
         for chunk in data.chunks(700) {
-            let rep = e.store.insert(chunk).unwrap();
+            let rep = e.store().insert(chunk).unwrap();
             assert_eq!(rep.stored, chunk.len() as u64);
         }
-        e.store.flush().unwrap();
+        e.store().flush().unwrap();
         let t0 = std::time::Instant::now();
-        let got = scenario(e.store.as_ref());
+        let got = scenario(e.store());
         println!("{test}: {}: {:?}", e.name, t0.elapsed());
         match &reference {
             None => reference = Some(got),
@@ -753,10 +654,10 @@ fn size_limit_drops_oldest_days() {
     let data = dataset();
     for e in engines("size_limit_drops_oldest_days") {
         for chunk in data.chunks(700) {
-            e.store.insert(chunk).unwrap();
+            e.store().insert(chunk).unwrap();
         }
-        e.store.flush().unwrap();
-        let none = match e.store.apply_size_limit(u64::MAX) {
+        e.store().flush().unwrap();
+        let none = match e.store().apply_size_limit(u64::MAX) {
             Err(StoreError::Unsupported(what)) => {
                 println!(
                     "SKIP: size_limit_drops_oldest_days: {}: {what} unsupported",
@@ -767,11 +668,11 @@ fn size_limit_drops_oldest_days() {
             r => r.unwrap(),
         };
         assert!(none.deleted.is_empty(), "{}", e.name);
-        let total = e.store.stats().unwrap().bytes_on_disk;
+        let total = e.store().stats().unwrap().bytes_on_disk;
         assert!(total > 0);
-        let one = e.store.apply_size_limit(total - 1).unwrap();
+        let one = e.store().apply_size_limit(total - 1).unwrap();
         assert_eq!(one.deleted, vec!["2025-11-25".to_string()], "{}", e.name);
-        let rest = e.store.apply_size_limit(0).unwrap();
+        let rest = e.store().apply_size_limit(0).unwrap();
         assert_eq!(rest.deleted, vec!["2025-11-26".to_string()], "{}", e.name);
         assert_eq!(
             one.messages_deleted + rest.messages_deleted,
@@ -779,7 +680,7 @@ fn size_limit_drops_oldest_days() {
             "{}",
             e.name
         );
-        assert!(search(e.store.as_ref(), &all(&[])).is_empty(), "{}", e.name);
+        assert!(search(e.store(), &all(&[])).is_empty(), "{}", e.name);
     }
 }
 

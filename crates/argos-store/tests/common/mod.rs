@@ -63,7 +63,7 @@ pub fn env(k: &str) -> Option<String> {
     std::env::var(k).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn random_db() -> String {
+pub fn random_db() -> String {
     use std::hash::{BuildHasher, Hasher};
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -75,7 +75,7 @@ fn random_db() -> String {
 }
 
 /// HTTP base URL without a trailing slash.
-fn base(u: &str) -> String {
+pub fn base(u: &str) -> String {
     u.trim().trim_end_matches('/').to_string()
 }
 
