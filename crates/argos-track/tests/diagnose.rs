@@ -79,6 +79,11 @@ fn req_from_callee(method: &str, cseq: u32, extra: &str) -> String {
     format!("{method} sip:1001@10.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.5;branch=z9hG4bKc{method}{cseq}\nFrom: <sip:1002@b>;tag=callee\nTo: <sip:1001@a>;tag=caller\nCall-ID: call-1@x\nCSeq: {cseq} {method}\n{extra}Content-Length: 0\n\n")
 }
 
+/// Findings for a call built with [`call`], without a call record.
+fn diagnosed(msgs: &[(f64, &str, &str, String)]) -> Vec<Finding> {
+    diagnose(None, &call(msgs))
+}
+
 fn find<'f>(f: &'f [Finding], code: &str) -> &'f Finding {
     f.iter()
         .find(|x| x.code == code)
@@ -96,7 +101,7 @@ fn invite_retransmitted_without_response() {
         .iter()
         .map(|t| (*t, CALLER, CALLEE, plain_invite()))
         .collect();
-    let f = diagnose(None, &call(&msgs));
+    let f = diagnosed(&msgs);
     let x = find(&f, "no_response");
     assert_eq!(x.level, Level::Problem);
     assert_eq!(
@@ -124,22 +129,19 @@ fn a_fresh_invite_alone_is_not_yet_a_timeout_but_a_timed_out_record_is() {
 
 #[test]
 fn invite_retransmitted_before_a_late_answer() {
-    let f = diagnose(
-        None,
-        &call(&[
-            (0.0, CALLER, CALLEE, plain_invite()),
-            (0.5, CALLER, CALLEE, plain_invite()),
-            // the same packet captured twice is not a retransmission
-            (0.501, CALLER, CALLEE, plain_invite()),
-            (1.5, CALLER, CALLEE, plain_invite()),
-            (
-                2.0,
-                CALLEE,
-                CALLER,
-                rsp(100, "Trying", "INVITE", 1, false, ""),
-            ),
-        ]),
-    );
+    let f = diagnosed(&[
+        (0.0, CALLER, CALLEE, plain_invite()),
+        (0.5, CALLER, CALLEE, plain_invite()),
+        // the same packet captured twice is not a retransmission
+        (0.501, CALLER, CALLEE, plain_invite()),
+        (1.5, CALLER, CALLEE, plain_invite()),
+        (
+            2.0,
+            CALLEE,
+            CALLER,
+            rsp(100, "Trying", "INVITE", 1, false, ""),
+        ),
+    ]);
     let x = find(&f, "invite_retransmitted");
     assert_eq!(x.level, Level::Warning);
     assert!(x.text.starts_with("INVITE to 10.0.0.5:5060 retransmitted 2 times before the first response (2.0 s after the INVITE)"), "{}", x.text);
@@ -147,32 +149,29 @@ fn invite_retransmitted_before_a_late_answer() {
 
 #[test]
 fn busy_names_the_code_its_sender_and_when() {
-    let f = diagnose(
-        None,
-        &call(&[
-            (0.0, CALLER, CALLEE, plain_invite()),
-            (
-                0.1,
-                CALLEE,
-                CALLER,
-                rsp(100, "Trying", "INVITE", 1, false, ""),
+    let f = diagnosed(&[
+        (0.0, CALLER, CALLEE, plain_invite()),
+        (
+            0.1,
+            CALLEE,
+            CALLER,
+            rsp(100, "Trying", "INVITE", 1, false, ""),
+        ),
+        (
+            3.2,
+            CALLEE,
+            CALLER,
+            rsp(
+                486,
+                "Busy Here",
+                "INVITE",
+                1,
+                true,
+                "Reason: Q.850;cause=17\nContent-Length: 0\n\n",
             ),
-            (
-                3.2,
-                CALLEE,
-                CALLER,
-                rsp(
-                    486,
-                    "Busy Here",
-                    "INVITE",
-                    1,
-                    true,
-                    "Reason: Q.850;cause=17\nContent-Length: 0\n\n",
-                ),
-            ),
-            (3.25, CALLER, CALLEE, req("ACK", 1, "")),
-        ]),
-    );
+        ),
+        (3.25, CALLER, CALLEE, req("ACK", 1, "")),
+    ]);
     let x = find(&f, "final_response");
     assert_eq!(x.text, "486 Busy Here from 10.0.0.5:5060 after 3.2 s");
     assert_eq!(x.level, Level::Info);
@@ -187,25 +186,22 @@ fn busy_names_the_code_its_sender_and_when() {
 #[test]
 fn failure_relayed_through_a_proxy_is_attributed_to_its_originator() {
     let proxy = "10.0.0.3:5060";
-    let f = diagnose(
-        None,
-        &call(&[
-            (0.0, CALLER, proxy, plain_invite()),
-            (0.01, proxy, CALLEE, plain_invite()),
-            (
-                0.5,
-                CALLEE,
-                proxy,
-                rsp(503, "Service Unavailable", "INVITE", 1, true, ""),
-            ),
-            (
-                0.51,
-                proxy,
-                CALLER,
-                rsp(503, "Service Unavailable", "INVITE", 1, true, ""),
-            ),
-        ]),
-    );
+    let f = diagnosed(&[
+        (0.0, CALLER, proxy, plain_invite()),
+        (0.01, proxy, CALLEE, plain_invite()),
+        (
+            0.5,
+            CALLEE,
+            proxy,
+            rsp(503, "Service Unavailable", "INVITE", 1, true, ""),
+        ),
+        (
+            0.51,
+            proxy,
+            CALLER,
+            rsp(503, "Service Unavailable", "INVITE", 1, true, ""),
+        ),
+    ]);
     let x = find(&f, "final_response");
     assert_eq!(
         x.text,
@@ -222,13 +218,10 @@ fn codec_mismatch_with_the_callees_codecs() {
         "SIP/2.0 488 Not Acceptable Here\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\nFrom: <sip:1001@a>;tag=caller\nTo: <sip:1002@b>;tag=callee\nCall-ID: call-1@x\nCSeq: 1 INVITE\nWarning: 305 callee \"Incompatible media format\"\n",
         &sdp("10.0.0.5", "9 111", ""),
     );
-    let f = diagnose(
-        None,
-        &call(&[
-            (0.0, CALLER, CALLEE, offer.clone()),
-            (0.2, CALLEE, CALLER, refusal),
-        ]),
-    );
+    let f = diagnosed(&[
+        (0.0, CALLER, CALLEE, offer.clone()),
+        (0.2, CALLEE, CALLER, refusal),
+    ]);
     let x = find(&f, "codec_mismatch");
     assert_eq!(x.level, Level::Problem);
     assert_eq!(
@@ -242,18 +235,15 @@ fn codec_mismatch_with_the_callees_codecs() {
     );
 
     // Without an SDP in the 488: say what was refused.
-    let f = diagnose(
-        None,
-        &call(&[
-            (0.0, CALLER, CALLEE, offer),
-            (
-                0.2,
-                CALLEE,
-                CALLER,
-                rsp(488, "Not Acceptable Here", "INVITE", 1, true, ""),
-            ),
-        ]),
-    );
+    let f = diagnosed(&[
+        (0.0, CALLER, CALLEE, offer),
+        (
+            0.2,
+            CALLEE,
+            CALLER,
+            rsp(488, "Not Acceptable Here", "INVITE", 1, true, ""),
+        ),
+    ]);
     assert_eq!(
         find(&f, "codec_mismatch").text,
         "488 Not Acceptable Here from 10.0.0.5:5060: the callee refused the offered media (PCMU/G729)"
@@ -274,14 +264,11 @@ fn answer_without_a_common_codec() {
         ),
         &sdp("10.0.0.5", "18", ""),
     );
-    let f = diagnose(
-        None,
-        &call(&[
-            (0.0, CALLER, CALLEE, offer),
-            (1.0, CALLEE, CALLER, ok),
-            (1.1, CALLER, CALLEE, req("ACK", 1, "")),
-        ]),
-    );
+    let f = diagnosed(&[
+        (0.0, CALLER, CALLEE, offer),
+        (1.0, CALLEE, CALLER, ok),
+        (1.1, CALLER, CALLEE, req("ACK", 1, "")),
+    ]);
     assert_eq!(
         find(&f, "codec_mismatch").text,
         "no common codec: offer PCMU, PCMA; answer from 10.0.0.5:5060 has G729 (audio may fail)"
@@ -293,7 +280,7 @@ fn private_contact_and_sdp_behind_a_public_source_is_nat() {
     let public = "203.0.113.7:5060";
     let head = "INVITE sip:1002@198.51.100.1 SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10;branch=z9hG4bK1\nFrom: <sip:1001@a>;tag=caller\nTo: <sip:1002@b>\nCall-ID: call-1@x\nCSeq: 1 INVITE\nContact: <sip:1001@192.168.1.10:5060>\n";
     let inv = with_body(head, &sdp("192.168.1.10", "0", ""));
-    let f = diagnose(None, &call(&[(0.0, public, "198.51.100.1:5060", inv)]));
+    let f = diagnosed(&[(0.0, public, "198.51.100.1:5060", inv)]);
     let x = find(&f, "nat");
     assert_eq!(x.level, Level::Warning);
     assert_eq!(
@@ -302,10 +289,7 @@ fn private_contact_and_sdp_behind_a_public_source_is_nat() {
     );
     // The same from a private source is a LAN call, not NAT.
     let inv = with_body(head, &sdp("192.168.1.10", "0", ""));
-    let f = diagnose(
-        None,
-        &call(&[(0.0, "192.168.1.10:5060", "192.168.1.1:5060", inv)]),
-    );
+    let f = diagnosed(&[(0.0, "192.168.1.10:5060", "192.168.1.1:5060", inv)]);
     assert!(f.iter().all(|x| x.code != "nat"), "{f:#?}");
 }
 
@@ -327,15 +311,12 @@ fn one_way_audio_risk_during_setup_but_hold_after_answer() {
         &invite(2, Some("callee"), ""),
         &sdp("10.0.0.1", "0", "a=sendonly\n"),
     );
-    let f = diagnose(
-        None,
-        &call(&[
-            (0.0, CALLER, CALLEE, offer),
-            (1.0, CALLEE, CALLER, ok),
-            (1.1, CALLER, CALLEE, req("ACK", 1, "")),
-            (20.0, CALLER, CALLEE, hold),
-        ]),
-    );
+    let f = diagnosed(&[
+        (0.0, CALLER, CALLEE, offer),
+        (1.0, CALLEE, CALLER, ok),
+        (1.1, CALLER, CALLEE, req("ACK", 1, "")),
+        (20.0, CALLER, CALLEE, hold),
+    ]);
     let oneway: Vec<&Finding> = f.iter().filter(|x| x.code == "one_way_audio").collect();
     assert_eq!(oneway.len(), 2, "{f:#?}");
     assert_eq!(
@@ -357,31 +338,28 @@ fn one_way_audio_risk_during_setup_but_hold_after_answer() {
 
 #[test]
 fn cancel_after_ringing_and_before_it() {
-    let f = diagnose(
-        None,
-        &call(&[
-            (0.0, CALLER, CALLEE, plain_invite()),
-            (
-                1.0,
-                CALLEE,
-                CALLER,
-                rsp(180, "Ringing", "INVITE", 1, true, ""),
-            ),
-            (
-                4.5,
-                CALLER,
-                CALLEE,
-                req("CANCEL", 1, "").replace(";tag=callee", ""),
-            ),
-            (4.51, CALLEE, CALLER, rsp(200, "OK", "CANCEL", 1, true, "")),
-            (
-                4.52,
-                CALLEE,
-                CALLER,
-                rsp(487, "Request Terminated", "INVITE", 1, true, ""),
-            ),
-        ]),
-    );
+    let f = diagnosed(&[
+        (0.0, CALLER, CALLEE, plain_invite()),
+        (
+            1.0,
+            CALLEE,
+            CALLER,
+            rsp(180, "Ringing", "INVITE", 1, true, ""),
+        ),
+        (
+            4.5,
+            CALLER,
+            CALLEE,
+            req("CANCEL", 1, "").replace(";tag=callee", ""),
+        ),
+        (4.51, CALLEE, CALLER, rsp(200, "OK", "CANCEL", 1, true, "")),
+        (
+            4.52,
+            CALLEE,
+            CALLER,
+            rsp(487, "Request Terminated", "INVITE", 1, true, ""),
+        ),
+    ]);
     let x = find(&f, "cancelled");
     assert_eq!(
         (x.level, x.text.as_str()),
@@ -396,24 +374,21 @@ fn cancel_after_ringing_and_before_it() {
         "the 487 is the CANCEL's: {f:#?}"
     );
 
-    let f = diagnose(
-        None,
-        &call(&[
-            (0.0, CALLER, CALLEE, plain_invite()),
-            (
-                0.05,
-                CALLEE,
-                CALLER,
-                rsp(100, "Trying", "INVITE", 1, false, ""),
-            ),
-            (
-                9.0,
-                CALLER,
-                CALLEE,
-                req("CANCEL", 1, "").replace(";tag=callee", ""),
-            ),
-        ]),
-    );
+    let f = diagnosed(&[
+        (0.0, CALLER, CALLEE, plain_invite()),
+        (
+            0.05,
+            CALLEE,
+            CALLER,
+            rsp(100, "Trying", "INVITE", 1, false, ""),
+        ),
+        (
+            9.0,
+            CALLER,
+            CALLEE,
+            req("CANCEL", 1, "").replace(";tag=callee", ""),
+        ),
+    ]);
     let x = find(&f, "cancelled");
     assert_eq!(
         (x.level, x.text.as_str()),
@@ -427,16 +402,13 @@ fn cancel_after_ringing_and_before_it() {
 #[test]
 fn answer_never_acknowledged() {
     let ok = || rsp(200, "OK", "INVITE", 1, true, "");
-    let f = diagnose(
-        None,
-        &call(&[
-            (0.0, CALLER, CALLEE, plain_invite()),
-            (1.0, CALLEE, CALLER, ok()),
-            (1.5, CALLEE, CALLER, ok()),
-            (2.5, CALLEE, CALLER, ok()),
-            (33.0, CALLEE, CALLER, req_from_callee("BYE", 1, "")),
-        ]),
-    );
+    let f = diagnosed(&[
+        (0.0, CALLER, CALLEE, plain_invite()),
+        (1.0, CALLEE, CALLER, ok()),
+        (1.5, CALLEE, CALLER, ok()),
+        (2.5, CALLEE, CALLER, ok()),
+        (33.0, CALLEE, CALLER, req_from_callee("BYE", 1, "")),
+    ]);
     let x = find(&f, "no_ack");
     assert_eq!(x.level, Level::Problem);
     assert_eq!(
@@ -449,31 +421,28 @@ fn answer_never_acknowledged() {
 
 #[test]
 fn answered_call_account_short_call_and_release_cause() {
-    let f = diagnose(
-        None,
-        &call(&[
-            (0.0, CALLER, CALLEE, plain_invite()),
-            (
-                0.3,
-                CALLEE,
-                CALLER,
-                rsp(180, "Ringing", "INVITE", 1, true, ""),
+    let f = diagnosed(&[
+        (0.0, CALLER, CALLEE, plain_invite()),
+        (
+            0.3,
+            CALLEE,
+            CALLER,
+            rsp(180, "Ringing", "INVITE", 1, true, ""),
+        ),
+        (1.0, CALLEE, CALLER, rsp(200, "OK", "INVITE", 1, true, "")),
+        (1.05, CALLER, CALLEE, req("ACK", 1, "")),
+        (
+            1.8,
+            CALLEE,
+            CALLER,
+            req_from_callee(
+                "BYE",
+                1,
+                "Reason: Q.850;cause=38;text=\"Network out of order\"\n",
             ),
-            (1.0, CALLEE, CALLER, rsp(200, "OK", "INVITE", 1, true, "")),
-            (1.05, CALLER, CALLEE, req("ACK", 1, "")),
-            (
-                1.8,
-                CALLEE,
-                CALLER,
-                req_from_callee(
-                    "BYE",
-                    1,
-                    "Reason: Q.850;cause=38;text=\"Network out of order\"\n",
-                ),
-            ),
-            (1.81, CALLER, CALLEE, rsp(200, "OK", "BYE", 1, true, "")),
-        ]),
-    );
+        ),
+        (1.81, CALLER, CALLEE, rsp(200, "OK", "BYE", 1, true, "")),
+    ]);
     assert_eq!(
         find(&f, "answered").text,
         "answered 1.0 s after the INVITE by 10.0.0.5:5060; talked 0.8 s, BYE from the callee (10.0.0.5:5060)"
@@ -505,7 +474,7 @@ fn challenge_loop() {
             rsp(407, "Proxy Authentication Required", "INVITE", c, true, ""),
         ));
     }
-    let f = diagnose(None, &call(&msgs));
+    let f = diagnosed(&msgs);
     let x = find(&f, "auth_loop");
     assert_eq!(x.level, Level::Problem);
     assert_eq!(
@@ -514,53 +483,47 @@ fn challenge_loop() {
     );
     assert_eq!(x.message_ids, [2, 4, 6, 8]);
     // One challenge then success is normal.
-    let f = diagnose(
-        None,
-        &call(&[
-            (
-                0.0,
-                CALLER,
-                CALLEE,
-                invite(1, None, "Content-Length: 0\n\n"),
-            ),
-            (
-                0.01,
-                CALLEE,
-                CALLER,
-                rsp(407, "Proxy Authentication Required", "INVITE", 1, true, ""),
-            ),
-            (
-                0.1,
-                CALLER,
-                CALLEE,
-                invite(2, None, "Content-Length: 0\n\n"),
-            ),
-            (
-                0.5,
-                CALLEE,
-                CALLER,
-                rsp(486, "Busy Here", "INVITE", 2, true, ""),
-            ),
-        ]),
-    );
+    let f = diagnosed(&[
+        (
+            0.0,
+            CALLER,
+            CALLEE,
+            invite(1, None, "Content-Length: 0\n\n"),
+        ),
+        (
+            0.01,
+            CALLEE,
+            CALLER,
+            rsp(407, "Proxy Authentication Required", "INVITE", 1, true, ""),
+        ),
+        (
+            0.1,
+            CALLER,
+            CALLEE,
+            invite(2, None, "Content-Length: 0\n\n"),
+        ),
+        (
+            0.5,
+            CALLEE,
+            CALLER,
+            rsp(486, "Busy Here", "INVITE", 2, true, ""),
+        ),
+    ]);
     assert_eq!(codes(&f), ["final_response"]);
     assert_eq!(f[0].text, "486 Busy Here from 10.0.0.5:5060 after 0.5 s");
 }
 
 #[test]
 fn long_post_dial_delay() {
-    let f = diagnose(
-        None,
-        &call(&[
-            (0.0, CALLER, CALLEE, plain_invite()),
-            (
-                7.3,
-                CALLEE,
-                CALLER,
-                rsp(180, "Ringing", "INVITE", 1, true, ""),
-            ),
-        ]),
-    );
+    let f = diagnosed(&[
+        (0.0, CALLER, CALLEE, plain_invite()),
+        (
+            7.3,
+            CALLEE,
+            CALLER,
+            rsp(180, "Ringing", "INVITE", 1, true, ""),
+        ),
+    ]);
     assert_eq!(
         find(&f, "long_pdd").text,
         "long post-dial delay: first ringing 7.3 s after the INVITE"
@@ -569,38 +532,35 @@ fn long_post_dial_delay() {
 
 #[test]
 fn reinvite_failure_and_glare() {
-    let f = diagnose(
-        None,
-        &call(&[
-            (0.0, CALLER, CALLEE, plain_invite()),
-            (1.0, CALLEE, CALLER, rsp(200, "OK", "INVITE", 1, true, "")),
-            (1.05, CALLER, CALLEE, req("ACK", 1, "")),
-            (
-                10.0,
-                CALLER,
-                CALLEE,
-                invite(2, Some("callee"), "Content-Length: 0\n\n"),
-            ),
-            (
-                10.1,
-                CALLEE,
-                CALLER,
-                rsp(491, "Request Pending", "INVITE", 2, true, ""),
-            ),
-            (
-                20.0,
-                CALLER,
-                CALLEE,
-                invite(3, Some("callee"), "Content-Length: 0\n\n"),
-            ),
-            (
-                20.1,
-                CALLEE,
-                CALLER,
-                rsp(488, "Not Acceptable Here", "INVITE", 3, true, ""),
-            ),
-        ]),
-    );
+    let f = diagnosed(&[
+        (0.0, CALLER, CALLEE, plain_invite()),
+        (1.0, CALLEE, CALLER, rsp(200, "OK", "INVITE", 1, true, "")),
+        (1.05, CALLER, CALLEE, req("ACK", 1, "")),
+        (
+            10.0,
+            CALLER,
+            CALLEE,
+            invite(2, Some("callee"), "Content-Length: 0\n\n"),
+        ),
+        (
+            10.1,
+            CALLEE,
+            CALLER,
+            rsp(491, "Request Pending", "INVITE", 2, true, ""),
+        ),
+        (
+            20.0,
+            CALLER,
+            CALLEE,
+            invite(3, Some("callee"), "Content-Length: 0\n\n"),
+        ),
+        (
+            20.1,
+            CALLEE,
+            CALLER,
+            rsp(488, "Not Acceptable Here", "INVITE", 3, true, ""),
+        ),
+    ]);
     let r: Vec<&Finding> = f.iter().filter(|x| x.code == "reinvite_failed").collect();
     assert_eq!(r.len(), 2, "{f:#?}");
     assert_eq!(r[0].text, "re-INVITE from 10.0.0.1:5060 failed: 491 Request Pending from 10.0.0.5:5060 10.1 s into the call (glare: both sides sent a re-INVITE at once; normally retried)");
@@ -611,17 +571,14 @@ fn reinvite_failure_and_glare() {
 
 #[test]
 fn bye_without_response() {
-    let f = diagnose(
-        None,
-        &call(&[
-            (0.0, CALLER, CALLEE, plain_invite()),
-            (1.0, CALLEE, CALLER, rsp(200, "OK", "INVITE", 1, true, "")),
-            (1.05, CALLER, CALLEE, req("ACK", 1, "")),
-            (30.0, CALLER, CALLEE, req("BYE", 2, "")),
-            (30.5, CALLER, CALLEE, req("BYE", 2, "")),
-            (31.5, CALLER, CALLEE, req("BYE", 2, "")),
-        ]),
-    );
+    let f = diagnosed(&[
+        (0.0, CALLER, CALLEE, plain_invite()),
+        (1.0, CALLEE, CALLER, rsp(200, "OK", "INVITE", 1, true, "")),
+        (1.05, CALLER, CALLEE, req("ACK", 1, "")),
+        (30.0, CALLER, CALLEE, req("BYE", 2, "")),
+        (30.5, CALLER, CALLEE, req("BYE", 2, "")),
+        (31.5, CALLER, CALLEE, req("BYE", 2, "")),
+    ]);
     assert_eq!(
         find(&f, "bye_no_response").text,
         "BYE from 10.0.0.1:5060 retransmitted 2 times over 1.5 s, no response from 10.0.0.5:5060"
@@ -630,18 +587,15 @@ fn bye_without_response() {
 
 #[test]
 fn findings_serialize_for_the_api() {
-    let f = diagnose(
-        None,
-        &call(&[
-            (0.0, CALLER, CALLEE, plain_invite()),
-            (
-                3.2,
-                CALLEE,
-                CALLER,
-                rsp(486, "Busy Here", "INVITE", 1, true, ""),
-            ),
-        ]),
-    );
+    let f = diagnosed(&[
+        (0.0, CALLER, CALLEE, plain_invite()),
+        (
+            3.2,
+            CALLEE,
+            CALLER,
+            rsp(486, "Busy Here", "INVITE", 1, true, ""),
+        ),
+    ]);
     let v = serde_json::to_value(&f[0]).expect("json");
     assert_eq!(v["level"], "info");
     assert_eq!(v["code"], "final_response");
@@ -693,15 +647,12 @@ fn lab_busy_and_cancelled_calls() {
 
 #[test]
 fn a_caller_hanging_up_quickly_is_information_not_a_drop() {
-    let f = diagnose(
-        None,
-        &call(&[
-            (0.0, CALLER, CALLEE, plain_invite()),
-            (1.0, CALLEE, CALLER, rsp(200, "OK", "INVITE", 1, true, "")),
-            (1.05, CALLER, CALLEE, req("ACK", 1, "")),
-            (1.5, CALLER, CALLEE, req("BYE", 2, "")),
-        ]),
-    );
+    let f = diagnosed(&[
+        (0.0, CALLER, CALLEE, plain_invite()),
+        (1.0, CALLEE, CALLER, rsp(200, "OK", "INVITE", 1, true, "")),
+        (1.05, CALLER, CALLEE, req("ACK", 1, "")),
+        (1.5, CALLER, CALLEE, req("BYE", 2, "")),
+    ]);
     let x = find(&f, "short_call");
     assert_eq!(x.level, Level::Info);
     assert_eq!(
@@ -713,26 +664,20 @@ fn a_caller_hanging_up_quickly_is_information_not_a_drop() {
 #[test]
 fn what_the_capture_missed_is_not_guessed() {
     // A failure to an INVITE that is not in the capture is not called a re-INVITE.
-    let f = diagnose(
-        None,
-        &call(&[(
-            0.0,
-            CALLEE,
-            CALLER,
-            rsp(403, "Forbidden", "INVITE", 7, true, ""),
-        )]),
-    );
+    let f = diagnosed(&[(
+        0.0,
+        CALLEE,
+        CALLER,
+        rsp(403, "Forbidden", "INVITE", 7, true, ""),
+    )]);
     assert!(f.is_empty(), "{f:#?}");
     // A registrar's 200 lists the device's (private) Contact: not the registrar's NAT.
     let reg_ok = "SIP/2.0 200 OK\nVia: SIP/2.0/UDP 192.168.1.2;branch=z9hG4bKr\nFrom: <sip:1001@a>;tag=r\nTo: <sip:1001@a>;tag=s\nCall-ID: reg@x\nCSeq: 2 REGISTER\nContact: <sip:1001@192.168.1.2:5060>;expires=3600\nContent-Length: 0\n\n";
-    let f = diagnose(
-        None,
-        &call(&[(
-            0.0,
-            "212.27.52.5:5060",
-            "198.51.100.9:5060",
-            reg_ok.to_owned(),
-        )]),
-    );
+    let f = diagnosed(&[(
+        0.0,
+        "212.27.52.5:5060",
+        "198.51.100.9:5060",
+        reg_ok.to_owned(),
+    )]);
     assert!(f.is_empty(), "{f:#?}");
 }
