@@ -766,21 +766,16 @@ fn registrations_latest_per_binding_across_days() {
         (q(T0, T0, None, None, 100), vec![]),
         (q(ALL.0, ALL.1, None, None, 0), vec![]),
     ];
-    for mut e in engines("registrations_latest_per_binding_across_days") {
-        let s = e.store();
-        s.put_registrations(&[r1_day1.clone(), r2_first.clone(), r3.clone()])
-            .unwrap();
-        s.put_registrations(&[r2.clone(), r1_day2.clone(), r4.clone(), r5.clone()])
-            .unwrap();
-        s.flush().unwrap();
-        for (q, want) in &cases {
-            let want: Vec<RegistrationRecord> = want.iter().map(|r| (*r).clone()).collect();
-            assert_eq!(s.registrations(q).unwrap(), want, "{}: {q:?}", e.name);
-        }
-        e.reopen();
-        let (q, want) = &cases[0];
-        assert_eq!(e.store().registrations(q).unwrap().len(), want.len());
-    }
+    check_cases(
+        "registrations_latest_per_binding_across_days",
+        &[
+            vec![r1_day1.clone(), r2_first.clone(), r3.clone()],
+            vec![r2.clone(), r1_day2.clone(), r4.clone(), r5.clone()],
+        ],
+        &cases,
+        |s, batch| s.put_registrations(batch).unwrap(),
+        |s, q| s.registrations(q).unwrap(),
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -819,19 +814,40 @@ fn alarms_replace_and_order() {
         // On last_us: a1's first window (last T0+1min) was replaced.
         (q(T0, T0 + 2 * MIN, None, 100), vec![]),
     ];
-    for mut e in engines("alarms_replace_and_order") {
+    check_cases(
+        "alarms_replace_and_order",
+        &[
+            vec![a1_first.clone(), a2.clone()],
+            vec![a1.clone(), a3.clone(), a4.clone(), a5.clone()],
+        ],
+        &cases,
+        |s, batch| s.put_alarms(batch).unwrap(),
+        |s, q| s.alarms(q).unwrap(),
+    );
+}
+
+/// On every engine: puts `batches` one call each and flushes, checks every case's
+/// answer, then reopens and checks the first case's count again.
+fn check_cases<R: Clone + PartialEq + std::fmt::Debug, Q: std::fmt::Debug, P>(
+    test: &str,
+    batches: &[Vec<R>],
+    cases: &[(Q, Vec<&R>)],
+    put: impl Fn(&dyn Store, &[R]) -> P,
+    get: impl Fn(&dyn Store, &Q) -> Vec<R>,
+) {
+    for mut e in engines(test) {
         let s = e.store();
-        s.put_alarms(&[a1_first.clone(), a2.clone()]).unwrap();
-        s.put_alarms(&[a1.clone(), a3.clone(), a4.clone(), a5.clone()])
-            .unwrap();
+        for batch in batches {
+            put(s, batch);
+        }
         s.flush().unwrap();
-        for (q, want) in &cases {
-            let want: Vec<Alarm> = want.iter().map(|a| (*a).clone()).collect();
-            assert_eq!(s.alarms(q).unwrap(), want, "{}: {q:?}", e.name);
+        for (q, want) in cases {
+            let want: Vec<R> = want.iter().map(|r| (*r).clone()).collect();
+            assert_eq!(get(s, q), want, "{}: {q:?}", e.name);
         }
         e.reopen();
         let (q, want) = &cases[0];
-        assert_eq!(e.store().alarms(q).unwrap().len(), want.len());
+        assert_eq!(get(e.store(), q).len(), want.len());
     }
 }
 
