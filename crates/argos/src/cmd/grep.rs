@@ -279,26 +279,13 @@ struct Msg {
 
 /// `YYYY-MM-DD HH:MM:SS.uuuuuu` (UTC) of microseconds since the epoch.
 fn fmt_ts(ts_us: i64) -> String {
-    let secs = ts_us.div_euclid(1_000_000);
-    let us = ts_us.rem_euclid(1_000_000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{us:06}",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60
-    )
+    const FORMAT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:6]"
+    );
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ts_us) * 1000)
+        .ok()
+        .and_then(|t| t.format(FORMAT).ok())
+        .unwrap_or_else(|| ts_us.to_string())
 }
 
 const RESET: &str = "\x1b[0m";
