@@ -1426,6 +1426,25 @@ impl Store for EmbeddedStore {
     }
 }
 
+#[cfg(test)]
+impl EmbeddedStore {
+    /// Test helper: another connection takes the write lock of the first day file, and
+    /// the store's writer stops waiting for locks, so its next write fails at once.
+    pub(crate) fn hold_write_lock(&self) -> Connection {
+        let path = {
+            let w = self.writer.lock();
+            let pw = w.parts.values().next().expect("a partition");
+            pw.conn
+                .busy_timeout(std::time::Duration::ZERO)
+                .expect("timeout");
+            pw.part.path.clone()
+        };
+        let other = Connection::open(&path).expect("open");
+        other.execute_batch("BEGIN IMMEDIATE").expect("lock");
+        other
+    }
+}
+
 impl Drop for EmbeddedStore {
     fn drop(&mut self) {
         let _ = self.flush();
@@ -1838,17 +1857,8 @@ mod tests {
         let recs = Generator::new(4).messages(3000);
         store.insert(&recs[..1000]).expect("insert");
         store.flush().expect("flush");
-        let path = {
-            let w = store.writer.lock();
-            let pw = w.parts.values().next().expect("a partition");
-            pw.conn
-                .busy_timeout(std::time::Duration::ZERO)
-                .expect("timeout");
-            pw.part.path.clone()
-        };
         // Another connection holds the write lock: the flush fails, nothing is lost.
-        let other = Connection::open(&path).expect("open");
-        other.execute_batch("BEGIN IMMEDIATE").expect("lock");
+        let other = store.hold_write_lock();
         store.insert(&recs[1000..]).expect("insert buffers");
         assert!(store.flush().is_err());
         other.execute_batch("COMMIT").expect("unlock");

@@ -446,7 +446,6 @@ mod tests {
     use super::super::{EmbeddedOptions, EmbeddedStore};
     use crate::Store;
     use argos_model::StatRow;
-    use rusqlite::Connection;
 
     const T0: i64 = 1_764_064_800_000_000;
 
@@ -472,16 +471,7 @@ mod tests {
         };
         store.put_stats(&[row(1)]).expect("put");
         store.flush().expect("flush");
-        let path = {
-            let w = store.writer.lock();
-            let pw = w.parts.values().next().expect("a partition");
-            pw.conn
-                .busy_timeout(std::time::Duration::ZERO)
-                .expect("timeout");
-            pw.part.path.clone()
-        };
-        let other = Connection::open(&path).expect("open");
-        other.execute_batch("BEGIN IMMEDIATE").expect("lock");
+        let other = store.hold_write_lock();
         store
             .put_stats(&[row(2)])
             .expect("accepted while the write fails");
