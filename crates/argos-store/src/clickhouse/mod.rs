@@ -242,13 +242,23 @@ impl ClickHouseStore {
 
     /// Runs a message query, buffered, and decodes every row.
     fn messages(&self, op: &'static str, sql: &str) -> Result<Vec<StoredMessage>, StoreError> {
+        self.rows(op, sql, |r| r.message())
+    }
+
+    /// Runs a query (`FORMAT RowBinary` is appended) and decodes every row with `row`.
+    pub(super) fn rows<T>(
+        &self,
+        op: &'static str,
+        sql: &str,
+        mut row: impl FnMut(&mut Rows<&[u8]>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
         let body = self
             .node
             .query(op, &format!("{sql} FORMAT RowBinary"), &[])?;
         let mut rows = Rows::new(&body[..], op);
         let mut out = Vec::new();
         while !rows.at_end()? {
-            out.push(rows.message()?);
+            out.push(row(&mut rows)?);
         }
         Ok(out)
     }

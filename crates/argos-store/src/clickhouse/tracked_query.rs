@@ -3,7 +3,6 @@
 //! RowBinary; values reach SQL only as escaped literals or numbers formatted here.
 
 use super::day::{day_of, MAX_DAY};
-use super::decode::Rows;
 use super::sql::{like_pattern, lit};
 use super::{ch_err, ClickHouseStore};
 use crate::tracked::{
@@ -61,24 +60,6 @@ impl ClickHouseStore {
         format!("{}.{}", self.cfg.database, t.read)
     }
 
-    /// Runs a query (`FORMAT RowBinary` is appended) and decodes every row with `row`.
-    fn tracked_rows<T>(
-        &self,
-        op: &'static str,
-        sql: &str,
-        mut row: impl FnMut(&mut Rows<&[u8]>) -> Result<T, StoreError>,
-    ) -> Result<Vec<T>, StoreError> {
-        let body = self
-            .node
-            .query(op, &format!("{sql} FORMAT RowBinary"), &[])?;
-        let mut rows = Rows::new(&body[..], op);
-        let mut out = Vec::new();
-        while !rows.at_end()? {
-            out.push(row(&mut rows)?);
-        }
-        Ok(out)
-    }
-
     pub(super) fn tracked_calls(&self, q: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
         if q.limit == 0 || q.since_us >= q.until_us {
             return Ok(Vec::new());
@@ -94,7 +75,7 @@ impl ClickHouseStore {
         }
         // 1. Which calls, from the narrow columns only.
         let op = "read call records: keys";
-        let keys = self.tracked_rows(
+        let keys = self.rows(
             op,
             &format!(
                 "SELECT start_us, call_key FROM {table} FINAL WHERE {} \
@@ -117,7 +98,7 @@ impl ClickHouseStore {
             (lo.min(*s), hi.max(*s))
         });
         let op = "read call records";
-        let recs = self.tracked_rows(
+        let recs = self.rows(
             op,
             &format!(
                 "SELECT call_key, rec FROM {table} FINAL WHERE {} AND start_us IN ({}) \
@@ -147,7 +128,7 @@ impl ClickHouseStore {
         }
         let w = bucket_us(q);
         let op = "aggregate calls";
-        let rows = self.tracked_rows(
+        let rows = self.rows(
             op,
             &format!(
                 "SELECT intDiv(start_us, toInt64({w})) * toInt64({w}) AS b, {} AS k, status, \
@@ -198,7 +179,7 @@ impl ClickHouseStore {
             .map(|s| format!(" HAVING latest_status = {}", lit(s.as_str())))
             .unwrap_or_default();
         let op = "read registrations";
-        let recs = self.tracked_rows(
+        let recs = self.rows(
             op,
             &format!(
                 "SELECT argMax(rec, last_us), argMax(status, last_us) AS latest_status, \
@@ -235,7 +216,7 @@ impl ClickHouseStore {
             conds.push(format!("kind = {}", lit(k.as_str())));
         }
         let op = "read alarms";
-        let recs = self.tracked_rows(
+        let recs = self.rows(
             op,
             &format!(
                 "SELECT rec FROM {} FINAL WHERE {} \
@@ -260,7 +241,7 @@ impl ClickHouseStore {
         if since_us >= until_us {
             return Ok(Vec::new());
         }
-        self.tracked_rows(
+        self.rows(
             "read stat counts",
             &format!(
                 "SELECT minute_us, name, sum(count) AS total FROM {} \
