@@ -1,0 +1,47 @@
+//! RTCP as HEP proto-5 JSON (the payload HOMER consumers read), and a tolerant reader
+//! of what any producer sends.
+//!
+//! [`to_json`] writes one object per compound packet with heplify's field names
+//! (hep.md §6.1): `sender_information{ntp_timestamp_sec, ntp_timestamp_usec (the raw
+//! NTP fraction, despite the name), rtp_timestamp, packets, octets}` (zeros when there
+//! is no SR, as heplify does), `ssrc`, `type`, `report_count`, `report_blocks[…]`,
+//! `report_blocks_xr{…}` (zeros without XR), `sdes_ssrc`, and — when an XR VoIP Metrics
+//! block is present — the newer heplify `voip_metrics` object. `packets_lost` is written
+//! signed (sign-extended 24 bits, as captagent does; heplify writes it unsigned — the
+//! reader accepts both).
+//!
+//! [`read_report`] accepts numbers or numeric strings, signed or unsigned values,
+//! missing keys and `null`s (captagent, rtpengine, heplify, Asterisk, FreeSWITCH,
+//! hepgen variants) and returns an [`RtcpReport`].
+
+mod read;
+mod write;
+
+pub use read::{read_report, BlockSummary, RtcpReport, SenderSummary, XrSummary};
+pub use write::{to_json, to_value};
+
+/// Why RTCP could not be written as, or read from, HEP JSON.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HepJsonError {
+    /// The packets hold no SR, RR, SDES or XR: nothing HOMER would store.
+    #[error("no SR, RR, SDES or XR packet to report")]
+    NothingToReport,
+    /// The input is not JSON.
+    #[error("invalid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The JSON is valid but not an object.
+    #[error("RTCP JSON is not an object")]
+    NotAnObject,
+}
+
+impl HepJsonError {
+    /// Stable snake_case label for metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            HepJsonError::NothingToReport => "nothing_to_report",
+            HepJsonError::Json(_) => "invalid_json",
+            HepJsonError::NotAnObject => "not_an_object",
+        }
+    }
+}

@@ -1,0 +1,485 @@
+//! Per-stream RTP statistics computed exactly as Wireshark's RTP analysis
+//! (`ui/tap-rtp-analysis.c` `rtppacket_analyse`, totals as `rtpstream_info_calculate`),
+//! so the numbers match `tshark -z rtp,streams`: jitter in ms with Wireshark's integer
+//! `clock / 1000`, deltas and jitter only from "regular" packets, means divided by the
+//! count of *all* packets so far, lost = expected − received from the first and the
+//! *last received* sequence numbers (negative with duplicates).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use crate::payload::{packet_clock, payload_name, PayloadMap, PT_CN, PT_CN_OLD};
+use crate::rtp::RtpPacket;
+
+/// A stream's identity, as Wireshark keys it: addresses, ports and SSRC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StreamKey {
+    /// Source address and port.
+    pub src: SocketAddr,
+    /// Destination address and port.
+    pub dst: SocketAddr,
+    /// Synchronisation source.
+    pub ssrc: u32,
+}
+
+/// Per-packet analysis flags (Wireshark's `STAT_FLAG_*` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct PacketFlags(pub u16);
+
+impl PacketFlags {
+    /// First packet of the stream.
+    pub const FIRST: u16 = 0x001;
+    /// Marker bit set.
+    pub const MARKER: u16 = 0x002;
+    /// Sequence number not the expected one (gap, late or duplicate).
+    pub const WRONG_SEQ: u16 = 0x004;
+    /// Payload type differs from the previous packet's.
+    pub const PT_CHANGE: u16 = 0x008;
+    /// Comfort noise (PT 13 or 19).
+    pub const PT_CN: u16 = 0x010;
+    /// The previous packet was comfort noise.
+    pub const FOLLOW_PT_CN: u16 = 0x020;
+    /// Payload type differs from the last non-CN one.
+    pub const REG_PT_CHANGE: u16 = 0x040;
+    /// RTP timestamp older than the last in-sequence packet's.
+    pub const WRONG_TIMESTAMP: u16 = 0x080;
+    /// RFC 4733 telephone event.
+    pub const PT_T_EVENT: u16 = 0x100;
+
+    /// Whether all bits of `flag` are set.
+    pub fn has(self, flag: u16) -> bool {
+        self.0 & flag == flag
+    }
+}
+
+/// Wireshark-compatible statistics of one RTP stream.
+#[derive(Debug, Clone)]
+pub struct StreamStats {
+    payload_map: Option<PayloadMap>,
+    first_us: i64,
+    last_us: i64,
+    start_seq: u16,
+    stop_seq: u16,
+    seq_num: u16,
+    seq_cycles: u32,
+    under: bool,
+    /// Extended RTP timestamp of the last in-time-sequence packet.
+    seq_timestamp: i64,
+    /// Extended timestamp of the last packet (for unwrapping).
+    last_ext_ts: i64,
+    /// Arrival (ms since the first packet) of the last in-time-sequence packet.
+    time: f64,
+    jitter: f64,
+    delta: f64,
+    max_delta: f64,
+    min_delta: f64,
+    mean_delta: f64,
+    max_jitter: f64,
+    min_jitter: f64,
+    mean_jitter: f64,
+    skew: f64,
+    max_skew: f64,
+    last_nominal: f64,
+    last_arrival: f64,
+    total_nr: u64,
+    sequence_errors: u64,
+    out_of_order: u64,
+    wrong_timestamps: u64,
+    markers: u64,
+    pt_changes: u64,
+    pt: u8,
+    reg_pt: u8,
+    clock_rate: u32,
+    /// Payload types seen (bit per PT).
+    seen_pt: u128,
+    octets: u64,
+}
+
+/// Totals of one stream, as tshark's `rtp,streams` row and the Qt analysis dialog show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamSummary {
+    /// Arrival of the first packet, µs.
+    pub first_us: i64,
+    /// Arrival of the last packet, µs.
+    pub last_us: i64,
+    /// Packets received.
+    pub packets: u64,
+    /// Expected packets: last received seq (with cycles) − first seq + 1.
+    pub expected: i64,
+    /// expected − packets (negative when duplicates outnumber losses).
+    pub lost: i64,
+    /// lost · 100 / expected (0 when expected is 0).
+    pub lost_percent: f64,
+    /// Smallest delta between regular packets, ms (−1 if none).
+    pub min_delta_ms: f64,
+    /// Wireshark's mean delta, ms.
+    pub mean_delta_ms: f64,
+    /// Largest delta, ms.
+    pub max_delta_ms: f64,
+    /// Smallest jitter, ms (−1 if never computed).
+    pub min_jitter_ms: f64,
+    /// Wireshark's mean jitter, ms.
+    pub mean_jitter_ms: f64,
+    /// Largest jitter, ms.
+    pub max_jitter_ms: f64,
+    /// Jitter after the last packet, ms.
+    pub last_jitter_ms: f64,
+    /// Skew with the largest magnitude, ms (signed).
+    pub max_skew_ms: f64,
+    /// Packets with a wrong sequence number (Wireshark "Seq errs").
+    pub sequence_errors: u64,
+    /// Late or duplicated packets (sequence number not above the last in-order one).
+    pub out_of_order: u64,
+    /// Packets whose timestamp went backwards.
+    pub wrong_timestamps: u64,
+    /// Packets with the marker bit.
+    pub markers: u64,
+    /// Payload-type changes between consecutive packets.
+    pub payload_type_changes: u64,
+    /// Payload types seen, ascending.
+    pub payload_types: Vec<u8>,
+    /// Payload names as tshark joins them (`g711A, telephone-event`).
+    pub payload_names: String,
+    /// Last non-zero clock rate used.
+    pub clock_rate: u32,
+    /// RTP bytes (header + payload) received.
+    pub octets: u64,
+    /// A wrong sequence number or timestamp was seen (tshark's `X`).
+    pub problem: bool,
+}
+
+impl StreamStats {
+    /// A stream whose dynamic payload types are resolved with `payload_map` (from the
+    /// SDP that set it up; `None`: dynamic types get clock 0, as in Wireshark).
+    pub fn new(payload_map: Option<PayloadMap>) -> Self {
+        StreamStats {
+            payload_map,
+            first_us: 0,
+            last_us: 0,
+            start_seq: 0,
+            stop_seq: 0,
+            seq_num: 0,
+            seq_cycles: 0,
+            under: false,
+            seq_timestamp: 0,
+            last_ext_ts: 0,
+            time: 0.0,
+            jitter: 0.0,
+            delta: 0.0,
+            max_delta: 0.0,
+            min_delta: -1.0,
+            mean_delta: 0.0,
+            max_jitter: 0.0,
+            min_jitter: -1.0,
+            mean_jitter: 0.0,
+            skew: 0.0,
+            max_skew: 0.0,
+            last_nominal: 0.0,
+            last_arrival: 0.0,
+            total_nr: 0,
+            sequence_errors: 0,
+            out_of_order: 0,
+            wrong_timestamps: 0,
+            markers: 0,
+            pt_changes: 0,
+            pt: 0,
+            reg_pt: 0,
+            clock_rate: 0,
+            seen_pt: 0,
+            octets: 0,
+        }
+    }
+
+    /// Replaces the payload map (a re-INVITE changed the SDP).
+    pub fn set_payload_map(&mut self, map: Option<PayloadMap>) {
+        self.payload_map = map;
+    }
+
+    /// Packets seen so far.
+    pub fn packets(&self) -> u64 {
+        self.total_nr
+    }
+
+    /// Adds one packet that arrived at `arrival_us` (µs, any epoch; only differences
+    /// matter). Returns Wireshark's flags for the packet.
+    pub fn update(&mut self, pkt: &RtpPacket<'_>, arrival_us: i64) -> PacketFlags {
+        let pt = pkt.payload_type;
+        let seq = pkt.sequence;
+        self.seen_pt |= 1u128 << (pt & 0x7F);
+        self.octets += (12 + pkt.csrc_count() * 4 + pkt.payload.len()) as u64;
+        if pkt.marker {
+            self.markers += 1;
+        }
+        if self.total_nr == 0 {
+            return self.first(pkt, arrival_us);
+        }
+        let ext_ts = self.extend_timestamp(pkt.timestamp);
+        let now = (arrival_us.saturating_sub(self.first_us)) as f64 / 1000.0;
+        self.last_us = arrival_us;
+        let mut flags = 0u16;
+
+        let in_time_sequence = self.seq_timestamp <= ext_ts;
+        if !in_time_sequence {
+            flags |= PacketFlags::WRONG_TIMESTAMP;
+            self.wrong_timestamps += 1;
+        }
+
+        // Sequence cycles: Wireshark's heuristic relative to the first sequence number.
+        let wrapped = seq < self.start_seq || (seq == 0 && self.stop_seq == 65535);
+        if wrapped && in_time_sequence && !self.under {
+            self.seq_cycles += 1;
+            self.under = true;
+        } else if seq > self.start_seq && in_time_sequence && self.under {
+            self.under = false;
+        }
+
+        // Sequence errors; comparisons on the 16-bit values promoted to int, as in C.
+        let last = i32::from(self.seq_num);
+        let cur = i32::from(seq);
+        let next = last + 1 == cur || (last == 65535 && cur == 0);
+        if in_time_sequence && next {
+            self.seq_num = seq;
+        } else if in_time_sequence && (last + 1 < cur || last - cur > 0xFF00) {
+            self.seq_num = seq;
+            self.sequence_errors += 1;
+            flags |= PacketFlags::WRONG_SEQ;
+        } else if last + 1 > cur {
+            self.sequence_errors += 1;
+            self.out_of_order += 1;
+            flags |= PacketFlags::WRONG_SEQ;
+        }
+
+        if pt == PT_CN || pt == PT_CN_OLD {
+            flags |= PacketFlags::PT_CN;
+        }
+        if self.pt == PT_CN || self.pt == PT_CN_OLD {
+            flags |= PacketFlags::FOLLOW_PT_CN;
+        }
+        if pt != self.pt {
+            flags |= PacketFlags::PT_CHANGE;
+            self.pt_changes += 1;
+        }
+        self.pt = pt;
+
+        let clock = packet_clock(pt, self.payload_map.as_ref());
+        if clock.telephone_event {
+            flags |= PacketFlags::PT_T_EVENT;
+        }
+        let mut current_jitter = 0.0;
+        let nominal_diff_ts = ext_ts.wrapping_sub(self.seq_timestamp) as f64;
+        if clock.rate != 0 {
+            self.clock_rate = clock.rate;
+            // Wireshark divides by the integer clock_rate / 1000 (11025 → 11).
+            let per_ms = f64::from(clock.rate / 1000);
+            let nominal_diff = if per_ms > 0.0 {
+                nominal_diff_ts / per_ms
+            } else {
+                0.0
+            };
+            let expected_time = self.time + nominal_diff;
+            let diff = (now - expected_time).abs();
+            current_jitter = (15.0 * self.jitter + diff) / 16.0;
+            self.delta = now - self.time;
+            self.jitter = current_jitter;
+            let nominal = self.last_nominal + nominal_diff;
+            let arrival = self.last_arrival + self.delta;
+            self.skew = nominal - arrival;
+            if self.skew.abs() > self.max_skew.abs() {
+                self.max_skew = self.skew;
+            }
+            self.last_nominal = nominal;
+            self.last_arrival = arrival;
+        } else {
+            self.delta = now - self.time;
+        }
+
+        if pkt.marker {
+            flags |= PacketFlags::MARKER;
+        }
+        let irregular = PacketFlags::MARKER
+            | PacketFlags::PT_CN
+            | PacketFlags::WRONG_TIMESTAMP
+            | PacketFlags::FOLLOW_PT_CN;
+        if flags & irregular == 0 {
+            let n = self.total_nr as f64;
+            if self.delta > self.max_delta {
+                self.max_delta = self.delta;
+            }
+            if self.min_delta == -1.0 || self.delta < self.min_delta {
+                self.min_delta = self.delta;
+            }
+            // Wireshark's running mean over all packets so far (not only regular ones).
+            self.mean_delta = (self.mean_delta * (n - 1.0) + self.delta) / n;
+            if clock.rate != 0 {
+                if self.jitter > self.max_jitter {
+                    self.max_jitter = self.jitter;
+                }
+                self.mean_jitter = (self.mean_jitter * (n - 1.0) + current_jitter) / n;
+                if self.min_jitter == -1.0 || self.jitter < self.min_jitter {
+                    self.min_jitter = self.jitter;
+                }
+            }
+        }
+        if flags & PacketFlags::PT_CN == 0 {
+            if self.pt != self.reg_pt {
+                flags |= PacketFlags::REG_PT_CHANGE;
+            }
+            self.reg_pt = self.pt;
+        }
+        if in_time_sequence {
+            self.time = now;
+            self.seq_timestamp = ext_ts;
+        }
+        self.stop_seq = seq;
+        self.total_nr += 1;
+        PacketFlags(flags)
+    }
+
+    fn first(&mut self, pkt: &RtpPacket<'_>, arrival_us: i64) -> PacketFlags {
+        self.first_us = arrival_us;
+        self.last_us = arrival_us;
+        self.start_seq = pkt.sequence;
+        self.stop_seq = pkt.sequence;
+        self.seq_num = pkt.sequence;
+        self.seq_timestamp = i64::from(pkt.timestamp);
+        self.last_ext_ts = i64::from(pkt.timestamp);
+        self.time = 0.0;
+        self.pt = pkt.payload_type;
+        self.reg_pt = pkt.payload_type;
+        self.total_nr = 1;
+        let mut flags = PacketFlags::FIRST;
+        if pkt.marker {
+            flags |= PacketFlags::MARKER;
+        }
+        PacketFlags(flags)
+    }
+
+    /// Unwraps a 32-bit RTP timestamp against the previous packet's extended one.
+    fn extend_timestamp(&mut self, ts: u32) -> i64 {
+        let step = ts.wrapping_sub(self.last_ext_ts as u32) as i32;
+        let ext = self.last_ext_ts.saturating_add(i64::from(step));
+        self.last_ext_ts = ext;
+        ext
+    }
+
+    /// The stream's totals so far.
+    pub fn summary(&self) -> StreamSummary {
+        let expected = i64::from(self.stop_seq) + i64::from(self.seq_cycles) * 65536
+            - i64::from(self.start_seq)
+            + 1;
+        let packets = self.total_nr;
+        let lost = expected - packets as i64;
+        let lost_percent = if expected != 0 {
+            lost as f64 * 100.0 / expected as f64
+        } else {
+            0.0
+        };
+        let payload_types: Vec<u8> = (0u8..128)
+            .filter(|pt| self.seen_pt & (1u128 << pt) != 0)
+            .collect();
+        let payload_names = payload_types
+            .iter()
+            .map(|&pt| payload_name(pt, self.payload_map.as_ref()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        StreamSummary {
+            first_us: self.first_us,
+            last_us: self.last_us,
+            packets,
+            expected,
+            lost,
+            lost_percent,
+            min_delta_ms: self.min_delta,
+            mean_delta_ms: self.mean_delta,
+            max_delta_ms: self.max_delta,
+            min_jitter_ms: self.min_jitter,
+            mean_jitter_ms: self.mean_jitter,
+            max_jitter_ms: self.max_jitter,
+            last_jitter_ms: self.jitter,
+            max_skew_ms: self.max_skew,
+            sequence_errors: self.sequence_errors,
+            out_of_order: self.out_of_order,
+            wrong_timestamps: self.wrong_timestamps,
+            markers: self.markers,
+            payload_type_changes: self.pt_changes,
+            payload_types,
+            payload_names,
+            clock_rate: self.clock_rate,
+            octets: self.octets,
+            problem: self.sequence_errors > 0 || self.wrong_timestamps > 0,
+        }
+    }
+}
+
+/// All streams seen, keyed by [`StreamKey`], with a hard bound on their number.
+#[derive(Debug, Clone)]
+pub struct StreamTable {
+    streams: HashMap<StreamKey, StreamStats>,
+    max_streams: usize,
+    dropped_packets: u64,
+}
+
+impl StreamTable {
+    /// A table tracking at most `max_streams` streams; packets of further streams are
+    /// dropped and counted.
+    pub fn new(max_streams: usize) -> Self {
+        StreamTable {
+            streams: HashMap::new(),
+            max_streams,
+            dropped_packets: 0,
+        }
+    }
+
+    /// Adds a packet to its stream, creating the stream (with `payload_map`, used only
+    /// then) when new. `None` when the table is full and the packet was dropped.
+    pub fn update(
+        &mut self,
+        key: StreamKey,
+        pkt: &RtpPacket<'_>,
+        arrival_us: i64,
+        payload_map: impl FnOnce() -> Option<PayloadMap>,
+    ) -> Option<PacketFlags> {
+        let full = self.streams.len() >= self.max_streams;
+        let stats = match self.streams.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                if full {
+                    self.dropped_packets += 1;
+                    return None;
+                }
+                e.insert(StreamStats::new(payload_map()))
+            }
+        };
+        Some(stats.update(pkt, arrival_us))
+    }
+
+    /// The stream with key `key`.
+    pub fn get(&self, key: &StreamKey) -> Option<&StreamStats> {
+        self.streams.get(key)
+    }
+
+    /// Removes and returns a stream (when its call ended).
+    pub fn remove(&mut self, key: &StreamKey) -> Option<StreamStats> {
+        self.streams.remove(key)
+    }
+
+    /// Every stream, unordered.
+    pub fn iter(&self) -> impl Iterator<Item = (&StreamKey, &StreamStats)> {
+        self.streams.iter()
+    }
+
+    /// Number of streams.
+    pub fn len(&self) -> usize {
+        self.streams.len()
+    }
+
+    /// True when no stream is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.streams.is_empty()
+    }
+
+    /// Packets dropped because the table was full.
+    pub fn dropped_packets(&self) -> u64 {
+        self.dropped_packets
+    }
+}
