@@ -1,29 +1,51 @@
-//! The Argos capture agent: every SIP message of a capture, sent as HEPv3 to one or more
-//! collectors.
+//! The Argos capture agent: every SIP message of a capture (and, optionally, the lines of
+//! a log file), sent as HEPv3 to one or more collectors.
 //!
 //! * Input: pcap/pcapng files, read through exactly the packet path of `argos import`
 //!   ([`argos_server::pcap_input::read_captures`]: UDP, TCP reassembly, WebSocket, SCTP), so a
 //!   collector stores what an import would. Optionally paced at the capture's own timing
 //!   ([`AgentConfig::pace`]) or capped at a rate ([`AgentConfig::max_rate`]). Live capture
 //!   from an interface is not here yet.
+//! * Log lines ([`logs`], [`AgentConfig::logs`]): a file followed like `tail -F`, or stdin,
+//!   each line sent as HEP LOG (proto 100) with the Call-ID found in it as correlation id,
+//!   so a collector shows it with the call (hepipe's job).
 //! * Output: [`HepSender`] encodes each [`Capture`] once with [`argos_hep::encode_v3`]
 //!   (addresses, ports, timestamp and transport from the capture; capture id, node name and
-//!   auth key from the config) and hands it to every collector, or with
+//!   auth key from the config; with [`AgentConfig::compress`] the payload zlib-compressed in
+//!   chunk 0x0010, captagent's format) and hands it to every collector, or with
 //!   [`AgentConfig::failover`] to the first one that takes it.
-//! * TCP collectors reconnect with exponential backoff; while one is down its packets wait
-//!   in a bounded in-memory buffer, and what does not fit is dropped and counted. At the end
-//!   [`HepSender::finish`] gives buffered packets until [`AgentConfig::drain_timeout`] to go
-//!   out, then counts the rest as dropped.
+//! * Transports: UDP, TCP and TLS ([`tls`]: rustls; trust from `--tls-ca`, the system CA
+//!   bundle, or none with `--tls-insecure`).
+//! * TCP and TLS collectors reconnect with exponential backoff; while one is down its
+//!   packets wait in a bounded in-memory buffer, then, with [`AgentConfig::spool`], in
+//!   segment files on disk ([`spool`]), which survive a restart. What fits nowhere is
+//!   dropped and counted by reason. Delivery keeps capture order: memory buffer first,
+//!   then the spool, and while the spool holds anything new packets queue behind it. At the
+//!   end [`HepSender::finish`] gives waiting packets until [`AgentConfig::drain_timeout`]
+//!   to go out; then what is in memory is spooled (or counted as dropped without a spool)
+//!   and the spool is left for the next run.
+//! * [`AgentConfig::pcap_out`]: every SIP message sent is also written, as a rebuilt
+//!   Ethernet frame, to pcap files rotated by time and size ([`pcap_out`]).
 //!
 //! UDP has no notion of "down": a datagram the kernel accepted counts as sent.
 
+mod link;
+pub mod logs;
+pub mod pcap_out;
+pub mod spool;
+pub mod tls;
+
 use argos_hep::{HepPacket, HepVersion, ProtoType};
 use argos_model::Capture;
-use std::collections::VecDeque;
-use std::io::Write;
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+use link::Link;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+pub use logs::{LogConfig, LogSource, Uncorrelated};
+pub use pcap_out::{PcapOutStats, RotateConfig};
+pub use spool::{SpoolConfig, SpoolStats};
+pub use tls::TlsOptions;
 
 /// captagent's default capture id (heplify uses 2002): what collectors expect from an agent.
 pub const DEFAULT_CAPTURE_ID: u32 = 2001;
@@ -33,9 +55,18 @@ pub const DEFAULT_CAPTURE_ID: u32 = 2001;
 pub enum Proto {
     Udp,
     Tcp,
+    /// HEP over TLS: the TCP byte stream inside a TLS session.
+    Tls,
 }
 
-/// One collector: `udp:HOST:PORT` or `tcp:HOST:PORT`.
+impl Proto {
+    /// A byte stream (TCP or TLS): can be down, reconnects, buffers and spools.
+    pub fn is_stream(self) -> bool {
+        matches!(self, Proto::Tcp | Proto::Tls)
+    }
+}
+
+/// One collector: `udp:HOST:PORT`, `tcp:HOST:PORT` or `tls:HOST:PORT`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub proto: Proto,
@@ -43,24 +74,33 @@ pub struct Target {
     pub addr: String,
 }
 
+const TARGET_FORM: &str = "expected udp:HOST:PORT, tcp:HOST:PORT or tls:HOST:PORT";
+
 impl Target {
     pub fn parse(s: &str) -> Result<Target, String> {
         let (kind, addr) = s
             .split_once(':')
-            .ok_or_else(|| format!("{s}: expected udp:HOST:PORT or tcp:HOST:PORT"))?;
+            .ok_or_else(|| format!("{s}: {TARGET_FORM}"))?;
         let proto = match kind {
             "udp" => Proto::Udp,
             "tcp" => Proto::Tcp,
-            _ => return Err(format!("{s}: transport must be udp or tcp")),
+            "tls" => Proto::Tls,
+            _ => return Err(format!("{s}: transport must be udp, tcp or tls")),
         };
         match addr.rsplit_once(':') {
             Some((h, p)) if !h.is_empty() && p.parse::<u16>().is_ok() => {}
-            _ => return Err(format!("{s}: expected udp:HOST:PORT or tcp:HOST:PORT")),
+            _ => return Err(format!("{s}: {TARGET_FORM}")),
         }
         Ok(Target {
             proto,
             addr: addr.to_owned(),
         })
+    }
+
+    /// The host part (the TLS server name): `HOST` of `HOST:PORT`, brackets kept off.
+    pub fn host(&self) -> &str {
+        let h = self.addr.rsplit_once(':').map_or(&*self.addr, |(h, _)| h);
+        h.trim_start_matches('[').trim_end_matches(']')
     }
 
     fn resolve(&self) -> std::io::Result<SocketAddr> {
@@ -76,6 +116,7 @@ impl std::fmt::Display for Target {
         let k = match self.proto {
             Proto::Udp => "udp",
             Proto::Tcp => "tcp",
+            Proto::Tls => "tls",
         };
         write!(f, "{k}:{}", self.addr)
     }
@@ -98,15 +139,25 @@ pub struct AgentConfig {
     pub max_rate: u64,
     /// Send the contents of HEP copies found in the capture instead of skipping them.
     pub unwrap_hep: bool,
-    /// Packets held per TCP collector while it is down.
+    /// Packets held in memory per TCP/TLS collector while it is down.
     pub buffer_packets: usize,
-    /// TCP connect and write timeout.
+    /// TCP connect, TLS handshake and write timeout.
     pub io_timeout: Duration,
     /// First and longest wait between reconnect attempts (doubling in between).
     pub backoff_min: Duration,
     pub backoff_max: Duration,
-    /// How long [`HepSender::finish`] keeps trying to deliver buffered packets.
+    /// How long [`HepSender::finish`] keeps trying to deliver waiting packets.
     pub drain_timeout: Duration,
+    /// Certificate checks for `tls:` collectors.
+    pub tls: TlsOptions,
+    /// Payload in HEP chunk 0x0010, zlib-compressed (captagent's `payload-compression`).
+    pub compress: bool,
+    /// Spool to disk what a down TCP/TLS collector's memory buffer cannot hold.
+    pub spool: Option<SpoolConfig>,
+    /// Also write each SIP message sent to rotating pcap files.
+    pub pcap_out: Option<RotateConfig>,
+    /// Also send log lines as HEP LOG packets.
+    pub logs: Option<LogConfig>,
 }
 
 impl AgentConfig {
@@ -126,8 +177,30 @@ impl AgentConfig {
             backoff_min: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),
             drain_timeout: Duration::from_secs(5),
+            tls: TlsOptions::default(),
+            compress: false,
+            spool: None,
+            pcap_out: None,
+            logs: None,
         }
     }
+}
+
+/// Why the agent could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error(transparent)]
+    Tls(#[from] tls::TlsSetupError),
+    #[error(transparent)]
+    Spool(#[from] spool::SpoolError),
+    #[error(transparent)]
+    PcapOut(#[from] pcap_out::PcapOutError),
+    #[error("--log-file {}: {source}", path.display())]
+    LogInput {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Per-collector outcome.
@@ -136,14 +209,28 @@ pub struct CollectorStats {
     pub target: String,
     pub sent: u64,
     pub bytes: u64,
-    /// Packets lost: buffer full, a UDP send error, or still buffered after the drain timeout.
+    /// Packets lost, all reasons (the `dropped_*` fields below add up to it).
     pub dropped: u64,
-    /// Successful connects after the first (TCP).
+    /// Memory buffer full and no spool.
+    pub dropped_buffer_full: u64,
+    /// Memory buffer full and the spool full or failing.
+    pub dropped_spool_full: u64,
+    /// A UDP send error.
+    pub dropped_send_error: u64,
+    /// Still in memory after the drain timeout, with no spool to keep them.
+    pub dropped_at_exit: u64,
+    /// Successful connects after the first (TCP/TLS).
     pub reconnects: u64,
-    /// Failed connects and writes (TCP), send errors (UDP).
+    /// Failed connects, handshakes and writes (TCP/TLS), send errors (UDP).
     pub errors: u64,
-    /// Most packets held in the buffer at once.
+    /// The latest connect/handshake/write error, for the user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// Most packets held in the memory buffer at once.
     pub buffered_max: u64,
+    /// The disk spool's counts, when one is configured for this collector.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spool: Option<SpoolStats>,
 }
 
 /// What a run did.
@@ -157,166 +244,36 @@ pub struct Summary {
     pub read: u64,
     /// Packets delivered, over all collectors.
     pub sent: u64,
+    /// Bytes of HEP delivered, over all collectors.
+    pub bytes: u64,
     /// Packets lost, over all collectors (broadcast: a packet may count once per collector).
     pub dropped: u64,
+    pub dropped_buffer_full: u64,
+    pub dropped_spool_full: u64,
+    pub dropped_send_error: u64,
+    pub dropped_at_exit: u64,
+    /// Packets written to the disk spool.
+    pub spooled: u64,
+    /// Packets sent from the disk spool (this run's and an earlier run's).
+    pub spool_replayed: u64,
+    /// Spool segments with a truncated or corrupt part (skipped).
+    pub spool_corrupt: u64,
+    /// Bytes left in the spool for the next run.
+    pub spool_left_bytes: u64,
+    /// Payloads compressed (`--compress`).
+    pub compressed: bool,
+    /// Payload bytes saved by compression, per packet encoded (negative if it grew).
+    pub compressed_bytes_saved: i64,
+    /// Log lines read, sent (with or without a Call-ID) and skipped (no Call-ID, `skip`).
+    pub log_lines_read: u64,
+    pub log_lines_sent: u64,
+    pub log_lines_correlated: u64,
+    pub log_lines_skipped: u64,
+    /// Rotating pcap output (`--write-pcap`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pcap_out: Option<PcapOutStats>,
     pub seconds: f64,
     pub collectors: Vec<CollectorStats>,
-}
-
-enum Conn {
-    Udp(Option<UdpSocket>),
-    Tcp(Option<TcpStream>),
-}
-
-struct Link {
-    target: Target,
-    conn: Conn,
-    buffer: VecDeque<Vec<u8>>,
-    cap: usize,
-    next_attempt: Instant,
-    backoff: Duration,
-    connected_once: bool,
-    stats: CollectorStats,
-}
-
-impl Link {
-    fn new(target: Target, cfg: &AgentConfig) -> Link {
-        let conn = match target.proto {
-            Proto::Udp => Conn::Udp(None),
-            Proto::Tcp => Conn::Tcp(None),
-        };
-        Link {
-            stats: CollectorStats {
-                target: target.to_string(),
-                ..Default::default()
-            },
-            target,
-            conn,
-            buffer: VecDeque::new(),
-            cap: cfg.buffer_packets,
-            next_attempt: Instant::now(),
-            backoff: cfg.backoff_min,
-            connected_once: false,
-        }
-    }
-
-    /// True when the link can take a packet now (connecting if due, flushing its buffer).
-    fn ready(&mut self, cfg: &AgentConfig) -> bool {
-        let connected = match &self.conn {
-            Conn::Udp(s) => s.is_some(),
-            Conn::Tcp(s) => s.is_some(),
-        };
-        if !connected {
-            let now = Instant::now();
-            if now < self.next_attempt {
-                return false;
-            }
-            match self.connect(cfg) {
-                Ok(c) => {
-                    self.conn = c;
-                    if self.connected_once {
-                        self.stats.reconnects += 1;
-                    }
-                    self.connected_once = true;
-                    self.backoff = cfg.backoff_min;
-                }
-                Err(_) => {
-                    self.stats.errors += 1;
-                    self.next_attempt = now + self.backoff;
-                    self.backoff = (self.backoff * 2).min(cfg.backoff_max);
-                    return false;
-                }
-            }
-        }
-        while let Some(p) = self.buffer.pop_front() {
-            if !self.write(&p, cfg) {
-                self.buffer.push_front(p);
-                return false;
-            }
-        }
-        true
-    }
-
-    fn connect(&self, cfg: &AgentConfig) -> std::io::Result<Conn> {
-        let addr = self.target.resolve()?;
-        Ok(match self.target.proto {
-            Proto::Udp => {
-                let bind: SocketAddr = if addr.is_ipv4() {
-                    ([0u8; 4], 0).into()
-                } else {
-                    (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-                };
-                let s = UdpSocket::bind(bind)?;
-                s.connect(addr)?;
-                Conn::Udp(Some(s))
-            }
-            Proto::Tcp => {
-                let s = TcpStream::connect_timeout(&addr, cfg.io_timeout)?;
-                s.set_write_timeout(Some(cfg.io_timeout))?;
-                s.set_nodelay(true)?;
-                Conn::Tcp(Some(s))
-            }
-        })
-    }
-
-    /// Writes one packet on a connected link; false (and the link down) on a TCP error.
-    /// A UDP error drops the packet but keeps the link.
-    fn write(&mut self, pkt: &[u8], cfg: &AgentConfig) -> bool {
-        match &mut self.conn {
-            Conn::Udp(Some(s)) => {
-                let mut tries = 0;
-                loop {
-                    tries += 1;
-                    match s.send(pkt) {
-                        Ok(_) => break,
-                        // ICMP refusal of an earlier datagram (nobody listening yet): retry once.
-                        Err(e)
-                            if e.kind() == std::io::ErrorKind::ConnectionRefused && tries < 3 => {}
-                        // ENOBUFS: the kernel queue is full; back off briefly.
-                        Err(e) if e.raw_os_error() == Some(105) && tries < 1000 => {
-                            std::thread::sleep(Duration::from_micros(50));
-                        }
-                        Err(_) => {
-                            self.stats.errors += 1;
-                            self.stats.dropped += 1;
-                            return true;
-                        }
-                    }
-                }
-            }
-            Conn::Tcp(Some(s)) => {
-                if s.write_all(pkt).is_err() {
-                    self.stats.errors += 1;
-                    self.conn = Conn::Tcp(None);
-                    self.next_attempt = Instant::now() + self.backoff;
-                    self.backoff = (self.backoff * 2).min(cfg.backoff_max);
-                    return false;
-                }
-            }
-            _ => return false,
-        }
-        self.stats.sent += 1;
-        self.stats.bytes += pkt.len() as u64;
-        true
-    }
-
-    /// Sends now or buffers (TCP down); true when sent.
-    fn deliver(&mut self, pkt: &[u8], cfg: &AgentConfig) -> bool {
-        if self.ready(cfg) && self.write(pkt, cfg) {
-            return true;
-        }
-        self.enqueue(pkt.to_vec());
-        false
-    }
-
-    fn enqueue(&mut self, pkt: Vec<u8>) {
-        if self.buffer.len() >= self.cap {
-            self.stats.dropped += 1;
-            return;
-        }
-        self.buffer.push_back(pkt);
-        self.stats.buffered_max = self.stats.buffered_max.max(self.buffer.len() as u64);
-    }
 }
 
 /// Encodes captures as HEPv3 and delivers them to the collectors.
@@ -326,21 +283,46 @@ pub struct HepSender {
     /// Failover: the collector currently in use.
     active: usize,
     pkt: Vec<u8>,
+    compressed_saved: i64,
 }
 
 impl HepSender {
+    /// A sender; a TLS or spool setup error does not fail here but shows in that
+    /// collector's [`CollectorStats::last_error`] (use [`HepSender::try_new`] to get it).
     pub fn new(cfg: AgentConfig) -> HepSender {
+        let tls = needs_tls(&cfg).then(|| tls::client_config(&cfg.tls).map_err(|e| e.to_string()));
         let links = cfg
             .targets
             .iter()
-            .map(|t| Link::new(t.clone(), &cfg))
+            .map(|t| {
+                let tls = match (&tls, t.proto) {
+                    (Some(r), Proto::Tls) => Some(r.clone()),
+                    _ => None,
+                };
+                let spool = spool_for(&cfg, t).map(|r| r.map_err(|e| e.to_string()));
+                Link::new(t.clone(), &cfg, tls, spool)
+            })
             .collect();
         HepSender {
             cfg,
             links,
             active: 0,
             pkt: Vec::with_capacity(4096),
+            compressed_saved: 0,
         }
+    }
+
+    /// A sender, or the first TLS or spool setup error.
+    pub fn try_new(cfg: AgentConfig) -> Result<HepSender, AgentError> {
+        if needs_tls(&cfg) {
+            tls::client_config(&cfg.tls)?;
+        }
+        for t in &cfg.targets {
+            if let Some(r) = spool_for(&cfg, t) {
+                r?;
+            }
+        }
+        Ok(Self::new(cfg))
     }
 
     /// The HEPv3 packet for one capture, appended to `out`.
@@ -372,7 +354,7 @@ impl HepSender {
             keep_alive: None,
             auth_key: cfg.auth_key.as_deref().map(str::as_bytes),
             payload: std::borrow::Cow::Borrowed(&c.payload),
-            compressed: false,
+            compressed: cfg.compress,
             correlation_id: c.correlation_id.as_deref().map(str::as_bytes),
             vlan_id: c.vlan,
             node_name: cfg.node.as_deref().or(c.node.as_deref()).map(str::as_bytes),
@@ -386,6 +368,9 @@ impl HepSender {
         let mut pkt = std::mem::take(&mut self.pkt);
         pkt.clear();
         Self::encode(&self.cfg, c, &mut pkt);
+        if self.cfg.compress {
+            self.compressed_saved += compression_saving(&pkt, c.payload.len());
+        }
         self.send_raw(&pkt);
         self.pkt = pkt;
     }
@@ -404,31 +389,51 @@ impl HepSender {
         }
         for k in 0..n {
             let i = (self.active + k) % n;
-            let l = &mut self.links[i];
+            let Some(l) = self.links.get_mut(i) else {
+                continue;
+            };
             if l.ready(&self.cfg) && l.write(pkt, &self.cfg) {
                 self.active = i;
                 return;
             }
         }
-        self.links[self.active].enqueue(pkt.to_vec());
+        if let Some(l) = self.links.get_mut(self.active) {
+            l.enqueue(pkt);
+        }
     }
 
-    /// Packets waiting in buffers.
+    /// Gives collectors with waiting packets a chance to reconnect and catch up (when
+    /// nothing new is sent, e.g. while following a quiet log file).
+    pub fn poll(&mut self) {
+        for l in &mut self.links {
+            if l.has_backlog() {
+                l.ready(&self.cfg);
+            }
+        }
+    }
+
+    /// Packets waiting in memory buffers.
     pub fn buffered(&self) -> usize {
-        self.links.iter().map(|l| l.buffer.len()).sum()
+        self.links.iter().map(Link::buffered).sum()
     }
 
-    /// Delivers what is buffered (until the drain timeout), closes the connections and
-    /// returns the per-collector counts; what is still buffered is counted as dropped.
+    /// Payload bytes compression saved so far (0 without [`AgentConfig::compress`]).
+    pub fn compressed_bytes_saved(&self) -> i64 {
+        self.compressed_saved
+    }
+
+    /// Delivers what is waiting (until the drain timeout), closes the connections and
+    /// returns the per-collector counts. Then what is still in memory goes to the spool
+    /// (kept for the next run) or, without one, is counted as dropped.
     pub fn finish(mut self) -> Vec<CollectorStats> {
         let deadline = Instant::now() + self.cfg.drain_timeout;
         loop {
             let mut waiting = false;
             let mut next = deadline;
             for l in &mut self.links {
-                if !l.buffer.is_empty() && !l.ready(&self.cfg) {
+                if l.has_backlog() && !l.ready(&self.cfg) {
                     waiting = true;
-                    next = next.min(l.next_attempt);
+                    next = next.min(l.next_attempt());
                 }
             }
             let now = Instant::now();
@@ -440,26 +445,83 @@ impl HepSender {
                     .max(Duration::from_millis(10)),
             );
         }
-        self.links
-            .into_iter()
-            .map(|mut l| {
-                l.stats.dropped += l.buffer.len() as u64;
-                if let Conn::Tcp(Some(s)) = &mut l.conn {
-                    let _ = s.flush();
-                    let _ = s.shutdown(std::net::Shutdown::Write);
-                }
-                l.stats
-            })
-            .collect()
+        self.links.into_iter().map(Link::close).collect()
     }
 }
 
+fn needs_tls(cfg: &AgentConfig) -> bool {
+    cfg.targets.iter().any(|t| t.proto == Proto::Tls)
+}
+
+/// The spool of a stream collector, in its own subdirectory of the spool directory.
+fn spool_for(cfg: &AgentConfig, t: &Target) -> Option<Result<spool::Spool, spool::SpoolError>> {
+    let sc = cfg.spool.as_ref().filter(|_| t.proto.is_stream())?;
+    let name: String = t
+        .to_string()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Some(spool::Spool::open(&sc.dir.join(name), sc.max_bytes))
+}
+
+/// Payload bytes saved in one encoded packet: the payload's length minus the body of its
+/// compressed payload chunk (0 if the encoder fell back to an uncompressed payload).
+fn compression_saving(pkt: &[u8], payload_len: usize) -> i64 {
+    let Ok(chunks) = argos_hep::chunks(pkt) else {
+        return 0;
+    };
+    chunks
+        .flatten()
+        .find(|c| c.vendor == 0 && c.chunk_type == argos_hep::chunk::COMPRESSED_PAYLOAD)
+        .map_or(0, |c| payload_len as i64 - c.body.len() as i64)
+}
+
 /// Reads every file and sends its SIP messages; a file that cannot be read is reported
-/// through `on_file_error` and skipped.
+/// through `on_file_error` and skipped. A setup error (TLS, spool, pcap output, log file)
+/// is reported through `on_file_error` too, with an empty path, and nothing is sent; use
+/// [`try_run`] to get it as an error.
 pub fn run(cfg: AgentConfig, mut on_file_error: impl FnMut(&PathBuf, String)) -> Summary {
+    match try_run(cfg, &mut on_file_error) {
+        Ok(s) => s,
+        Err(e) => {
+            on_file_error(&PathBuf::new(), e.to_string());
+            Summary::default()
+        }
+    }
+}
+
+/// [`run`], failing before anything is sent when TLS, the spool, the pcap output or the
+/// log input cannot be set up.
+pub fn try_run(
+    cfg: AgentConfig,
+    mut on_file_error: impl FnMut(&PathBuf, String),
+) -> Result<Summary, AgentError> {
     let started = Instant::now();
     let mut sum = Summary::default();
-    let mut sender = HepSender::new(cfg.clone());
+    let mut sender = HepSender::try_new(cfg.clone())?;
+    let mut pcap = match &cfg.pcap_out {
+        Some(r) => Some(pcap_out::CapturePcap::new(pcap_out::PcapRotator::new(
+            r.clone(),
+        )?)),
+        None => None,
+    };
+    let mut log_in = match &cfg.logs {
+        Some(l) => Some(logs::LogInput::start(l).map_err(|source| AgentError::LogInput {
+            path: match &l.source {
+                LogSource::File(p) => p.clone(),
+                LogSource::Stdin => PathBuf::from("-"),
+            },
+            source,
+        })?),
+        None => None,
+    };
+    let mut pcap_error_reported = false;
     let mut rate_start: Option<Instant> = None;
     for path in &cfg.files {
         sum.files += 1;
@@ -494,8 +556,19 @@ pub fn run(cfg: AgentConfig, mut on_file_error: impl FnMut(&PathBuf, String)) ->
                         std::thread::sleep(due - now);
                     }
                 }
+                if let Some(l) = &mut log_in {
+                    l.send_waiting(&mut sender);
+                }
                 sum.read += 1;
                 sender.send(&c);
+                if let Some(p) = &mut pcap {
+                    if let Err(e) = p.write(&c) {
+                        if !pcap_error_reported {
+                            pcap_error_reported = true;
+                            on_file_error(&e.path, e.to_string());
+                        }
+                    }
+                }
                 true
             },
         );
@@ -507,11 +580,40 @@ pub fn run(cfg: AgentConfig, mut on_file_error: impl FnMut(&PathBuf, String)) ->
             }
         }
     }
+    if let Some(mut l) = log_in {
+        l.follow(&mut sender);
+        let st = l.stats();
+        sum.log_lines_read = st.read;
+        sum.log_lines_sent = st.sent;
+        sum.log_lines_correlated = st.correlated;
+        sum.log_lines_skipped = st.skipped;
+    }
+    if let Some(p) = pcap {
+        match p.finish() {
+            Ok(st) => sum.pcap_out = Some(st),
+            Err(e) => on_file_error(&e.path, e.to_string()),
+        }
+    }
+    sum.compressed = cfg.compress;
+    sum.compressed_bytes_saved = sender.compressed_bytes_saved();
     sum.collectors = sender.finish();
-    sum.sent = sum.collectors.iter().map(|c| c.sent).sum();
-    sum.dropped = sum.collectors.iter().map(|c| c.dropped).sum();
+    for c in &sum.collectors {
+        sum.sent += c.sent;
+        sum.bytes += c.bytes;
+        sum.dropped += c.dropped;
+        sum.dropped_buffer_full += c.dropped_buffer_full;
+        sum.dropped_spool_full += c.dropped_spool_full;
+        sum.dropped_send_error += c.dropped_send_error;
+        sum.dropped_at_exit += c.dropped_at_exit;
+        if let Some(s) = &c.spool {
+            sum.spooled += s.spooled;
+            sum.spool_replayed += s.replayed;
+            sum.spool_corrupt += s.corrupt;
+            sum.spool_left_bytes += s.left_bytes;
+        }
+    }
     sum.seconds = started.elapsed().as_secs_f64();
-    sum
+    Ok(sum)
 }
 
 #[cfg(test)]
@@ -520,7 +622,7 @@ mod tests {
     use argos_model::{PayloadKind, Transport};
     use bytes::Bytes;
     use std::io::Read;
-    use std::net::TcpListener;
+    use std::net::{TcpListener, UdpSocket};
 
     fn cap(i: u32) -> Capture {
         Capture::new(
