@@ -40,6 +40,21 @@ impl<'a> RtpPacket<'a> {
     }
 }
 
+/// Decodes an RTP header without checking the padding: `payload` keeps any padding and
+/// `padding` is 0. For analysis that, like Wireshark, counts a packet whose padding
+/// count is wrong.
+pub fn decode_header(buf: &[u8]) -> Result<RtpPacket<'_>, RtpError> {
+    let mut unpadded = [0u8; 1];
+    unpadded[0] = byte(buf, 0) & !0x20;
+    if buf.len() < 12 {
+        return Err(RtpError::TooShort {
+            need: 12,
+            have: buf.len(),
+        });
+    }
+    decode_inner(buf, unpadded[0])
+}
+
 /// Decodes an RTP packet. Checks version 2, the CSRC list and extension lengths, and
 /// the padding count; does not reject RTCP (see [`crate::rtcp::is_muxed_rtcp`]).
 pub fn decode(buf: &[u8]) -> Result<RtpPacket<'_>, RtpError> {
@@ -49,7 +64,11 @@ pub fn decode(buf: &[u8]) -> Result<RtpPacket<'_>, RtpError> {
             have: buf.len(),
         });
     }
-    let b0 = byte(buf, 0);
+    decode_inner(buf, byte(buf, 0))
+}
+
+/// `b0` is the first octet as it should be read (P bit cleared by `decode_header`).
+fn decode_inner(buf: &[u8], b0: u8) -> Result<RtpPacket<'_>, RtpError> {
     let version = b0 >> 6;
     if version != 2 {
         return Err(RtpError::BadVersion { version });
