@@ -512,13 +512,15 @@ pub fn try_run(
         None => None,
     };
     let mut log_in = match &cfg.logs {
-        Some(l) => Some(logs::LogInput::start(l).map_err(|source| AgentError::LogInput {
-            path: match &l.source {
-                LogSource::File(p) => p.clone(),
-                LogSource::Stdin => PathBuf::from("-"),
-            },
-            source,
-        })?),
+        Some(l) => Some(
+            logs::LogInput::start(l).map_err(|source| AgentError::LogInput {
+                path: match &l.source {
+                    LogSource::File(p) => p.clone(),
+                    LogSource::Stdin => PathBuf::from("-"),
+                },
+                source,
+            })?,
+        ),
         None => None,
     };
     let mut pcap_error_reported = false;

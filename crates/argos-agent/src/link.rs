@@ -32,6 +32,7 @@ pub(crate) struct Link {
     spool: Option<Spool>,
     next_attempt: Instant,
     backoff: Duration,
+    io_timeout: Duration,
     connected_once: bool,
     stats: CollectorStats,
 }
@@ -65,6 +66,7 @@ impl Link {
             spool,
             next_attempt: Instant::now(),
             backoff: cfg.backoff_min,
+            io_timeout: cfg.io_timeout,
             connected_once: false,
         }
     }
@@ -246,11 +248,32 @@ impl Link {
                 s.conn.send_close_notify();
                 let _ = s.conn.complete_io(&mut s.sock);
                 let _ = s.sock.shutdown(std::net::Shutdown::Write);
+                // The server sent things we never read (TLS 1.3 session tickets): closing
+                // with unread data makes the kernel send a RST, and the server's kernel
+                // then discards what its application has not read yet. Read to the
+                // server's close first.
+                drain_until_eof(&mut s.sock, self.io_timeout);
             }
             _ => {}
         }
         self.stats.spool = self.spool.map(Spool::close);
         self.stats
+    }
+}
+
+/// Reads and discards until EOF, an error, or `timeout`.
+fn drain_until_eof(sock: &mut TcpStream, timeout: Duration) {
+    use std::io::Read;
+    let deadline = Instant::now() + timeout;
+    let mut buf = [0u8; 4096];
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        if left.is_zero() || sock.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match sock.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
     }
 }
 

@@ -464,14 +464,32 @@ mod tests {
     fn call_ids_in_common_log_forms() {
         let m = CallIdMatcher::default();
         let cases = [
-            ("ERROR: <script>: callid=abc123@10.0.0.1 failed", Some("abc123@10.0.0.1")),
-            ("NOTICE: relay failed [ci=5f2a-77@host] code=408", Some("5f2a-77@host")),
-            ("Call-ID: a84b4c76e66710@pc33.example.com", Some("a84b4c76e66710@pc33.example.com")),
+            (
+                "ERROR: <script>: callid=abc123@10.0.0.1 failed",
+                Some("abc123@10.0.0.1"),
+            ),
+            (
+                "NOTICE: relay failed [ci=5f2a-77@host] code=408",
+                Some("5f2a-77@host"),
+            ),
+            (
+                "Call-ID: a84b4c76e66710@pc33.example.com",
+                Some("a84b4c76e66710@pc33.example.com"),
+            ),
             ("call_id=\"quoted-id\" status=200", Some("quoted-id")),
-            ("2026-11-25 sofia.c sip_call_id=fs-123 hangup", Some("fs-123")),
-            ("INFO: {1 102 INVITE k-991@host} <core> relaying", Some("k-991@host")),
+            (
+                "2026-11-25 sofia.c sip_call_id=fs-123 hangup",
+                Some("fs-123"),
+            ),
+            (
+                "INFO: {1 102 INVITE k-991@host} <core> relaying",
+                Some("k-991@host"),
+            ),
             ("i: compact-1@h", Some("compact-1@h")),
-            ("[Nov 25 10:00:00] VERBOSE[123][C-00000012] pbx.c: Executing", None),
+            (
+                "[Nov 25 10:00:00] VERBOSE[123][C-00000012] pbx.c: Executing",
+                None,
+            ),
             ("nothing to see here", None),
         ];
         for (line, want) in cases {

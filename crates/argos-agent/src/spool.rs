@@ -139,10 +139,7 @@ impl Spool {
     pub fn is_empty(&self) -> bool {
         self.closed.is_empty()
             && self.writer.as_ref().is_none_or(|w| w.bytes <= header_len())
-            && self
-                .reader
-                .as_ref()
-                .is_none_or(|r| r.pos >= r.data.len())
+            && self.reader.as_ref().is_none_or(|r| r.pos >= r.data.len())
     }
 
     /// Bytes in segment files on disk.
@@ -406,7 +403,10 @@ mod tests {
         assert!(s.push(&pkt(10)));
         assert_eq!(drain(&mut s), vec![pkt(10)]);
         let st = s.close();
-        assert_eq!((st.spooled, st.replayed, st.corrupt, st.left_bytes), (11, 11, 0, 0));
+        assert_eq!(
+            (st.spooled, st.replayed, st.corrupt, st.left_bytes),
+            (11, 11, 0, 0)
+        );
         assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 0);
     }
 

@@ -60,8 +60,8 @@ pub enum TlsSetupError {
 /// The rustls client configuration for these options.
 pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, TlsSetupError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder =
-        ClientConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions()?;
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?;
     let cfg = if opts.insecure {
         builder
             .dangerous()
@@ -81,11 +81,7 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, TlsSetupErr
 }
 
 /// Connects, and completes the handshake so a refused certificate is an error here.
-pub fn connect(
-    cfg: &Arc<ClientConfig>,
-    host: &str,
-    sock: TcpStream,
-) -> std::io::Result<TlsStream> {
+pub fn connect(cfg: &Arc<ClientConfig>, host: &str, sock: TcpStream) -> std::io::Result<TlsStream> {
     let name = server_name(host)?;
     let conn = ClientConnection::new(cfg.clone(), name).map_err(std::io::Error::other)?;
     let mut tls = rustls::StreamOwned::new(conn, sock);

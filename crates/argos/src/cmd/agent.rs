@@ -1,24 +1,42 @@
 //! `argos agent`: a capture agent. Reads pcap/pcapng files through the packet path of
-//! `argos import` and sends every SIP message as HEPv3 to one or more collectors
-//! (the logic is in `argos-agent`; this file parses flags and prints the summary).
+//! `argos import` (and, optionally, follows a log file) and sends every SIP message (and
+//! log line) as HEPv3 to one or more collectors over UDP, TCP or TLS (the logic is in
+//! `argos-agent`; this file parses flags and prints the summary).
 
-use anyhow::bail;
-use argos_agent::{AgentConfig, Target, DEFAULT_CAPTURE_ID};
+use anyhow::{bail, Context};
+use argos_agent::logs::CallIdMatcher;
+use argos_agent::{
+    AgentConfig, LogConfig, LogSource, RotateConfig, SpoolConfig, Target, TlsOptions, Uncorrelated,
+    DEFAULT_CAPTURE_ID,
+};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Send every SIP message of pcap/pcapng files as HEPv3 to collectors.
+/// Send every SIP message of pcap/pcapng files, and the lines of a log file, as HEPv3 to
+/// collectors (UDP, TCP, TLS), with failover, reconnects, a memory buffer and a disk spool.
 ///
 /// Live capture from an interface: coming (not in this version).
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  argos agent -r calls.pcap --hep udp:collector:9060
+  argos agent -r calls.pcap --hep tls:collector.example:9061 --tls-ca ca.pem --compress
+  argos agent -r big.pcap --hep tcp:collector:9060 --spool /var/spool/argos --drain-timeout 600
+  argos agent -r calls.pcap --hep udp:127.0.0.1:9060 --write-pcap /var/lib/argos/pcap --rotate-mb 100
+  argos agent --log-file /var/log/kamailio.log --hep udp:collector:9060")]
 pub struct Args {
     /// A pcap or pcapng file to read (repeatable; read in order).
-    #[arg(long = "read", short = 'r', value_name = "FILE", required = true)]
+    #[arg(
+        long = "read",
+        short = 'r',
+        value_name = "FILE",
+        required_unless_present = "log_file"
+    )]
     read: Vec<PathBuf>,
-    /// Collector: udp:HOST:PORT or tcp:HOST:PORT (repeatable: every packet goes to all).
+    /// Collector: udp:HOST:PORT, tcp:HOST:PORT or tls:HOST:PORT (repeatable: every packet goes to all).
     #[arg(long = "hep", value_name = "PROTO:HOST:PORT", required = true)]
     hep: Vec<String>,
-    /// Send each packet to the first reachable collector only, switching to the next on a TCP error.
+    /// Send each packet to the first reachable collector only, switching to the next on a TCP/TLS error.
     #[arg(long)]
     failover: bool,
     /// Replay at the capture's original timing (default: as fast as possible).
@@ -39,18 +57,87 @@ pub struct Args {
     /// Send the contents of HEP packets found in the capture instead of skipping them.
     #[arg(long)]
     unwrap_hep: bool,
-    /// Packets held per TCP collector while it is down; beyond that they are dropped and counted.
+    /// Compress each payload with zlib into HEP chunk 0x0010 (captagent's payload-compression;
+    /// the collector must inflate it: argos and OpenSIPS do, heplify-server does not).
+    #[arg(long)]
+    compress: bool,
+    /// tls: collectors: trust the PEM certificates in FILE (a CA, or the collector's own
+    /// self-signed certificate). Default: the system CA bundle (SSL_CERT_FILE or /etc/ssl/certs).
+    #[arg(long, value_name = "FILE")]
+    tls_ca: Option<PathBuf>,
+    /// tls: collectors: do not check the certificate at all (heplify's -skipverify). Insecure.
+    #[arg(long, conflicts_with = "tls_ca")]
+    tls_insecure: bool,
+    /// Packets held in memory per TCP/TLS collector while it is down; beyond that they go to
+    /// the --spool, or are dropped and counted.
     #[arg(long, default_value_t = 100_000, value_name = "PACKETS")]
     buffer: usize,
-    /// After the last file, how long to keep trying to deliver buffered packets.
+    /// Spool to DIR what a down TCP/TLS collector's memory buffer cannot hold (one subdirectory
+    /// per collector); sent first-in first-out when it is back, and at the next start if the
+    /// agent stopped before.
+    #[arg(long, value_name = "DIR")]
+    spool: Option<PathBuf>,
+    /// Most disk the spool uses per collector, in MB; beyond it packets are dropped and counted.
+    #[arg(long, default_value_t = 1024, value_name = "MB", requires = "spool")]
+    spool_max: u64,
+    /// After the input ends, how long to keep trying to deliver waiting packets (the spool
+    /// keeps what is left for the next run).
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]
     drain_timeout: f64,
+    /// Also write each SIP message sent to pcap files in DIR (argos-<UTC yyyymmdd-HHMMSS>.pcap),
+    /// as rebuilt Ethernet/IP/UDP|TCP frames.
+    #[arg(long, value_name = "DIR")]
+    write_pcap: Option<PathBuf>,
+    /// --write-pcap: start a new file after this many seconds (0: never by time).
+    #[arg(
+        long,
+        default_value_t = 3600,
+        value_name = "SECS",
+        requires = "write_pcap"
+    )]
+    rotate_secs: u64,
+    /// --write-pcap: start a new file before this many MB (0: never by size).
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "MB",
+        requires = "write_pcap"
+    )]
+    rotate_mb: f64,
+    /// --write-pcap: keep at most this many files, deleting the oldest (0: keep all).
+    #[arg(long, default_value_t = 0, value_name = "N", requires = "write_pcap")]
+    keep_files: usize,
+    /// Send each line of FILE (followed like tail -F, from its end; `-` for stdin) as HEP LOG
+    /// (proto 100), with the Call-ID found in the line as correlation id (chunk 0x0011).
+    #[arg(long, value_name = "FILE")]
+    log_file: Option<PathBuf>,
+    /// Regex finding the Call-ID in a log line: the first non-empty capture group. Default:
+    /// callid=/call-id:/call_id=/sip_call_id=/ci=/cid= VALUE, Kamailio's "{1 102 INVITE ID}"
+    /// log prefix, or a compact "i: ID" header line.
+    #[arg(long, value_name = "REGEX", requires = "log_file")]
+    log_callid_regex: Option<String>,
+    /// Log lines without a Call-ID: send them uncorrelated, or skip them.
+    #[arg(long, value_enum, default_value = "send", requires = "log_file")]
+    log_uncorrelated: LogUncorrelated,
+    /// --log-file: read the file from its beginning instead of its current end.
+    #[arg(long, requires = "log_file")]
+    log_from_start: bool,
+    /// --log-file: stop after this many seconds without a new line (default: follow until killed).
+    #[arg(long, value_name = "SECS", requires = "log_file")]
+    log_idle_exit: Option<f64>,
     /// Print the summary as one JSON object.
     #[arg(long)]
     json: bool,
 }
 
-pub fn run(a: Args) -> anyhow::Result<()> {
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum LogUncorrelated {
+    Send,
+    Skip,
+}
+
+/// The agent's configuration from the flags.
+fn config(a: &Args) -> anyhow::Result<AgentConfig> {
     let mut targets = Vec::new();
     for h in &a.hep {
         targets.push(Target::parse(h).map_err(|e| anyhow::anyhow!("--hep {e}"))?);
@@ -63,35 +150,122 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     cfg.node = a.node.clone();
     cfg.auth_key = a.auth_key.clone();
     cfg.unwrap_hep = a.unwrap_hep;
+    cfg.compress = a.compress;
     cfg.buffer_packets = a.buffer;
     cfg.drain_timeout = Duration::from_secs_f64(a.drain_timeout.max(0.0));
-    let sum = argos_agent::run(cfg, |p, e| eprintln!("{}: not read: {e}", p.display()));
+    cfg.tls = TlsOptions {
+        ca_file: a.tls_ca.clone(),
+        insecure: a.tls_insecure,
+    };
+    cfg.spool = a.spool.as_ref().map(|dir| SpoolConfig {
+        dir: dir.clone(),
+        max_bytes: a.spool_max.saturating_mul(1 << 20),
+    });
+    cfg.pcap_out = a.write_pcap.as_ref().map(|dir| RotateConfig {
+        dir: dir.clone(),
+        every: Duration::from_secs(a.rotate_secs),
+        max_bytes: (a.rotate_mb.max(0.0) * 1_048_576.0) as u64,
+        keep_files: a.keep_files,
+    });
+    if let Some(f) = &a.log_file {
+        let source = if f.as_os_str() == "-" {
+            LogSource::Stdin
+        } else {
+            LogSource::File(f.clone())
+        };
+        let mut l = LogConfig::new(source);
+        if let Some(re) = &a.log_callid_regex {
+            l.callid = CallIdMatcher::new(re).context("--log-callid-regex")?;
+        }
+        l.uncorrelated = match a.log_uncorrelated {
+            LogUncorrelated::Send => Uncorrelated::Send,
+            LogUncorrelated::Skip => Uncorrelated::Skip,
+        };
+        l.from_start = a.log_from_start;
+        l.idle_exit = a.log_idle_exit.map(|s| Duration::from_secs_f64(s.max(0.0)));
+        cfg.logs = Some(l);
+    }
+    Ok(cfg)
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let cfg = config(&a)?;
+    if a.tls_insecure {
+        eprintln!("warning: --tls-insecure: collector certificates are not checked (anyone in the path can read and change the HEP stream)");
+    }
+    let sum = argos_agent::try_run(cfg, |p, e| eprintln!("{}: not read: {e}", p.display()))?;
     if a.json {
         println!("{}", serde_json::to_string(&sum)?);
     } else {
-        let per: Vec<String> = sum
-            .collectors
-            .iter()
-            .map(|c| {
-                format!(
-                    "{}: {} sent, {} dropped, {} reconnect(s), {} error(s)",
-                    c.target, c.sent, c.dropped, c.reconnects, c.errors
-                )
-            })
-            .collect();
-        println!(
-            "agent: {} file(s), {} frames, {} SIP messages read, {} HEP packets sent, {} dropped in {:.2} s; {}",
-            sum.files - sum.files_failed,
-            sum.frames,
-            sum.read,
-            sum.sent,
-            sum.dropped,
-            sum.seconds,
-            per.join("; ")
-        );
+        print_summary(&sum);
     }
-    if sum.files_failed == sum.files {
+    for c in &sum.collectors {
+        if c.sent == 0 {
+            if let Some(e) = &c.last_error {
+                eprintln!("{}: nothing delivered; last error: {e}", c.target);
+            }
+        }
+    }
+    if sum.files > 0 && sum.files_failed == sum.files {
         bail!("no file could be read");
     }
     Ok(())
+}
+
+fn print_summary(sum: &argos_agent::Summary) {
+    let per: Vec<String> = sum
+        .collectors
+        .iter()
+        .map(|c| {
+            let mut s = format!(
+                "{}: {} sent ({} bytes), {} dropped, {} reconnect(s), {} error(s)",
+                c.target, c.sent, c.bytes, c.dropped, c.reconnects, c.errors
+            );
+            if let Some(sp) = &c.spool {
+                s.push_str(&format!(
+                    ", spool {} written / {} replayed / {} corrupt / {} bytes left",
+                    sp.spooled, sp.replayed, sp.corrupt, sp.left_bytes
+                ));
+            }
+            s
+        })
+        .collect();
+    println!(
+        "agent: {} file(s), {} frames, {} SIP messages read, {} HEP packets sent ({} bytes), {} dropped in {:.2} s; {}",
+        sum.files - sum.files_failed,
+        sum.frames,
+        sum.read,
+        sum.sent,
+        sum.bytes,
+        sum.dropped,
+        sum.seconds,
+        per.join("; ")
+    );
+    if sum.dropped > 0 {
+        println!(
+            "dropped: {} buffer full, {} spool full, {} send error, {} at exit",
+            sum.dropped_buffer_full,
+            sum.dropped_spool_full,
+            sum.dropped_send_error,
+            sum.dropped_at_exit
+        );
+    }
+    if sum.compressed {
+        println!(
+            "compression: {} payload bytes saved",
+            sum.compressed_bytes_saved
+        );
+    }
+    if sum.log_lines_read > 0 {
+        println!(
+            "log: {} lines read, {} sent ({} with a Call-ID), {} skipped",
+            sum.log_lines_read, sum.log_lines_sent, sum.log_lines_correlated, sum.log_lines_skipped
+        );
+    }
+    if let Some(p) = &sum.pcap_out {
+        println!(
+            "pcap: {} frames, {} bytes in {} file(s) opened, {} deleted",
+            p.frames, p.bytes, p.files_opened, p.files_deleted
+        );
+    }
 }
