@@ -42,6 +42,7 @@ mod error;
 mod frame;
 mod packet;
 mod tcp;
+pub mod tls;
 mod tunnel;
 pub mod websocket;
 
@@ -59,6 +60,7 @@ pub use packet::{
     SctpDataChunks, TransportHeader,
 };
 pub use tcp::{ReassemblyLimits, ReassemblyStats, SipTcpReassembler, TcpMessage};
+pub use tls::{KeyLog, KeyLogError, TlsStats};
 
 /// Entry points shared by the cargo-fuzz targets and the in-crate robustness tests.
 #[doc(hidden)]

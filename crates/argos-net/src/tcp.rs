@@ -1,10 +1,13 @@
 //! SIP-over-TCP stream reassembly: TCP segments in, complete SIP messages out.
-//! Streams carrying SIP over WebSocket (RFC 7118) are recognised and deframed too.
+//! Streams carrying SIP over WebSocket (RFC 7118) are recognised and deframed too, and
+//! SIP over TLS is decrypted when a key log is given.
 
+use crate::tls::{self, KeyLog, TlsStats, TlsTracker};
 use crate::websocket::{self, Assembled, WsAssembler, OP_BINARY, OP_TEXT};
 use memchr::{memchr, memmem};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// Bounds on the reassembler's memory and state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +86,9 @@ pub struct TcpMessage {
     pub data: Vec<u8>,
     /// The message came in WebSocket frames (SIP over WebSocket, RFC 7118).
     pub websocket: bool,
+    /// The message was decrypted from TLS (see [`SipTcpReassembler::with_tls_keylog`]);
+    /// with `websocket` also set, it came over secure WebSocket.
+    pub tls: bool,
 }
 
 /// Segments held after a gap, per flow.
@@ -109,6 +115,8 @@ struct Flow {
     last_ts: i64,
     /// WebSocket framing, once the flow is known to carry it.
     ws: Option<WsAssembler>,
+    /// The flow carries TLS: its bytes go to the decryptor, and `buf` holds plaintext.
+    tls: bool,
 }
 
 impl Flow {
@@ -123,6 +131,7 @@ impl Flow {
             held_bytes: 0,
             last_ts: ts,
             ws: None,
+            tls: false,
         }
     }
 
@@ -147,6 +156,8 @@ struct Ctx<'a> {
     out: &'a mut Vec<TcpMessage>,
     /// Recognise SIP over WebSocket.
     websocket: bool,
+    /// TLS connections, when decryption is on.
+    tls: Option<&'a mut TlsTracker>,
 }
 
 /// Reassembles SIP messages from TCP segments, one flow per direction
@@ -171,6 +182,7 @@ pub struct SipTcpReassembler {
     flows: HashMap<(SocketAddr, SocketAddr), Flow>,
     stats: ReassemblyStats,
     websocket: bool,
+    tls: Option<TlsTracker>,
 }
 
 impl SipTcpReassembler {
@@ -180,6 +192,7 @@ impl SipTcpReassembler {
             flows: HashMap::new(),
             stats: ReassemblyStats::default(),
             websocket: false,
+            tls: None,
         }
     }
 
@@ -194,6 +207,25 @@ impl SipTcpReassembler {
     pub fn with_websocket(mut self, on: bool) -> Self {
         self.websocket = on;
         self
+    }
+
+    /// Decrypts SIP over TLS (off by default) with the secrets of `keylog`: a flow whose
+    /// first data is a TLS record (`0x16 0x03 0x0X`, a handshake) is followed as TLS
+    /// (TLS 1.2 AEAD suites, TLS 1.3), its decrypted application data is framed as SIP
+    /// (or WebSocket, when that is on too) and each message is emitted with
+    /// [`TcpMessage::tls`] set. A TLS flow that cannot be decrypted (no key for its
+    /// client random, unsupported suite, a gap, a record failing authentication) yields
+    /// nothing from then on and is counted in [`SipTcpReassembler::tls_stats`]; its
+    /// bytes are never parsed as SIP. Memory per connection: two record buffers (a record
+    /// is at most 18 KiB) and the hellos (at most 64 KiB each).
+    pub fn with_tls_keylog(mut self, keylog: Arc<KeyLog>) -> Self {
+        self.tls = Some(TlsTracker::new(keylog));
+        self
+    }
+
+    /// TLS decryption counters (all zero when [`Self::with_tls_keylog`] is off).
+    pub fn tls_stats(&self) -> TlsStats {
+        self.tls.as_ref().map(TlsTracker::stats).unwrap_or_default()
     }
 
     /// Feeds one TCP segment; complete messages are appended to `out`.
@@ -218,7 +250,14 @@ impl SipTcpReassembler {
             if self.flows.len() >= self.limits.max_flows.max(1) {
                 self.evict_oldest(out);
             }
-            self.flows.insert(key, Flow::new(seq, ts_us));
+            let mut flow = Flow::new(seq, ts_us);
+            if let Some(t) = self.tls.as_mut() {
+                if t.knows(src, dst) || tls::starts_like_tls(payload) {
+                    flow.tls = true;
+                    t.open(src, dst, payload);
+                }
+            }
+            self.flows.insert(key, flow);
         }
         let Some(flow) = self.flows.get_mut(&key) else {
             return;
@@ -232,6 +271,7 @@ impl SipTcpReassembler {
             stats: &mut self.stats,
             out,
             websocket: self.websocket,
+            tls: self.tls.as_mut(),
         };
         ingest(flow, &mut cx, seq, payload);
         self.stats.flows = self.flows.len();
@@ -251,6 +291,10 @@ impl SipTcpReassembler {
             let ts = f.last_ts;
             self.finalize((src, dst), f, ts, out);
             self.stats.flows = self.flows.len();
+        }
+        // The TLS state of the old connection (both directions) goes with it.
+        if let Some(t) = self.tls.as_mut() {
+            t.close(src, dst);
         }
     }
 
@@ -326,6 +370,7 @@ impl SipTcpReassembler {
             stats: &mut self.stats,
             out,
             websocket: self.websocket,
+            tls: self.tls.as_mut(),
         };
         loop {
             emit_partial(&mut flow, &mut cx);
@@ -337,7 +382,14 @@ impl SipTcpReassembler {
             cx.stats.gaps_skipped += 1;
             flow.reset_message();
             flow.next_seq = seq;
+            tls_gap(&flow, &mut cx);
             ingest(&mut flow, &mut cx, seq, &data);
+        }
+        // A TLS connection is forgotten once neither direction is tracked.
+        if flow.tls && !self.flows.contains_key(&(key.1, key.0)) {
+            if let Some(t) = self.tls.as_mut() {
+                t.close(key.0, key.1);
+            }
         }
     }
 }
@@ -351,6 +403,15 @@ fn closest_held(flow: &Flow) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
+/// A TLS flow's stream lost bytes: its record framing is gone, so is decryption.
+fn tls_gap(flow: &Flow, cx: &mut Ctx<'_>) {
+    if flow.tls {
+        if let Some(t) = cx.tls.as_deref_mut() {
+            t.gap(cx.src, cx.dst);
+        }
+    }
+}
+
 fn emit_partial(flow: &mut Flow, cx: &mut Ctx<'_>) {
     if flow.msg_len.is_some() && !flow.buf.is_empty() {
         cx.stats.partial_messages += 1;
@@ -360,6 +421,7 @@ fn emit_partial(flow: &mut Flow, cx: &mut Ctx<'_>) {
             dst: cx.dst,
             data: std::mem::take(&mut flow.buf),
             websocket: false,
+            tls: flow.tls,
         });
     }
     flow.reset_message();
@@ -391,6 +453,7 @@ fn ingest(flow: &mut Flow, cx: &mut Ctx<'_>, seq: u32, payload: &[u8]) {
         flow.held.clear();
         flow.held_bytes = 0;
         flow.next_seq = seq;
+        tls_gap(flow, cx);
         append(flow, cx, payload);
         return;
     }
@@ -419,9 +482,26 @@ fn ingest(flow: &mut Flow, cx: &mut Ctx<'_>, seq: u32, payload: &[u8]) {
     }
 }
 
-/// Appends in-sequence bytes and extracts complete messages.
+/// Appends in-sequence bytes and extracts complete messages; a TLS flow's bytes are
+/// decrypted first.
 fn append(flow: &mut Flow, cx: &mut Ctx<'_>, data: &[u8]) {
     flow.next_seq = flow.next_seq.wrapping_add(data.len() as u32);
+    if !flow.tls {
+        append_plain(flow, cx, data);
+        return;
+    }
+    let Some(t) = cx.tls.as_deref_mut() else {
+        return;
+    };
+    let mut plain = Vec::new();
+    t.feed(cx.src, cx.dst, data, &mut plain);
+    if !plain.is_empty() {
+        append_plain(flow, cx, &plain);
+    }
+}
+
+/// Appends stream plaintext and extracts complete messages.
+fn append_plain(flow: &mut Flow, cx: &mut Ctx<'_>, data: &[u8]) {
     let mut data = data;
     if flow.skip > 0 {
         let k = flow.skip.min(data.len());
@@ -525,6 +605,7 @@ fn extract(flow: &mut Flow, cx: &mut Ctx<'_>) {
             dst: cx.dst,
             data,
             websocket: false,
+            tls: flow.tls,
         });
     }
 }
@@ -652,6 +733,7 @@ fn extract_ws(flow: &mut Flow, cx: &mut Ctx<'_>) {
                     dst: cx.dst,
                     data,
                     websocket: true,
+                    tls: flow.tls,
                 });
             }
         }
