@@ -33,7 +33,7 @@ const PER_FILE: usize = 24;
 /// Seeds per target from captures at most.
 const MAX_FROM_CAPTURES: usize = 400;
 
-const TARGETS: [&str; 6] = ["hep", "hep_stream", "sip", "sdp", "pcap", "net"];
+const TARGETS: [&str; 7] = ["hep", "hep_stream", "sip", "sdp", "pcap", "net", "wire"];
 
 const SDP_AUDIO: &str = "v=0\r\n\
 o=alice 2890844526 2890844526 IN IP4 192.0.2.10\r\n\
@@ -537,6 +537,10 @@ impl Corpus {
         fs::create_dir_all(&dir)?;
         fs::write(dir.join(format!("seed-{h:016x}")), data)?;
         self.counts[t] += 1;
+        // The whole packet path reads capture files too.
+        if target == "pcap" {
+            self.add("wire", data)?;
+        }
         Ok(())
     }
 }

@@ -10,17 +10,13 @@
 //!   (else a HEP correlation id naming another Call-ID) names the a-leg, with one hop of
 //!   Call-ID → a-leg linking.
 //!
-//! A minimal copy of argos-server's `pcap_input`, `hep_input` and `pipeline::Linker`,
-//! which this crate must not depend on (the server depends on it).
+//! Capture files go through `argos-wire` like `argos import`; `link` is a minimal copy of
+//! argos-server's `pipeline::Linker`, which this crate must not depend on (the server
+//! depends on it).
 #![allow(dead_code, clippy::expect_used)]
 
 use argos_model::{Capture, PayloadKind, Record, StoredMessage, Transport};
-use argos_net::{
-    decode_packet, CaptureError, CaptureReader, ReassemblyLimits, SipTcpReassembler, TcpMessage,
-    TransportHeader,
-};
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// `shared/testdata/<rel>` beside the repository (CI: X/argos and X/shared), else under
@@ -63,28 +59,6 @@ pub fn all_captures() -> Vec<PathBuf> {
     v
 }
 
-/// Same cheap check as `argos import`: the first line of a SIP request or response.
-pub fn looks_like_sip(p: &[u8]) -> bool {
-    let mut p = p;
-    while let [b'\r' | b'\n', rest @ ..] = p {
-        p = rest;
-    }
-    if p.starts_with(b"SIP/2.0 ") {
-        return true;
-    }
-    let line_end = p
-        .iter()
-        .position(|&b| b == b'\n')
-        .unwrap_or(p.len())
-        .min(8192);
-    let line = &p[..line_end];
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let Some(sp) = line.iter().position(|&b| b == b' ') else {
-        return false;
-    };
-    sp > 0 && line[..sp].iter().all(|c| c.is_ascii_alphabetic()) && line.ends_with(b" SIP/2.0")
-}
-
 /// Which copy of a capture's messages to read (each message is on the wire once and, in
 /// the lab capture, once more as the HEP copy Kamailio sent: a run takes one of the two,
 /// so no message counts twice).
@@ -103,112 +77,29 @@ pub struct CaptureFile {
     pub captures: Vec<Capture>,
     /// Why reading stopped early (not a capture file, or a damaged frame), if it did; the
     /// messages before that point are in `captures`, like `argos import` keeps them.
-    pub error: Option<CaptureError>,
+    pub error: Option<String>,
 }
 
-/// The SIP messages of a capture file in file order, from one source. IP fragments are
-/// skipped, as `argos import` skips them.
+/// The SIP messages of a capture file in file order, from one source, through the packet
+/// path of `argos import` ([`argos_wire::read_captures`]).
 pub fn read_captures(path: &Path, source: Source) -> CaptureFile {
     let bytes = std::fs::read(path).expect("read capture");
-    let mut reader = match CaptureReader::new(&bytes[..]) {
-        Ok(r) => r,
-        Err(e) => {
-            return CaptureFile {
-                captures: Vec::new(),
-                error: Some(e),
-            }
-        }
-    };
-    let mut tcp = SipTcpReassembler::new(ReassemblyLimits::default());
-    let mut tcp_out = Vec::new();
     let mut caps = Vec::new();
-    let mut error = None;
-    while let Some(frame) = reader.next_frame() {
-        let frame = match frame {
-            Ok(f) => f,
-            Err(e) => {
-                error = Some(e);
-                break;
-            }
-        };
-        let ts = frame.ts_us;
-        let Ok(pkt) = decode_packet(frame.link_type, frame.data) else {
-            continue;
-        };
-        if pkt.ip_fragment {
-            continue;
+    let res = argos_wire::read_captures(&bytes[..], source == Source::Hep, |c| {
+        // Unwrapped HEP copies carry the sender's capture id; wire messages have none.
+        if (source == Source::Hep) == (c.capture_id != 0) {
+            caps.push(c);
         }
-        match (source, pkt.transport) {
-            (Source::Wire, TransportHeader::Udp { src_port, dst_port })
-                if looks_like_sip(pkt.payload) =>
-            {
-                caps.push(Capture::new(
-                    ts,
-                    SocketAddr::new(pkt.src, src_port),
-                    SocketAddr::new(pkt.dst, dst_port),
-                    Transport::Udp,
-                    PayloadKind::SIP,
-                    pkt.payload.to_vec().into(),
-                ));
-            }
-            (
-                Source::Wire,
-                TransportHeader::Tcp {
-                    src_port,
-                    dst_port,
-                    seq,
-                    ..
-                },
-            ) if !pkt.payload.is_empty() => {
-                let src = SocketAddr::new(pkt.src, src_port);
-                let dst = SocketAddr::new(pkt.dst, dst_port);
-                tcp.push(ts, src, dst, seq, pkt.payload, &mut tcp_out);
-                caps.extend(tcp_out.drain(..).map(tcp_capture));
-            }
-            (Source::Hep, TransportHeader::Udp { dst_port: 9060, .. }) => {
-                caps.push(hep_capture(pkt.payload));
-            }
-            _ => {}
-        }
-    }
-    tcp.flush_all(&mut tcp_out);
-    caps.extend(tcp_out.drain(..).map(tcp_capture));
+        true
+    });
+    let error = match res {
+        Err(e) => Some(format!("{e}")),
+        Ok(n) if n.file_errors > 0 => Some(format!("{} damaged frame(s)", n.file_errors)),
+        Ok(_) => None,
+    };
     CaptureFile {
         captures: caps,
         error,
-    }
-}
-
-fn tcp_capture(m: TcpMessage) -> Capture {
-    Capture::new(
-        m.ts_us,
-        m.src,
-        m.dst,
-        Transport::Tcp,
-        PayloadKind::SIP,
-        m.data.into(),
-    )
-}
-
-/// argos-server's `hep_input::capture_from_frame`, for the lab's well-formed packets.
-fn hep_capture(frame: &[u8]) -> Capture {
-    let pkt = argos_hep::decode(frame).expect("the lab's HEP decodes");
-    assert_eq!(pkt.auth_key, Some(&b"labsecret"[..]));
-    let text = |b: Option<&[u8]>| {
-        b.filter(|b| !b.is_empty())
-            .map(|b| String::from_utf8_lossy(b).into_owned().into_boxed_str())
-    };
-    Capture {
-        ts_us: i64::from(pkt.ts_sec) * 1_000_000 + i64::from(pkt.ts_usec),
-        src: SocketAddr::new(pkt.src_ip, pkt.src_port),
-        dst: SocketAddr::new(pkt.dst_ip, pkt.dst_port),
-        transport: Transport::from_ip_proto(pkt.ip_proto),
-        kind: PayloadKind(pkt.proto_type.0),
-        capture_id: pkt.capture_id,
-        node: text(pkt.node_name),
-        correlation_id: text(pkt.correlation_id),
-        vlan: pkt.vlan_id,
-        payload: pkt.payload.into_owned().into(),
     }
 }
 

@@ -97,7 +97,7 @@ fn templates(file: Option<&PathBuf>) -> anyhow::Result<Vec<Template>> {
         Some(path) => {
             let f =
                 std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-            argos_server::pcap_input::read_captures(std::io::BufReader::new(f), true, |c| {
+            argos_wire::read_captures(std::io::BufReader::new(f), true, |c| {
                 msgs.push((c.src, c.dst, c.payload.to_vec()));
                 true
             })

@@ -1,5 +1,5 @@
 //! `argos grep [PATTERN] FILE...`: sipgrep over capture files. Reads pcap/pcapng files the
-//! way `argos import` does (`pcap_input::read_captures` + `pipeline::parse`), keeps the
+//! way `argos import` does (`argos_wire::read_captures` + `pipeline::parse`), keeps the
 //! messages that match a regex and/or field filters, and prints them — by default with
 //! the rest of their dialog (same Call-ID). Optional: a pcap of the selection (`-w`), a
 //! per-dialog report (`-G`), and a list of known scanner User-Agents seen.
@@ -9,7 +9,7 @@
 
 use anyhow::Context;
 use argos_model::Record;
-use argos_server::pcap_input::{read_captures, ImportCounts};
+use argos_wire::{read_captures, ImportCounts};
 use regex::{Regex, RegexBuilder};
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};

@@ -3,7 +3,7 @@
 
 use super::{Correlation, DataDir};
 use anyhow::Context;
-use argos_server::pcap_input::{read_captures, ImportCounts};
+use argos_wire::{read_captures, ImportCounts};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Read;
 use std::path::PathBuf;

@@ -1,0 +1,52 @@
+//! What happened to every frame given to a [`crate::FrameProcessor`].
+
+/// What a capture file held, by outcome.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct WireCounts {
+    pub frames: u64,
+    pub sip_udp: u64,
+    pub sip_tcp: u64,
+    /// SIP messages from SCTP DATA chunks.
+    pub sip_sctp: u64,
+    pub hep_unwrapped: u64,
+    pub skipped_hep: u64,
+    pub skipped_not_sip: u64,
+    /// IP fragments that ended up in no complete datagram (expired, dropped, or still
+    /// incomplete at the end of the file).
+    pub skipped_fragment: u64,
+    /// IP fragments read (each is also counted in `frames`).
+    pub ip_fragments: u64,
+    /// Datagrams put back together from IP fragments.
+    pub ip_reassembled: u64,
+    /// Fragmented datagrams dropped incomplete: timed out or left at the end of the file.
+    pub ip_frag_expired: u64,
+    /// Fragmented datagrams dropped over a limit (size, pending count, pending bytes) or
+    /// for inconsistent fragments.
+    pub ip_frag_dropped: u64,
+    pub skipped_undecodable: u64,
+    /// A truncated or corrupt end of file; frames before it were kept.
+    pub file_errors: u64,
+}
+
+impl WireCounts {
+    pub fn add(&mut self, o: &WireCounts) {
+        self.frames += o.frames;
+        self.sip_udp += o.sip_udp;
+        self.sip_tcp += o.sip_tcp;
+        self.sip_sctp += o.sip_sctp;
+        self.hep_unwrapped += o.hep_unwrapped;
+        self.skipped_hep += o.skipped_hep;
+        self.skipped_not_sip += o.skipped_not_sip;
+        self.skipped_fragment += o.skipped_fragment;
+        self.ip_fragments += o.ip_fragments;
+        self.ip_reassembled += o.ip_reassembled;
+        self.ip_frag_expired += o.ip_frag_expired;
+        self.ip_frag_dropped += o.ip_frag_dropped;
+        self.skipped_undecodable += o.skipped_undecodable;
+        self.file_errors += o.file_errors;
+    }
+
+    pub fn messages(&self) -> u64 {
+        self.sip_udp + self.sip_tcp + self.sip_sctp + self.hep_unwrapped
+    }
+}

@@ -1,0 +1,233 @@
+//! [`FrameProcessor`]: one frame at a time in, SIP messages out.
+
+use crate::{capture_from_hep, is_hep, looks_like_sip, SctpReassembler, WireCounts};
+use argos_model::{Capture, PayloadKind, Transport};
+use argos_net::{
+    decode_packet, decode_transport, sctp_data_chunks, Defragmenter, LinkType, Packet,
+    ReassemblyLimits, SipTcpReassembler, TcpMessage, TransportHeader,
+};
+use bytes::Bytes;
+use std::net::SocketAddr;
+
+/// The SYN bit of the TCP flags byte.
+const TCP_SYN: u8 = 0x02;
+
+/// What a [`FrameProcessor`] extracts.
+#[derive(Debug, Clone, Default)]
+pub struct WireOptions {
+    /// Hand out the contents of HEP packets seen on the wire (a collector port in the
+    /// capture) instead of skipping them: skipped by default, because the same messages are
+    /// usually on the wire too.
+    pub unwrap_hep: bool,
+}
+
+/// The stateful packet path: IP defragmentation, TCP/WebSocket and SCTP reassembly. Feed it
+/// frames in capture order with [`FrameProcessor::push`], then call
+/// [`FrameProcessor::finish`] once to flush what is still held (TCP messages waiting for a
+/// segment, fragments that never completed are counted).
+///
+/// Memory is bounded by the defragmenter's and the reassemblers' limits, whatever the input.
+pub struct FrameProcessor {
+    opts: WireOptions,
+    tcp: SipTcpReassembler,
+    tcp_out: Vec<TcpMessage>,
+    sctp: SctpReassembler,
+    defrag: Defragmenter,
+    counts: WireCounts,
+}
+
+impl FrameProcessor {
+    pub fn new(opts: WireOptions) -> Self {
+        FrameProcessor {
+            opts,
+            tcp: SipTcpReassembler::new(ReassemblyLimits::default()).with_websocket(true),
+            tcp_out: Vec::new(),
+            sctp: SctpReassembler::new(ReassemblyLimits::default()),
+            defrag: Defragmenter::default(),
+            counts: WireCounts::default(),
+        }
+    }
+
+    /// What the frames so far gave (defragmenter figures are added by [`Self::finish`]).
+    pub fn counts(&self) -> &WireCounts {
+        &self.counts
+    }
+
+    /// Decodes one frame and hands each SIP message it completes to `sink`, in order.
+    /// Returns false as soon as `sink` does (the caller wants no more).
+    pub fn push(
+        &mut self,
+        link_type: LinkType,
+        ts_us: i64,
+        data: &[u8],
+        sink: &mut dyn FnMut(Capture) -> bool,
+    ) -> bool {
+        self.counts.frames += 1;
+        let pkt = match decode_packet(link_type, data) {
+            Ok(p) => p,
+            Err(_) => {
+                self.counts.skipped_undecodable += 1;
+                return true;
+            }
+        };
+        match pkt.fragment {
+            None if pkt.ip_fragment => {
+                self.counts.skipped_fragment += 1;
+                true
+            }
+            None => self.transport(ts_us, &pkt, sink),
+            Some(info) => {
+                self.counts.ip_fragments += 1;
+                let Some(d) = self.defrag.push(ts_us, pkt.src, pkt.dst, info, pkt.payload) else {
+                    return true;
+                };
+                // The datagram is handled like any other packet at the time of its last fragment.
+                match decode_transport(d.protocol, d.src, d.dst, pkt.vlan, &d.payload) {
+                    Ok(p) if p.ip_fragment => {
+                        // A fragment inside a reassembled tunnel: not supported.
+                        self.counts.skipped_fragment += 1;
+                        true
+                    }
+                    Ok(p) => self.transport(d.ts_us, &p, sink),
+                    Err(_) => {
+                        self.counts.skipped_undecodable += 1;
+                        true
+                    }
+                }
+            }
+        }
+    }
+
+    fn transport(
+        &mut self,
+        ts: i64,
+        pkt: &Packet<'_>,
+        sink: &mut dyn FnMut(Capture) -> bool,
+    ) -> bool {
+        let n = &mut self.counts;
+        match pkt.transport {
+            TransportHeader::Udp { src_port, dst_port } => {
+                let src = SocketAddr::new(pkt.src, src_port);
+                let dst = SocketAddr::new(pkt.dst, dst_port);
+                if looks_like_sip(pkt.payload) {
+                    n.sip_udp += 1;
+                    let payload = Bytes::copy_from_slice(pkt.payload);
+                    sink(Capture::new(
+                        ts,
+                        src,
+                        dst,
+                        Transport::Udp,
+                        PayloadKind::SIP,
+                        payload,
+                    ))
+                } else if is_hep(pkt.payload) {
+                    if !self.opts.unwrap_hep {
+                        n.skipped_hep += 1;
+                        return true;
+                    }
+                    match capture_from_hep(&Bytes::copy_from_slice(pkt.payload), None) {
+                        Ok(c) => {
+                            n.hep_unwrapped += 1;
+                            sink(c)
+                        }
+                        Err(_) => {
+                            n.skipped_undecodable += 1;
+                            true
+                        }
+                    }
+                } else {
+                    n.skipped_not_sip += 1;
+                    true
+                }
+            }
+            TransportHeader::Tcp {
+                src_port,
+                dst_port,
+                seq,
+                flags,
+            } => {
+                let src = SocketAddr::new(pkt.src, src_port);
+                let dst = SocketAddr::new(pkt.dst, dst_port);
+                // A SYN starts a new connection on the same addresses and ports (phones
+                // reconnect from port 5060 to 5060): its sequence numbers start afresh.
+                if flags & TCP_SYN != 0 {
+                    self.tcp.connection_start(src, dst, &mut self.tcp_out);
+                }
+                if !pkt.payload.is_empty() {
+                    self.tcp
+                        .push(ts, src, dst, seq, pkt.payload, &mut self.tcp_out);
+                }
+                self.drain_tcp(sink)
+            }
+            TransportHeader::Sctp {
+                src_port, dst_port, ..
+            } => {
+                let src = SocketAddr::new(pkt.src, src_port);
+                let dst = SocketAddr::new(pkt.dst, dst_port);
+                let mut any = false;
+                let mut go = true;
+                for chunk in sctp_data_chunks(pkt.payload) {
+                    let Some(msg) = self.sctp.push(src, dst, &chunk) else {
+                        continue;
+                    };
+                    if looks_like_sip(&msg) {
+                        any = true;
+                        n.sip_sctp += 1;
+                        let c = Capture::new(ts, src, dst, Transport::Sctp, PayloadKind::SIP, msg);
+                        go = go && sink(c);
+                    }
+                }
+                if !any {
+                    n.skipped_not_sip += 1;
+                }
+                go
+            }
+            _ => {
+                n.skipped_not_sip += 1;
+                true
+            }
+        }
+    }
+
+    /// Hands out the TCP messages the reassembler completed; all of them are counted even
+    /// when the sink stops early, as they were taken from the stream.
+    fn drain_tcp(&mut self, sink: &mut dyn FnMut(Capture) -> bool) -> bool {
+        let mut go = true;
+        for m in self.tcp_out.drain(..) {
+            self.counts.sip_tcp += 1;
+            go = go && sink(tcp_capture(m));
+        }
+        go
+    }
+
+    /// Ends the input: TCP messages still held are handed out, incomplete fragments are
+    /// counted as expired, and the final counts are returned.
+    pub fn finish(mut self, sink: &mut dyn FnMut(Capture) -> bool) -> WireCounts {
+        self.defrag.clear();
+        let st = self.defrag.stats();
+        let n = &mut self.counts;
+        n.ip_reassembled = st.reassembled;
+        n.ip_frag_expired = st.expired;
+        n.ip_frag_dropped = st.dropped_limit + st.dropped_invalid;
+        n.skipped_fragment += st.fragments_discarded;
+        self.tcp.flush_all(&mut self.tcp_out);
+        self.drain_tcp(sink);
+        self.counts
+    }
+}
+
+fn tcp_capture(m: TcpMessage) -> Capture {
+    let transport = if m.websocket {
+        Transport::Ws
+    } else {
+        Transport::Tcp
+    };
+    Capture::new(
+        m.ts_us,
+        m.src,
+        m.dst,
+        transport,
+        PayloadKind::SIP,
+        Bytes::from(m.data),
+    )
+}
