@@ -1,5 +1,7 @@
 //! RTCP → HEP proto-5 JSON and back, the producer variants of hep.md §6.1, and MOS.
 
+#![allow(clippy::unwrap_used)] // tests: inputs are known-good
+
 use argos_rtp::{hep_json, mos, rtcp};
 
 fn words(ws: &[u32]) -> Vec<u8> {

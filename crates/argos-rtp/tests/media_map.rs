@@ -1,6 +1,8 @@
 //! SDP → Call-ID correlation: SDP attribute handling, bounds and expiry, and every RTP
 //! and RTCP datagram of the public SIP+RTP captures mapped to its call.
 
+#![allow(clippy::unwrap_used)] // tests: inputs are known-good
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,8 @@
 //! RTCP decoding: hand-built packets of every type, the error cases, and every RTCP
 //! datagram of the public captures against tshark's packet types.
 
+#![allow(clippy::unwrap_used)] // tests: inputs are known-good
+
 mod common;
 
 use std::process::Command;

@@ -7,6 +7,8 @@
 //! dynamic payload types are resolved from the capture's SDP through `MediaMap`, as
 //! Wireshark resolves them from its SDP-created conversations.
 
+#![allow(clippy::unwrap_used)] // tests: inputs are known-good
+
 mod common;
 
 use std::collections::{BTreeMap, HashSet};
