@@ -195,11 +195,10 @@ pub enum AgentError {
     Spool(#[from] spool::SpoolError),
     #[error(transparent)]
     PcapOut(#[from] pcap_out::PcapOutError),
-    #[error("--log-file {}: {source}", path.display())]
+    #[error("--log-file {}: {error}", path.display())]
     LogInput {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -513,12 +512,12 @@ pub fn try_run(
     };
     let mut log_in = match &cfg.logs {
         Some(l) => Some(
-            logs::LogInput::start(l).map_err(|source| AgentError::LogInput {
+            logs::LogInput::start(l).map_err(|error| AgentError::LogInput {
                 path: match &l.source {
                     LogSource::File(p) => p.clone(),
                     LogSource::Stdin => PathBuf::from("-"),
                 },
-                source,
+                error,
             })?,
         ),
         None => None,
@@ -662,6 +661,12 @@ mod tests {
         assert_eq!(t.proto, Proto::Tcp);
         assert_eq!(t.to_string(), "tcp:collector.example:9061");
         assert!(Target::parse("udp:[::1]:9060").is_ok());
+        let t = Target::parse("tls:[::1]:9061").expect("tls");
+        assert_eq!((t.proto, t.host()), (Proto::Tls, "::1"));
+        assert_eq!(
+            Target::parse("tls:hep.example:9061").expect("tls").host(),
+            "hep.example"
+        );
         for bad in ["9060", "sctp:a:1", "udp:a", "udp::9060", "tcp:a:99999"] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }
@@ -754,6 +759,100 @@ mod tests {
         }
         let want: Vec<Vec<u8>> = (0..5).map(|i| cap(i).payload.to_vec()).collect();
         assert_eq!(got, want, "in order, none lost");
+    }
+
+    /// HEP payloads in a TCP byte stream.
+    fn payloads(stream: &[u8]) -> Vec<Vec<u8>> {
+        let mut rest = stream;
+        let mut got = Vec::new();
+        while let Ok(Some(n)) = argos_hep::frame_len(rest) {
+            let p = argos_hep::decode(&rest[..n]).expect("decode");
+            got.push(p.payload.to_vec());
+            rest = &rest[n..];
+        }
+        got
+    }
+
+    #[test]
+    fn spool_takes_the_overflow_and_order_holds() {
+        let port = closed_port();
+        let target = format!("tcp:127.0.0.1:{port}");
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut c = cfg(&[&target]);
+        c.buffer_packets = 3;
+        c.spool = Some(SpoolConfig {
+            dir: dir.path().to_path_buf(),
+            max_bytes: 1 << 20,
+        });
+        let mut s = HepSender::try_new(c).expect("sender");
+        for i in 0..10 {
+            s.send(&cap(i));
+        }
+        assert_eq!(s.buffered(), 3);
+        let l = TcpListener::bind(("127.0.0.1", port)).expect("rebind");
+        let rx = std::thread::spawn(move || {
+            let (mut c, _) = l.accept().expect("accept");
+            let mut all = Vec::new();
+            c.read_to_end(&mut all).expect("read");
+            all
+        });
+        std::thread::sleep(Duration::from_millis(60));
+        s.send(&cap(10));
+        let st = s.finish();
+        assert_eq!((st[0].sent, st[0].dropped), (11, 0));
+        let sp = st[0].spool.as_ref().expect("spool stats");
+        assert_eq!((sp.spooled, sp.replayed, sp.left_bytes), (7, 7, 0));
+        let want: Vec<Vec<u8>> = (0..11).map(|i| cap(i).payload.to_vec()).collect();
+        assert_eq!(payloads(&rx.join().expect("join")), want, "capture order");
+    }
+
+    #[test]
+    fn what_is_left_in_memory_at_exit_is_spooled_for_the_next_run() {
+        let port = closed_port();
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut c = cfg(&[&format!("tcp:127.0.0.1:{port}")]);
+        c.drain_timeout = Duration::ZERO;
+        c.spool = Some(SpoolConfig {
+            dir: dir.path().to_path_buf(),
+            max_bytes: 1 << 20,
+        });
+        let mut s = HepSender::new(c);
+        for i in 0..4 {
+            s.send(&cap(i));
+        }
+        let st = s.finish();
+        assert_eq!((st[0].dropped, st[0].dropped_at_exit), (0, 0));
+        let sp = st[0].spool.as_ref().expect("spool");
+        assert_eq!(sp.spooled, 4);
+        assert!(sp.left_bytes > 0);
+    }
+
+    #[test]
+    fn compression_shrinks_and_decodes_back() {
+        let mut c = cfg(&[]);
+        c.compress = true;
+        let big = Capture::new(
+            0,
+            "10.0.0.1:5060".parse().expect("addr"),
+            "10.0.0.2:5060".parse().expect("addr"),
+            Transport::Udp,
+            PayloadKind::SIP,
+            Bytes::from(
+                "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\n"
+                    .repeat(20),
+            ),
+        );
+        let mut out = Vec::new();
+        HepSender::encode(&c, &big, &mut out);
+        let saved = compression_saving(&out, big.payload.len());
+        assert!(saved > 1000, "{saved}");
+        let p = argos_hep::decode(&out).expect("decode");
+        assert_eq!(&p.payload[..], &big.payload[..]);
+        c.compress = false;
+        let mut plain = Vec::new();
+        HepSender::encode(&c, &big, &mut plain);
+        assert_eq!(plain.len() as i64 - out.len() as i64, saved);
+        assert_eq!(compression_saving(&plain, big.payload.len()), 0);
     }
 
     #[test]

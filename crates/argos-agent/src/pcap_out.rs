@@ -13,7 +13,7 @@
 //! [`CapturePcap`] feeds it frames rebuilt from [`Capture`]s (Ethernet/IP/UDP or TCP, as
 //! pcap export does) until live capture can hand over the raw frames.
 
-use argos_model::{Capture, Transport};
+use argos_model::Capture;
 use argos_net::{build_frames, FrameProto, LinkType, PcapWriter};
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
@@ -41,11 +41,11 @@ pub struct RotateConfig {
 
 /// A pcap file that could not be created or written.
 #[derive(Debug, thiserror::Error)]
-#[error("pcap output {}: {source}", path.display())]
+#[error("pcap output {}: {error}", path.display())]
 pub struct PcapOutError {
     pub path: PathBuf,
-    #[source]
-    pub source: std::io::Error,
+    /// The cause, part of the message (not a `source()`, so it prints once).
+    pub error: std::io::Error,
 }
 
 /// What the rotator wrote.
@@ -80,9 +80,9 @@ impl PcapRotator {
     /// Creates the directory if needed and adopts the `argos-*.pcap` files already there
     /// (oldest first by modification time) for the keep limit.
     pub fn new(cfg: RotateConfig) -> Result<PcapRotator, PcapOutError> {
-        let err = |source| PcapOutError {
+        let err = |error| PcapOutError {
             path: cfg.dir.clone(),
-            source,
+            error,
         };
         std::fs::create_dir_all(&cfg.dir).map_err(err)?;
         let mut found = Vec::new();
@@ -128,11 +128,11 @@ impl PcapRotator {
         let Some(f) = self.current.as_mut() else {
             return Ok(());
         };
-        if let Err(source) = f.w.write_frame(ts_us, frame) {
+        if let Err(error) = f.w.write_frame(ts_us, frame) {
             self.stats.write_errors += 1;
             let path = f.path.clone();
             self.current = None;
-            return Err(PcapOutError { path, source });
+            return Err(PcapOutError { path, error });
         }
         f.bytes += size;
         self.stats.frames += 1;
@@ -155,9 +155,9 @@ impl PcapRotator {
         if let Some(f) = self.current.take() {
             f.w.into_inner()
                 .and_then(|mut b| b.flush())
-                .map_err(|source| PcapOutError {
+                .map_err(|error| PcapOutError {
                     path: f.path.clone(),
-                    source,
+                    error,
                 })?;
         }
         Ok(())
@@ -171,9 +171,9 @@ impl PcapRotator {
             path = self.cfg.dir.join(format!("argos-{stamp}-{n}.pcap"));
             n += 1;
         }
-        let err = |source| PcapOutError {
+        let err = |error| PcapOutError {
             path: path.clone(),
-            source,
+            error,
         };
         let file = File::create(&path).map_err(err)?;
         let w = PcapWriter::new(BufWriter::with_capacity(1 << 16, file), link).map_err(err)?;
@@ -228,14 +228,14 @@ impl CapturePcap {
 
     /// Writes one message as one or more frames.
     pub fn write(&mut self, c: &Capture) -> Result<(), PcapOutError> {
-        let proto = match c.transport {
-            Transport::Tcp | Transport::Tls | Transport::Ws => {
-                let seq = self.seqs.entry((c.src, c.dst)).or_insert(1);
-                let p = FrameProto::Tcp { seq: *seq };
-                *seq = seq.wrapping_add(c.payload.len() as u32);
-                p
-            }
-            _ => FrameProto::Udp,
+        // Whatever rides on TCP (TLS, WebSocket) becomes TCP; UDP, SCTP and the rest UDP.
+        let proto = if c.transport.ip_proto() == 6 {
+            let seq = self.seqs.entry((c.src, c.dst)).or_insert(1);
+            let p = FrameProto::Tcp { seq: *seq };
+            *seq = seq.wrapping_add(c.payload.len() as u32);
+            p
+        } else {
+            FrameProto::Udp
         };
         for frame in build_frames(c.src, c.dst, proto, &c.payload) {
             self.rot.write(LinkType::ETHERNET, c.ts_us, &frame)?;

@@ -42,11 +42,11 @@ pub struct SpoolConfig {
 
 /// A spool directory that could not be opened.
 #[derive(Debug, thiserror::Error)]
-#[error("spool {}: {source}", path.display())]
+#[error("spool {}: {error}", path.display())]
 pub struct SpoolError {
     pub path: PathBuf,
-    #[source]
-    pub source: std::io::Error,
+    /// The cause, part of the message (not a `source()`, so it prints once).
+    pub error: std::io::Error,
 }
 
 /// What a spool did.
@@ -102,9 +102,9 @@ impl Spool {
     /// Opens (creating it if needed) a spool directory and lists the segments an earlier
     /// run left there.
     pub fn open(dir: &Path, max_bytes: u64) -> Result<Spool, SpoolError> {
-        let err = |source| SpoolError {
+        let err = |error| SpoolError {
             path: dir.to_path_buf(),
-            source,
+            error,
         };
         std::fs::create_dir_all(dir).map_err(err)?;
         let mut found = Vec::new();
@@ -466,7 +466,7 @@ mod tests {
         for i in 0..3 {
             s.push(&pkt(i));
         }
-        drop(s.close());
+        let _ = s.close();
         let seg = dir.path().join(segment_name(1));
         // A record cut short, as a killed agent or a full disk leaves it.
         let mut f = OpenOptions::new().append(true).open(&seg).expect("seg");

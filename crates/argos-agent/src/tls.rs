@@ -196,8 +196,7 @@ mod tests {
             ca_file: Some(missing),
             insecure: false,
         })
-        .err()
-        .expect("error");
+        .expect_err("error");
         assert!(e.to_string().contains("missing.pem"), "{e}");
         let empty = dir.path().join("empty.pem");
         std::fs::write(&empty, "not a certificate\n").expect("write");
@@ -205,8 +204,7 @@ mod tests {
             ca_file: Some(empty),
             insecure: false,
         })
-        .err()
-        .expect("error");
+        .expect_err("error");
         assert!(e.to_string().contains("no certificate"), "{e}");
         assert!(client_config(&TlsOptions {
             ca_file: None,
