@@ -1,5 +1,6 @@
-//! Captures for N seconds and prints frames/s, bytes/s, drops and this process's CPU time, to
-//! measure the cost of live capture under a known load (e.g. `udpblast` on lo).
+//! Captures for N seconds, decodes every frame (as the agent would), and prints frames/s,
+//! bytes/s, drops and this process's CPU time, to measure the cost of live capture under a
+//! known load (e.g. `udpblast` on lo).
 //!
 //! ```sh
 //! cargo run --release -p argos-afpacket --example livecount -- lo 10 ['udp port 5060']
@@ -26,6 +27,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         ..LiveConfig::default()
     };
     let mut cap = LiveCapture::open(&cfg)?;
+    let link = cap.link_type();
+    let mut udp = 0u64;
     let (cpu_start, started) = (cpu_time()?, Instant::now());
     let deadline = started + Duration::from_secs(seconds);
     let (mut frames, mut bytes, mut batches) = (0u64, 0u64, 0u64);
@@ -33,6 +36,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let n = cap.next_batch(Duration::from_millis(100), &mut |frame| {
             frames += 1;
             bytes += frame.data.len() as u64;
+            if argos_net::decode_packet(link, frame.data)
+                .is_ok_and(|p| p.transport.ip_proto() == 17)
+            {
+                udp += 1;
+            }
         })?;
         if n > 0 {
             batches += 1;
@@ -44,7 +52,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let (user, sys) = (cpu.user - cpu_start.user, cpu.sys - cpu_start.sys);
     let pps = frames as f64 / wall;
     println!(
-        "interface {} for {wall:.1} s: {frames} frames in {batches} blocks, {pps:.0} frames/s, {:.2} MB/s",
+        "interface {} for {wall:.1} s: {frames} frames ({udp} UDP) in {batches} blocks, {pps:.0} frames/s, {:.2} MB/s",
         cfg.interface,
         bytes as f64 / wall / 1e6
     );

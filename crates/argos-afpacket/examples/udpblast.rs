@@ -1,8 +1,11 @@
 //! Sends SIP-looking UDP datagrams at a fixed rate, the load for `livecount`.
 //!
 //! ```sh
-//! cargo run --release -p argos-afpacket --example udpblast -- 127.0.0.1:5060 10000 12
+//! cargo run --release -p argos-afpacket --example udpblast -- self 10000 12
 //! ```
+//!
+//! The target `self` (default) is the sender's own socket: the datagrams cross lo once and no
+//! ICMP "port unreachable" doubles the traffic.
 
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
@@ -16,7 +19,7 @@ fn main() {
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let target = args.next().unwrap_or_else(|| "127.0.0.1:5060".to_string());
+    let target = args.next().unwrap_or_else(|| "self".to_string());
     let rate: u64 = args
         .next()
         .map(|s| s.parse())
@@ -24,6 +27,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(10_000);
     let seconds: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(10);
     let sock = UdpSocket::bind("127.0.0.1:0")?;
+    let target = match target.as_str() {
+        "self" => sock.local_addr()?.to_string(),
+        _ => target,
+    };
     let started = Instant::now();
     let end = Duration::from_secs(seconds);
     let mut sent = 0u64;
