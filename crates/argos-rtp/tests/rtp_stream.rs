@@ -1,0 +1,191 @@
+//! RTP header decoding and Wireshark-style stream statistics on synthetic streams.
+
+#![allow(clippy::unwrap_used)] // tests: inputs are known-good
+
+use argos_rtp::payload::{self, PayloadMap};
+use argos_rtp::rtp::{self, RtpError};
+use argos_rtp::stream::{PacketFlags, StreamStats};
+
+fn packet(pt: u8, marker: bool, seq: u16, ts: u32) -> Vec<u8> {
+    let mut p = vec![0x80, pt | if marker { 0x80 } else { 0 }];
+    p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(&ts.to_be_bytes());
+    p.extend_from_slice(&0xCAFE_F00Du32.to_be_bytes());
+    p.extend_from_slice(&[0xD5; 160]);
+    p
+}
+
+#[test]
+fn header_fields_csrc_extension_padding() {
+    let mut p = vec![0xB2, 0x80 | 96, 0x12, 0x34, 0, 0, 0x10, 0, 0, 0, 0, 7];
+    p.extend([0, 0, 0, 1, 0, 0, 0, 2]); // 2 CSRCs
+    p.extend([0xBE, 0xDE, 0, 1, 1, 2, 3, 4]); // one-word extension
+    p.extend([9, 9, 9, 0, 0, 3]); // payload 9 9 9 + 3 padding
+    let r = rtp::decode(&p).unwrap();
+    assert!(r.marker);
+    assert_eq!(
+        (r.payload_type, r.sequence, r.timestamp, r.ssrc),
+        (96, 0x1234, 0x1000, 7)
+    );
+    assert_eq!(r.csrcs().collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(r.extension, Some((0xBEDE, &[1u8, 2, 3, 4][..])));
+    assert_eq!(r.payload, [9, 9, 9]);
+    assert_eq!(r.padding, 3);
+    // Same header, padding ignored.
+    let h = rtp::decode_header(&p).unwrap();
+    assert_eq!(h.payload.len(), 6);
+
+    assert_eq!(
+        rtp::decode(&p[..11]),
+        Err(RtpError::TooShort { need: 12, have: 11 })
+    );
+    assert_eq!(
+        rtp::decode(&p[..15]),
+        Err(RtpError::TooShort { need: 20, have: 15 })
+    );
+    assert_eq!(
+        rtp::decode(&p[..22]),
+        Err(RtpError::TooShort { need: 24, have: 22 })
+    );
+    let mut bad = p.clone();
+    *bad.last_mut().unwrap() = 200;
+    assert!(matches!(
+        rtp::decode(&bad),
+        Err(RtpError::BadPadding { count: 200, .. })
+    ));
+    *bad.last_mut().unwrap() = 0;
+    assert!(matches!(
+        rtp::decode(&bad),
+        Err(RtpError::BadPadding { count: 0, .. })
+    ));
+    bad[0] = 0x40;
+    assert_eq!(rtp::decode(&bad), Err(RtpError::BadVersion { version: 1 }));
+}
+
+fn feed(s: &mut StreamStats, pkts: &[(u8, bool, u16, u32, i64)]) -> Vec<PacketFlags> {
+    pkts.iter()
+        .map(|&(pt, m, seq, ts, t)| s.update(&rtp::decode(&packet(pt, m, seq, ts)).unwrap(), t))
+        .collect()
+}
+
+#[test]
+fn regular_stream_has_no_jitter_and_zero_loss() {
+    let mut s = StreamStats::new(None);
+    let pkts: Vec<_> = (0..50u16)
+        .map(|i| {
+            (
+                8,
+                i == 0,
+                65530u16.wrapping_add(i),
+                u32::from(i) * 160,
+                i64::from(i) * 20_000,
+            )
+        })
+        .collect();
+    feed(&mut s, &pkts);
+    let sum = s.summary();
+    assert_eq!(sum.packets, 50);
+    assert_eq!(sum.expected, 50, "sequence wrap counted as a cycle");
+    assert_eq!(sum.lost, 0);
+    assert_eq!((sum.max_delta_ms, sum.min_delta_ms), (20.0, 20.0));
+    assert_eq!((sum.max_jitter_ms, sum.mean_jitter_ms), (0.0, 0.0));
+    assert_eq!(sum.sequence_errors, 0);
+    assert!(!sum.problem);
+    assert_eq!(sum.payload_names, "g711A");
+    assert_eq!(sum.clock_rate, 8000);
+    assert_eq!(sum.markers, 1);
+}
+
+#[test]
+fn loss_duplicates_reorder_and_jitter() {
+    let mut s = StreamStats::new(None);
+    let flags = feed(
+        &mut s,
+        &[
+            (0, false, 100, 0, 0),
+            (0, false, 101, 160, 20_000),
+            (0, false, 103, 480, 60_000), // 102 lost
+            (0, false, 103, 480, 60_500), // duplicate
+            (0, false, 104, 640, 84_000), // 4 ms late: jitter
+            (0, false, 102, 320, 85_000), // late packet: old timestamp
+            (0, false, 105, 800, 100_000),
+        ],
+    );
+    assert!(flags[0].has(PacketFlags::FIRST));
+    assert!(flags[2].has(PacketFlags::WRONG_SEQ));
+    assert!(flags[3].has(PacketFlags::WRONG_SEQ));
+    assert!(flags[5].has(PacketFlags::WRONG_SEQ) && flags[5].has(PacketFlags::WRONG_TIMESTAMP));
+    let sum = s.summary();
+    assert_eq!(sum.packets, 7);
+    assert_eq!(sum.expected, 6);
+    assert_eq!(
+        sum.lost, -1,
+        "duplicate outnumbers the loss; stop seq is the last received"
+    );
+    assert_eq!(sum.sequence_errors, 3);
+    assert_eq!(sum.out_of_order, 2);
+    assert_eq!(sum.wrong_timestamps, 1);
+    assert!(sum.problem);
+    // Jitter (ms): the duplicate arrives 0.5 ms after its expected time, packet 104
+    // 3.5 ms late; the late packet (old timestamp) still updates the running jitter but
+    // is not regular; 105 is 4 ms off and sets the maximum.
+    let j = [0.5, 3.5, (85.0 - (84.0 - 40.0)), 4.0f64]
+        .iter()
+        .fold(0.0, |j, d| (15.0 * j + d) / 16.0);
+    assert!(
+        (sum.max_jitter_ms - j).abs() < 1e-9,
+        "{} vs {j}",
+        sum.max_jitter_ms
+    );
+    assert_eq!(sum.max_delta_ms, 40.0);
+}
+
+#[test]
+fn comfort_noise_marker_and_telephone_event_are_not_regular() {
+    let mut map = PayloadMap::new();
+    map.insert(101, "telephone-event", 8000);
+    let mut s = StreamStats::new(Some(map));
+    let flags = feed(
+        &mut s,
+        &[
+            (0, false, 1, 0, 0),
+            (13, false, 2, 160, 20_000),      // CN
+            (0, false, 3, 8000, 1_000_000),   // follows CN: its 980 ms gap is not a max delta
+            (101, true, 4, 8160, 1_020_000),  // event start, marker
+            (101, false, 5, 8160, 1_040_000), // event continues: same timestamp, clock 0
+            (0, false, 6, 8480, 1_060_000),
+        ],
+    );
+    assert!(flags[1].has(PacketFlags::PT_CN));
+    assert!(flags[2].has(PacketFlags::FOLLOW_PT_CN));
+    assert!(flags[3].has(PacketFlags::MARKER) && flags[3].has(PacketFlags::PT_T_EVENT));
+    assert!(flags[4].has(PacketFlags::PT_T_EVENT));
+    let sum = s.summary();
+    assert_eq!(sum.max_delta_ms, 20.0);
+    assert_eq!(sum.payload_types, [0, 13, 101]);
+    assert_eq!(sum.payload_names, "g711U, CN, telephone-event");
+    assert_eq!(sum.lost, 0);
+}
+
+#[test]
+fn clock_tables() {
+    assert_eq!(payload::static_clock_rate(9), 8000, "G.722 RTP clock");
+    assert_eq!(payload::static_clock_rate(16), 11025);
+    assert_eq!(payload::dynamic_clock_rate("OPUS"), 48000);
+    assert_eq!(payload::dynamic_clock_rate("EVRCWB0"), 16000);
+    assert_eq!(payload::dynamic_clock_rate("AMR-WB"), 16000);
+    assert_eq!(payload::dynamic_clock_rate("AMR"), 8000);
+    assert_eq!(payload::dynamic_clock_rate("speex"), 0);
+    let mut map = PayloadMap::new();
+    map.insert(97, "speex", 16000);
+    map.insert(98, "iLBC", 0);
+    assert_eq!(payload::packet_clock(97, Some(&map)).rate, 16000);
+    assert_eq!(payload::packet_clock(98, Some(&map)).rate, 0);
+    assert_eq!(payload::packet_clock(99, None).rate, 0);
+    assert_eq!(payload::payload_name(99, None), "RTPType-99");
+    // 11025 Hz: Wireshark divides by the integer 11 (not 11.025).
+    let mut s = StreamStats::new(None);
+    feed(&mut s, &[(16, false, 1, 0, 0), (16, false, 2, 220, 20_000)]);
+    let expected = (20.0f64 - 20.0).abs() / 16.0; // 220 / 11 = 20 ms exactly
+    assert!((s.summary().max_jitter_ms - expected).abs() < 1e-12);
+}
