@@ -161,6 +161,7 @@ const SKF_SPECIAL_MIN: u32 = 0xFFE0_0000;
 /// header (as libpcap's `fix_program` does): loads past the 16-byte header move back by 16,
 /// loads of the packet type (offset 0) and protocol (offset 14) become ancillary loads, and
 /// any other load inside the header is refused.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) fn adapt_for_cooked(prog: &mut [BpfInsn]) -> Result<(), CaptureError> {
     const CLASS_LD: u16 = 0x00;
     const CLASS_LDX: u16 = 0x01;

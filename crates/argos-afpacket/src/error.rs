@@ -40,6 +40,7 @@ impl CaptureError {
     }
 
     /// Wraps an OS error from step `what`, turning EPERM/EACCES into [`CaptureError::Permission`].
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn os(what: &'static str, source: io::Error) -> CaptureError {
         match source.kind() {
             io::ErrorKind::PermissionDenied => CaptureError::Permission,

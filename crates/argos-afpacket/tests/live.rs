@@ -35,6 +35,10 @@ fn open_or_skip(cfg: &LiveConfig, test: &str) -> Option<LiveCapture> {
             eprintln!("skipping {test}: opening a packet socket needs root or CAP_NET_RAW");
             None
         }
+        Err(CaptureError::Unsupported) => {
+            eprintln!("skipping {test}: live capture is Linux-only");
+            None
+        }
         Err(e) => panic!("{test}: opening a capture on {:?}: {e}", cfg.interface),
     }
 }
@@ -401,4 +405,92 @@ fn flood_larger_than_the_ring_counts_drops() {
         assert_eq!(stats.packets, sent, "{stats:?}");
         assert_eq!(stats.packets, seen + stats.drops, "{stats:?}");
     }
+}
+
+#[test]
+fn unknown_interface_and_bad_filter_are_errors() {
+    let cfg = LiveConfig {
+        interface: "argos-nope0".to_string(),
+        ..LiveConfig::default()
+    };
+    match LiveCapture::open(&cfg) {
+        Err(CaptureError::NoSuchInterface(name)) => assert_eq!(name, "argos-nope0"),
+        Err(CaptureError::Permission | CaptureError::Unsupported) => {
+            eprintln!("skipping unknown-interface check: cannot open packet sockets here");
+            return;
+        }
+        other => panic!("expected NoSuchInterface, got {other:?}"),
+    }
+    let too_long = LiveConfig {
+        interface: "an-interface-name-too-long".to_string(),
+        ..LiveConfig::default()
+    };
+    assert!(matches!(
+        LiveCapture::open(&too_long),
+        Err(CaptureError::NoSuchInterface(_))
+    ));
+    if !bpf_available() {
+        eprintln!("skipping bad-filter check: tcpdump is not installed");
+        return;
+    }
+    let bad = LiveConfig {
+        bpf: Some("udp port".to_string()),
+        ..lo_config()
+    };
+    match LiveCapture::open(&bad) {
+        Err(CaptureError::Bpf(msg)) => assert!(msg.contains("udp port"), "{msg}"),
+        other => panic!("expected a Bpf error, got {other:?}"),
+    }
+    // "any" cannot filter on the cooked header's address bytes in the kernel.
+    let cooked_address = LiveConfig {
+        interface: "any".to_string(),
+        bpf: Some("ether host 01:02:03:04:05:06".to_string()),
+        ..LiveConfig::default()
+    };
+    assert!(matches!(
+        LiveCapture::open(&cooked_address),
+        Err(CaptureError::Bpf(_))
+    ));
+}
+
+#[test]
+fn a_panicking_callback_loses_its_block_only() {
+    let _quiet = lock_loopback();
+    let (_rx, port) = receiver();
+    let cfg = LiveConfig {
+        bpf: bpf_available().then(|| format!("udp dst port {port}")),
+        ..lo_config()
+    };
+    let Some(mut cap) = open_or_skip(&cfg, "panicking callback") else {
+        return;
+    };
+    send_all(port, &[sip_payload("panic", 0)]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut panicked = false;
+    while !panicked && Instant::now() < deadline {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            cap.next_batch(Duration::from_millis(50), &mut |frame| {
+                let is_ours = decode_packet(LinkType::ETHERNET, frame.data)
+                    .ok()
+                    .and_then(|p| p.transport.ports())
+                    .is_some_and(|(_, dst)| dst == port);
+                assert!(!is_ours, "callback panics on purpose");
+            })
+        }));
+        panicked = result.is_err();
+    }
+    assert!(panicked, "the datagram never arrived");
+    // The block is given back on the next call and capture goes on.
+    let sent: Vec<Vec<u8>> = (1..4).map(|i| sip_payload("panic", i)).collect();
+    send_all(port, &sent);
+    let seen = collect(&mut cap, &[port], Duration::from_secs(5), |s| {
+        s.len() >= sent.len()
+    });
+    assert_exactly(&seen, &sent, "after a panic");
+}
+
+#[test]
+fn capture_moves_between_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<LiveCapture>();
 }
