@@ -8,7 +8,8 @@
 //! - [`media_map`]: SDP media endpoints → Call-ID, fed from SIP messages
 //!   ([`media_map::MediaMap`]).
 //! - [`rtp`] and [`stream`]: RTP header decoding and Wireshark-compatible per-stream
-//!   statistics ([`stream::StreamStats`], [`stream::StreamTable`]).
+//!   statistics ([`stream::StreamStats`], [`stream::StreamTable`]); [`rfc3550`]: the
+//!   RFC 3550 receiver statistics a report block carries.
 //!
 //! ```
 //! // An empty RR (version 2, PT 201, length 1) from SSRC 0x01020304.
@@ -27,6 +28,7 @@ pub mod hep_json;
 pub mod media_map;
 pub mod mos;
 pub mod payload;
+pub mod rfc3550;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdp_media;

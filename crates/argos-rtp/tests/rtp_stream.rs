@@ -189,3 +189,52 @@ fn clock_tables() {
     let expected = (20.0f64 - 20.0).abs() / 16.0; // 220 / 11 = 20 ms exactly
     assert!((s.summary().max_jitter_ms - expected).abs() < 1e-12);
 }
+
+#[test]
+fn rfc3550_reception_statistics() {
+    use argos_rtp::rfc3550::ReceptionStats;
+    let mut r = ReceptionStats::new();
+    // Probation: the first packet is not counted, the second validates the source.
+    assert!(!r.update(65534, 0, Some(0)));
+    assert!(r.update(65535, 160, Some(160)));
+    for (i, seq) in [0u16, 1, 3, 4, 4].iter().enumerate() {
+        let n = i as u32 + 2;
+        let ts = [320, 480, 800, 960, 960][i];
+        assert!(r.update(*seq, ts, Some(i64::from(n) * 160)));
+    }
+    let rep = r.report(true);
+    assert_eq!(rep.extended_max_seq, 65536 + 4, "one cycle");
+    assert_eq!(rep.expected, 6); // 65535 ..= 4 (wrapped)
+    assert_eq!(rep.received, 6); // 65535 0 1 3 4 4(dup)
+    assert_eq!(rep.cumulative_lost, 0, "the duplicate hides the loss of 2");
+    assert_eq!(rep.fraction_lost, 0);
+    // A new interval with one loss in four.
+    for (seq, ts) in [(5u16, 1120u32), (6, 1280), (8, 1600)] {
+        r.update(seq, ts, None);
+    }
+    let rep = r.report(true);
+    assert_eq!(rep.expected, 10);
+    assert_eq!(rep.cumulative_lost, 1);
+    assert_eq!(
+        rep.fraction_lost, 64,
+        "1 of 4 expected in the interval = 64/256"
+    );
+    // A jump beyond MAX_DROPOUT is ignored once, then taken as a restart.
+    assert!(!r.update(20_000, 0, None));
+    assert!(r.update(20_001, 160, None));
+    assert_eq!(r.report(false).expected, 1);
+}
+
+#[test]
+fn rfc3550_jitter_in_timestamp_units() {
+    use argos_rtp::rfc3550::ReceptionStats;
+    let mut r = ReceptionStats::new();
+    // Every other packet 80 units (10 ms at 8 kHz) late: |D| = 80 each time after the
+    // first pair; J converges towards 80.
+    for i in 0..400u32 {
+        let late = if i % 2 == 1 { 80 } else { 0 };
+        r.update(i as u16, i * 160, Some(i64::from(i * 160 + late)));
+    }
+    let j = r.report(false).jitter;
+    assert!((75..=80).contains(&j), "{j}");
+}
