@@ -205,3 +205,22 @@ fn mos_vectors() {
     assert_eq!(c.error, None);
     assert_eq!(mos::hep_mos(&c.packets, 8000), Some(440));
 }
+
+#[test]
+fn rtcp_to_hep_for_the_agent() {
+    let buf = sr_with_xr();
+    let h = hep_json::rtcp_to_hep(&buf, 8000).unwrap();
+    assert_eq!(h.ssrc, Some(0xAABB_CCDD));
+    assert_eq!(h.mos_x100, Some(430));
+    assert_eq!(h.trailing_error, None);
+    assert!(h.json.starts_with(r#"{"sender_information":"#));
+    // Trailing garbage: the packets before it are still reported.
+    let mut junk = buf.clone();
+    junk.extend([0x80, 0]);
+    let h = hep_json::rtcp_to_hep(&junk, 8000).unwrap();
+    assert!(h.trailing_error.is_some());
+    assert!(matches!(
+        hep_json::rtcp_to_hep(&[1, 2, 3], 8000),
+        Err(hep_json::HepJsonError::Rtcp(_))
+    ));
+}

@@ -20,6 +20,45 @@ mod write;
 pub use read::{read_report, BlockSummary, RtcpReport, SenderSummary, XrSummary};
 pub use write::{to_json, to_value};
 
+use crate::rtcp::{self, RtcpError};
+
+/// What the agent sends for one RTCP datagram: HEP proto 5 with this JSON payload,
+/// chunk 0x0020 = `mos_x100` when known, correlated by the Call-ID the media map gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HepRtcp {
+    /// The proto-5 JSON payload.
+    pub json: String,
+    /// MOS × 100 for the HEP MOS chunk (XR MOS-CQ, else the RR estimate).
+    pub mos_x100: Option<u16>,
+    /// SSRC of the first SR/RR sender (else the XR/SDES one).
+    pub ssrc: Option<u32>,
+    /// A decoding error after the packets used (trailing garbage, a bad last packet).
+    pub trailing_error: Option<RtcpError>,
+}
+
+/// Decodes one RTCP datagram and builds its HEP payload; `clock_rate` (Hz, 0 if
+/// unknown) converts RR jitter for the MOS estimate. Errors when no packet decoded, or
+/// none of them is worth reporting.
+pub fn rtcp_to_hep(datagram: &[u8], clock_rate: u32) -> Result<HepRtcp, HepJsonError> {
+    let c = rtcp::decode(datagram);
+    if c.packets.is_empty() {
+        if let Some(e) = c.error {
+            return Err(HepJsonError::Rtcp(e));
+        }
+    }
+    let json = to_json(&c.packets)?;
+    let ssrc = c
+        .first_report()
+        .or_else(|| c.packets.first())
+        .and_then(|p| p.sender_ssrc());
+    Ok(HepRtcp {
+        json,
+        mos_x100: crate::mos::hep_mos(&c.packets, clock_rate),
+        ssrc,
+        trailing_error: c.error,
+    })
+}
+
 /// Why RTCP could not be written as, or read from, HEP JSON.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -33,6 +72,9 @@ pub enum HepJsonError {
     /// The JSON is valid but not an object.
     #[error("RTCP JSON is not an object")]
     NotAnObject,
+    /// The datagram is not RTCP.
+    #[error("not RTCP: {0}")]
+    Rtcp(#[from] RtcpError),
 }
 
 impl HepJsonError {
@@ -42,6 +84,7 @@ impl HepJsonError {
             HepJsonError::NothingToReport => "nothing_to_report",
             HepJsonError::Json(_) => "invalid_json",
             HepJsonError::NotAnObject => "not_an_object",
+            HepJsonError::Rtcp(e) => e.reason(),
         }
     }
 }
