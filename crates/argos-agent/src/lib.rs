@@ -40,6 +40,8 @@ use argos_model::Capture;
 use link::Link;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use logs::{LogConfig, LogSource, Uncorrelated};
@@ -158,6 +160,9 @@ pub struct AgentConfig {
     pub pcap_out: Option<RotateConfig>,
     /// Also send log lines as HEP LOG packets.
     pub logs: Option<LogConfig>,
+    /// Set (e.g. by a SIGTERM handler) to stop reading input: the run then drains, spools
+    /// what is left and returns its summary as at the end of the input.
+    pub stop: Arc<AtomicBool>,
 }
 
 impl AgentConfig {
@@ -182,6 +187,7 @@ impl AgentConfig {
             spool: None,
             pcap_out: None,
             logs: None,
+            stop: Arc::new(AtomicBool::new(false)),
         }
     }
 }
@@ -524,7 +530,11 @@ pub fn try_run(
     };
     let mut pcap_error_reported = false;
     let mut rate_start: Option<Instant> = None;
+    let stopped = || cfg.stop.load(Ordering::Relaxed);
     for path in &cfg.files {
+        if stopped() {
+            break;
+        }
         sum.files += 1;
         let file = match std::fs::File::open(path) {
             Ok(f) => f,
@@ -570,7 +580,7 @@ pub fn try_run(
                         }
                     }
                 }
-                true
+                !stopped()
             },
         );
         match res {
@@ -582,8 +592,10 @@ pub fn try_run(
         }
     }
     if let Some(mut l) = log_in {
-        l.follow(&mut sender);
-        let st = l.stats();
+        if !stopped() {
+            l.follow(&mut sender, &cfg.stop);
+        }
+        let st = l.stop();
         sum.log_lines_read = st.read;
         sum.log_lines_sent = st.sent;
         sum.log_lines_correlated = st.correlated;

@@ -295,10 +295,10 @@ impl LogInput {
         }
     }
 
-    /// Sends lines as they come until the source ends (stdin EOF, idle exit), keeping
-    /// collectors with a backlog reconnecting meanwhile.
-    pub fn follow(&mut self, sender: &mut crate::HepSender) {
-        loop {
+    /// Sends lines as they come until the source ends (stdin EOF, idle exit) or `stop` is
+    /// set, keeping collectors with a backlog reconnecting meanwhile.
+    pub fn follow(&mut self, sender: &mut crate::HepSender, stop: &AtomicBool) {
+        while !stop.load(Ordering::Relaxed) {
             match self.follower.recv_timeout(Duration::from_millis(100)) {
                 Next::Line(line) => {
                     if let Some(c) = self.capture_of(&line) {
@@ -312,6 +312,12 @@ impl LogInput {
     }
 
     pub fn stats(&self) -> LogStats {
+        self.stats
+    }
+
+    /// Stops the reading thread and returns the counts.
+    pub fn stop(self) -> LogStats {
+        self.follower.stop();
         self.stats
     }
 }

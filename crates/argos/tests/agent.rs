@@ -663,3 +663,47 @@ fn agent_log_lines_show_with_their_call() {
     ));
     assert_eq!(m["count"].as_u64(), Some(2), "{m}");
 }
+
+#[test]
+fn agent_follows_a_log_until_sigterm_and_still_prints_its_summary() {
+    let s = Server::start(&[]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let log = dir.path().join("asterisk.log");
+    std::fs::write(&log, "old line, callid=old-1 (before the agent started)\n").expect("write");
+    let child = spawn_agent(&[
+        "--log-file",
+        log.to_str().expect("utf8"),
+        "--hep",
+        &format!("tcp:127.0.0.1:{}", s.hep_port),
+    ]);
+    // Let the agent open the file (at its end) and install its signal handler.
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .expect("open log");
+    std::io::Write::write_all(
+        &mut f,
+        b"[Nov 25 10:00:00] WARNING[9][C-00000001]: res_pjsip.c: Call-ID: ast-77@10.0.0.5 timeout\n\
+          [Nov 25 10:00:01] VERBOSE[9][C-00000001]: pbx.c: no SIP Call-ID in this one\n",
+    )
+    .expect("append");
+    drop(f);
+    let n = s.wait_for(Duration::from_secs(10), |s| {
+        let n = s.metric("argos_messages_stored_total") as u64;
+        (n >= 2).then_some(n)
+    });
+    assert_eq!(n, Some(2), "both new lines stored, not the old one");
+    let st = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(st.success());
+    let sum = agent_summary(child);
+    assert_eq!(sum["log_lines_read"].as_u64(), Some(2), "{sum}");
+    assert_eq!(sum["log_lines_sent"].as_u64(), Some(2), "{sum}");
+    assert_eq!(sum["log_lines_correlated"].as_u64(), Some(1), "{sum}");
+    assert_eq!(sum["sent"].as_u64(), Some(2), "{sum}");
+    let m = s.get_json("/api/v1/messages?since=0&proto=100&correlation_id=ast-77%4010.0.0.5");
+    assert_eq!(m["count"].as_u64(), Some(1), "{m}");
+}

@@ -10,6 +10,8 @@ use argos_agent::{
     DEFAULT_CAPTURE_ID,
 };
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Send every SIP message of pcap/pcapng files, and the lines of a log file, as HEPv3 to
@@ -193,6 +195,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if a.tls_insecure {
         eprintln!("warning: --tls-insecure: collector certificates are not checked (anyone in the path can read and change the HEP stream)");
     }
+    stop_on_signal(cfg.stop.clone());
     let sum = argos_agent::try_run(cfg, |p, e| eprintln!("{}: not read: {e}", p.display()))?;
     if a.json {
         println!("{}", serde_json::to_string(&sum)?);
@@ -210,6 +213,46 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         bail!("no file could be read");
     }
     Ok(())
+}
+
+/// SIGINT/SIGTERM: stop reading input, then drain, spool what is left and print the
+/// summary as at the end of the input. A second signal exits at once.
+fn stop_on_signal(stop: Arc<AtomicBool>) {
+    let spawned = std::thread::Builder::new()
+        .name("argos-agent-signals".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                let Ok(mut term) =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                else {
+                    return;
+                };
+                next_signal(&mut term).await;
+                eprintln!(
+                    "agent: stopping (draining, then spooling what is left; again to exit now)"
+                );
+                stop.store(true, Ordering::Relaxed);
+                next_signal(&mut term).await;
+                std::process::exit(130);
+            });
+        });
+    if let Err(e) = spawned {
+        eprintln!("agent: no signal handling ({e}): a signal ends the agent without a summary");
+    }
+}
+
+/// The next SIGINT or SIGTERM.
+async fn next_signal(term: &mut tokio::signal::unix::Signal) {
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }
 
 fn print_summary(sum: &argos_agent::Summary) {
