@@ -405,18 +405,17 @@ fn agent_compress_stores_identical_payloads_in_fewer_bytes() {
     assert_eq!(stored_payloads(&plain), stored_payloads(&zipped));
 }
 
-#[test]
-fn agent_spools_while_the_collector_is_down_and_delivers_once_it_is_up() {
+/// Collector down at start: 50 packets in memory, the rest on disk; a long drain keeps
+/// the agent waiting; then `up(port)` starts the collector and every message arrives once.
+fn spool_until_up(proto: &str, extra: &[&str], up: impl FnOnce(u16) -> Server) {
     let Some(pcap) = lab() else {
         return;
     };
     let want = imported(&pcap);
     let spool = tempfile::tempdir().expect("tmp");
     let port = free_port();
-    let target = format!("tcp:127.0.0.1:{port}");
-    // Collector down: 50 packets in memory, the rest on disk; a long drain keeps the agent
-    // waiting for the collector.
-    let child = spawn_agent(&[
+    let target = format!("{proto}:127.0.0.1:{port}");
+    let mut args = vec![
         "-r",
         pcap.to_str().expect("utf8"),
         "--hep",
@@ -427,20 +426,54 @@ fn agent_spools_while_the_collector_is_down_and_delivers_once_it_is_up() {
         spool.path().to_str().expect("utf8"),
         "--drain-timeout",
         "60",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let child = spawn_agent(&args);
     wait_until_settled(spool.path());
     assert!(dir_bytes(spool.path()) > 100_000);
-    let s = Server::start(&["--hep-tcp", &format!("127.0.0.1:{port}")]);
+    let t0 = Instant::now();
+    let s = up(port);
     let sum = agent_summary(child);
+    eprintln!(
+        "{proto}: spool delivered {:?} after the collector started",
+        t0.elapsed()
+    );
     assert_eq!(sum["sent"].as_u64(), Some(want), "{sum}");
     assert_eq!(sum["dropped"].as_u64(), Some(0), "{sum}");
     assert_eq!(sum["spooled"].as_u64(), Some(want - 50), "{sum}");
     assert_eq!(sum["spool_replayed"].as_u64(), Some(want - 50), "{sum}");
     assert_eq!(sum["spool_left_bytes"].as_u64(), Some(0), "{sum}");
+    assert!(sum["collectors"][0]["errors"].as_u64() >= Some(1), "{sum}");
     assert_eq!(stored(&s, want), want, "every message exactly once");
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(s.metric("argos_messages_stored_total") as u64, want);
     assert_eq!(dir_bytes(spool.path()), 0, "segments deleted once sent");
+}
+
+#[test]
+fn agent_spools_while_the_collector_is_down_and_delivers_once_it_is_up() {
+    spool_until_up("tcp", &[], |port| {
+        Server::start(&["--hep-tcp", &format!("127.0.0.1:{port}")])
+    });
+}
+
+#[test]
+fn agent_tls_spools_and_reconnects_like_tcp() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let Some((cert, key)) = make_cert(dir.path()) else {
+        return;
+    };
+    let cert_s = cert.to_str().expect("utf8");
+    spool_until_up("tls", &["--tls-ca", cert_s], |port| {
+        Server::start(&[
+            "--hep-tls",
+            &format!("127.0.0.1:{port}"),
+            "--tls-cert",
+            cert_s,
+            "--tls-key",
+            key.to_str().expect("utf8"),
+        ])
+    });
 }
 
 /// A pcap with no packets: runs the agent without input, so only its spool is sent.
