@@ -274,6 +274,44 @@ mod tests {
         assert_eq!((frame, added), (ipv4_udp(), 0));
     }
 
+    /// Random headers and frame bytes never panic the block walk or the frame assembly.
+    #[test]
+    fn random_blocks_do_not_panic() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut scratch = Vec::new();
+        for round in 0..2_000 {
+            let len = 64 + (next() % 1024) as usize;
+            let mut block: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            // Keep the offsets small often enough to reach the frame code.
+            if round % 2 == 0 {
+                let first = 24 + (next() % 64) as u32;
+                put_block_header(&mut block, 1 + (next() % 4) as u32, first);
+                let at = first as usize;
+                if let Some(f) = block.get_mut(at + 12..at + 26) {
+                    f[..4].copy_from_slice(&((next() % 128) as u32).to_ne_bytes());
+                    f[12..14].copy_from_slice(&(68 + (next() % 64) as u16).to_ne_bytes());
+                }
+            }
+            let Ok(mut cur) = BlockCursor::new(&block) else {
+                continue;
+            };
+            while let Some(Ok((at, h))) = cur.next_frame(&block) {
+                for mode in [LinkMode::Ethernet, LinkMode::RawIp, LinkMode::Cooked] {
+                    let mut copy = block.clone();
+                    if let Ok(out) = assemble(mode, &mut copy, at, &h, &mut scratch) {
+                        assert!(out.data.len() >= h.snaplen as usize);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn modes_for_hardware_types() {
         assert_eq!(LinkMode::for_hardware_type(1), LinkMode::Ethernet);

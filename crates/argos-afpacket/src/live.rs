@@ -1,7 +1,7 @@
 //! `LiveCapture` on Linux: opens the socket and ring in libpcap's order and hands out the
 //! frames of each retired block.
 
-use crate::bpf::{adapt_for_cooked, compile_bpf};
+use crate::bpf::{adapt_for_cooked, compile_bpf, BpfInsn};
 use crate::error::CaptureError;
 use crate::link::{assemble, LinkMode};
 use crate::ring::{page_size, PacketSocket, Ring, RingGeometry};
@@ -18,6 +18,8 @@ const MIN_BLOCK_BYTES: usize = 128 << 10;
 const FRAME_SIZE: u32 = 2048;
 /// Snaplen used when the configuration says 0.
 const DEFAULT_SNAPLEN: u32 = 65_535;
+/// Classic BPF `ret #k`: accept the packet, keeping `k` bytes.
+const BPF_RET_K: u16 = 0x06;
 /// `PACKET_OUTGOING`: the frame was sent by this host.
 const PACKET_OUTGOING: u8 = 4;
 
@@ -76,6 +78,14 @@ impl LiveCapture {
                 }
                 Some(prog)
             }
+            // No filter: a one-instruction "keep snaplen bytes" program still stops the
+            // kernel from copying whole frames into the ring when the snaplen is short.
+            _ if snaplen < DEFAULT_SNAPLEN => Some(vec![BpfInsn {
+                code: BPF_RET_K,
+                jt: 0,
+                jf: 0,
+                k: snaplen,
+            }]),
             _ => None,
         };
 

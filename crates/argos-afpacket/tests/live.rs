@@ -490,6 +490,39 @@ fn a_panicking_callback_loses_its_block_only() {
 }
 
 #[test]
+fn snaplen_cuts_frames_and_keeps_the_wire_length() {
+    let _quiet = lock_loopback();
+    let (_rx, port) = receiver();
+    let cfg = LiveConfig {
+        snaplen: 60,
+        ..lo_config()
+    };
+    let Some(mut cap) = open_or_skip(&cfg, "snaplen") else {
+        return;
+    };
+    let payload = sip_payload("snap", 0);
+    send_all(port, std::slice::from_ref(&payload));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut cut = None;
+    while cut.is_none() && Instant::now() < deadline {
+        cap.next_batch(Duration::from_millis(50), &mut |frame| {
+            // Ethernet 14 + IPv4 20 + UDP 8 bytes of headers; the destination port is at 36.
+            let dst = frame
+                .data
+                .get(36..38)
+                .map(|b| u16::from_be_bytes([b[0], b[1]]));
+            if dst == Some(port) {
+                cut = Some((frame.data.len(), frame.orig_len));
+            }
+        })
+        .expect("next_batch");
+    }
+    let (len, orig) = cut.expect("the datagram was captured");
+    assert_eq!(len, 60);
+    assert_eq!(orig as usize, 14 + 20 + 8 + payload.len());
+}
+
+#[test]
 fn capture_moves_between_threads() {
     fn assert_send<T: Send>() {}
     assert_send::<LiveCapture>();
