@@ -156,3 +156,128 @@ fn tshark_reads_a_sipp_call_captured_on_any() {
         rows.iter().filter_map(|r| r.get(2).copied()).collect();
     assert_eq!(call_ids.len(), 1, "one dialog: {call_ids:?}");
 }
+
+/// Captures `count` datagrams to `port` on `interface` with tcpdump (libpcap) and with this
+/// crate at the same time, and returns both lists of frame bytes (tcpdump's link type first).
+fn capture_with_both(
+    interface: &str,
+    count: usize,
+) -> Option<(LinkType, Vec<Vec<u8>>, Vec<Vec<u8>>)> {
+    use std::io::{BufRead, BufReader};
+    let (receiver, port) = {
+        let s = UdpSocket::bind("127.0.0.1:0").expect("bind receiver");
+        let p = s.local_addr().expect("addr").port();
+        (s, p)
+    };
+    let filter = format!("udp dst port {port}");
+    let cfg = LiveConfig {
+        interface: interface.to_string(),
+        block_timeout_ms: 10,
+        bpf: Some(filter.clone()),
+        ..LiveConfig::default()
+    };
+    let mut cap = match LiveCapture::open(&cfg) {
+        Ok(cap) => cap,
+        Err(CaptureError::Permission | CaptureError::Unsupported) => {
+            eprintln!(
+                "skipping: cannot open a packet socket here (needs Linux and root or CAP_NET_RAW)"
+            );
+            return None;
+        }
+        Err(e) => panic!("open {interface}: {e}"),
+    };
+    let pcap_path = std::env::temp_dir().join(format!(
+        "argos-afpacket-tcpdump-{}-{interface}.pcap",
+        std::process::id()
+    ));
+    // tcpdump writes cooked v2 for "any" unless asked for v1, the type this crate hands out.
+    let link_args: &[&str] = if interface == "any" {
+        &["-y", "LINUX_SLL"]
+    } else {
+        &[]
+    };
+    let mut tcpdump = KillOnDrop(
+        Command::new("tcpdump")
+            .args(["-i", interface, "-n", "-U", "-c", &count.to_string()])
+            .args(link_args)
+            .arg("-w")
+            .arg(&pcap_path)
+            .arg(&filter)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start tcpdump"),
+    );
+    // tcpdump says "listening on ..." once its filter is attached.
+    let stderr = tcpdump.0.stderr.take().expect("tcpdump stderr");
+    let mut stderr = BufReader::new(stderr);
+    let mut said = String::new();
+    loop {
+        let mut line = String::new();
+        let n = stderr.read_line(&mut line).expect("read tcpdump stderr");
+        said.push_str(&line);
+        if line.contains("listening on") {
+            break;
+        }
+        assert!(n > 0, "tcpdump did not start: {said}");
+    }
+
+    let sender = UdpSocket::bind("127.0.0.1:0").expect("bind sender");
+    for i in 0..count {
+        let payload = format!("MESSAGE sip:cmp@127.0.0.1 SIP/2.0\r\nCall-ID: cmp-{i}\r\n\r\n");
+        sender
+            .send_to(payload.as_bytes(), ("127.0.0.1", port))
+            .expect("send");
+    }
+    let mut ours = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while ours.len() < count && Instant::now() < deadline {
+        cap.next_batch(Duration::from_millis(50), &mut |frame| {
+            ours.push(frame.data.to_vec())
+        })
+        .expect("next_batch");
+    }
+    while tcpdump.0.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(tcpdump);
+    drop(receiver);
+    let bytes = std::fs::read(&pcap_path).expect("read tcpdump's pcap");
+    let _ = std::fs::remove_file(&pcap_path);
+    let mut reader = argos_net::CaptureReader::new(bytes.as_slice()).expect("tcpdump pcap");
+    let mut theirs = Vec::new();
+    let mut link = LinkType::ETHERNET;
+    while let Some(frame) = reader.next_frame() {
+        let frame = frame.expect("tcpdump frame");
+        link = frame.link_type;
+        theirs.push(frame.data.to_vec());
+    }
+    Some((link, theirs, ours))
+}
+
+#[test]
+fn frames_match_tcpdump_byte_for_byte() {
+    if !bpf_available() {
+        eprintln!("skipping: tcpdump is not installed");
+        return;
+    }
+    for interface in ["lo", "any"] {
+        let Some((link, theirs, ours)) = capture_with_both(interface, 5) else {
+            return;
+        };
+        assert_eq!(
+            theirs.len(),
+            5,
+            "{interface}: tcpdump captured {}",
+            theirs.len()
+        );
+        if interface == "any" && link != LinkType::LINUX_SLL {
+            eprintln!(
+                "skipping the byte comparison on any: tcpdump wrote link type {}",
+                link.0
+            );
+            continue;
+        }
+        assert_eq!(ours, theirs, "{interface}: frames differ from tcpdump's");
+    }
+}
