@@ -157,12 +157,16 @@ fn tshark_reads_a_sipp_call_captured_on_any() {
     assert_eq!(call_ids.len(), 1, "one dialog: {call_ids:?}");
 }
 
+/// The same datagrams as captured by tcpdump and by this crate.
+struct BothCaptures {
+    tcpdump_link: LinkType,
+    tcpdump: Vec<Vec<u8>>,
+    ours: Vec<Vec<u8>>,
+}
+
 /// Captures `count` datagrams to `port` on `interface` with tcpdump (libpcap) and with this
-/// crate at the same time, and returns both lists of frame bytes (tcpdump's link type first).
-fn capture_with_both(
-    interface: &str,
-    count: usize,
-) -> Option<(LinkType, Vec<Vec<u8>>, Vec<Vec<u8>>)> {
+/// crate at the same time.
+fn capture_with_both(interface: &str, count: usize) -> Option<BothCaptures> {
     use std::io::{BufRead, BufReader};
     let (receiver, port) = {
         let s = UdpSocket::bind("127.0.0.1:0").expect("bind receiver");
@@ -252,7 +256,11 @@ fn capture_with_both(
         link = frame.link_type;
         theirs.push(frame.data.to_vec());
     }
-    Some((link, theirs, ours))
+    Some(BothCaptures {
+        tcpdump_link: link,
+        tcpdump: theirs,
+        ours,
+    })
 }
 
 #[test]
@@ -262,7 +270,12 @@ fn frames_match_tcpdump_byte_for_byte() {
         return;
     }
     for interface in ["lo", "any"] {
-        let Some((link, theirs, ours)) = capture_with_both(interface, 5) else {
+        let Some(BothCaptures {
+            tcpdump_link: link,
+            tcpdump: theirs,
+            ours,
+        }) = capture_with_both(interface, 5)
+        else {
             return;
         };
         assert_eq!(
