@@ -1,6 +1,8 @@
 //! Live capture checked by real peers: SIPp places a call on loopback, the "any" capture
 //! (Linux cooked frames built by this crate) is written as pcap, and tshark must read the
-//! same SIP dialog from it. Skips, saying why, without root/CAP_NET_RAW, sipp or tshark.
+//! same SIP dialog from it; and tcpdump (libpcap) capturing the same datagrams on lo and "any"
+//! must record exactly the bytes this crate hands out. Skips, saying why, without
+//! root/CAP_NET_RAW, sipp, tshark or tcpdump.
 
 use argos_afpacket::{bpf_available, CaptureError, LiveCapture, LiveConfig};
 use argos_net::{LinkType, PcapWriter};
@@ -164,7 +166,7 @@ struct BothCaptures {
     ours: Vec<Vec<u8>>,
 }
 
-/// Captures `count` datagrams to `port` on `interface` with tcpdump (libpcap) and with this
+/// Captures `count` datagrams to a fresh port on `interface` with tcpdump (libpcap) and with this
 /// crate at the same time.
 fn capture_with_both(interface: &str, count: usize) -> Option<BothCaptures> {
     use std::io::{BufRead, BufReader};
