@@ -523,6 +523,62 @@ fn snaplen_cuts_frames_and_keeps_the_wire_length() {
 }
 
 #[test]
+fn fanout_group_shares_the_traffic_once() {
+    let _quiet = lock_loopback();
+    let (_rx, port) = receiver();
+    let group = (std::process::id() % 60_000) as u16 + 1;
+    let cfg = LiveConfig {
+        fanout_group: Some(group),
+        ..lo_config()
+    };
+    let Some(mut first) = open_or_skip(&cfg, "fanout") else {
+        return;
+    };
+    let mut second = LiveCapture::open(&cfg).expect("second socket joins the group");
+    // Many flows (one source port each), so the hash has something to spread.
+    let sent: Vec<Vec<u8>> = (0..40).map(|i| sip_payload("fanout", i)).collect();
+    for p in &sent {
+        send_all(port, std::slice::from_ref(p));
+    }
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while seen.len() < sent.len() && Instant::now() < deadline {
+        seen.extend(collect(
+            &mut first,
+            &[port],
+            Duration::from_millis(60),
+            |_| false,
+        ));
+        seen.extend(collect(
+            &mut second,
+            &[port],
+            Duration::from_millis(60),
+            |_| false,
+        ));
+    }
+    seen.extend(collect(
+        &mut first,
+        &[port],
+        Duration::from_millis(100),
+        |_| false,
+    ));
+    seen.extend(collect(
+        &mut second,
+        &[port],
+        Duration::from_millis(100),
+        |_| false,
+    ));
+    let mut got: Vec<Vec<u8>> = seen.into_iter().map(|s| s.payload).collect();
+    got.sort();
+    let mut want = sent.clone();
+    want.sort();
+    assert_eq!(
+        got, want,
+        "each datagram reaches exactly one socket of the group"
+    );
+}
+
+#[test]
 fn capture_moves_between_threads() {
     fn assert_send<T: Send>() {}
     assert_send::<LiveCapture>();
