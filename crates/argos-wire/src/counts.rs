@@ -26,6 +26,10 @@ pub struct WireCounts {
     pub skipped_undecodable: u64,
     /// A truncated or corrupt end of file; frames before it were kept.
     pub file_errors: u64,
+    /// Fragmented SCTP messages dropped incomplete (limits, missing chunks).
+    pub sctp_dropped: u64,
+    /// TLS decryption (all zero without a key log).
+    pub tls: argos_net::TlsStats,
 }
 
 impl WireCounts {
@@ -44,6 +48,19 @@ impl WireCounts {
         self.ip_frag_dropped += o.ip_frag_dropped;
         self.skipped_undecodable += o.skipped_undecodable;
         self.file_errors += o.file_errors;
+        self.sctp_dropped += o.sctp_dropped;
+        let (t, u) = (&mut self.tls, &o.tls);
+        t.connections += u.connections;
+        t.decrypted += u.decrypted;
+        t.no_key += u.no_key;
+        t.unsupported += u.unsupported;
+        t.malformed += u.malformed;
+        t.gaps += u.gaps;
+        t.decrypt_failures += u.decrypt_failures;
+        t.incomplete += u.incomplete;
+        t.records_decrypted += u.records_decrypted;
+        t.plaintext_bytes += u.plaintext_bytes;
+        t.key_updates += u.key_updates;
     }
 
     pub fn messages(&self) -> u64 {

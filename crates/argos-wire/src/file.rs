@@ -12,10 +12,23 @@ use std::io::Read;
 pub fn read_captures<R: Read>(
     r: R,
     unwrap_hep: bool,
+    sink: impl FnMut(Capture) -> bool,
+) -> Result<WireCounts, argos_net::CaptureError> {
+    let opts = WireOptions {
+        unwrap_hep,
+        ..WireOptions::default()
+    };
+    read_captures_with(r, &opts, sink)
+}
+
+/// [`read_captures`] with every option of the packet path (TLS key log, …).
+pub fn read_captures_with<R: Read>(
+    r: R,
+    opts: &WireOptions,
     mut sink: impl FnMut(Capture) -> bool,
 ) -> Result<WireCounts, argos_net::CaptureError> {
     let mut reader = CaptureReader::new(r)?;
-    let mut p = FrameProcessor::new(WireOptions { unwrap_hep });
+    let mut p = FrameProcessor::new(opts.clone());
     let mut file_errors = 0;
     loop {
         let frame = match reader.next_frame() {

@@ -3,11 +3,12 @@
 use crate::{capture_from_hep, is_hep, looks_like_sip, SctpReassembler, WireCounts};
 use argos_model::{Capture, PayloadKind, Transport};
 use argos_net::{
-    decode_packet, decode_transport, sctp_data_chunks, Defragmenter, LinkType, Packet,
+    decode_packet, decode_transport, sctp_data_chunks, Defragmenter, KeyLog, LinkType, Packet,
     ReassemblyLimits, SipTcpReassembler, TcpMessage, TransportHeader,
 };
 use bytes::Bytes;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// The SYN bit of the TCP flags byte.
 const TCP_SYN: u8 = 0x02;
@@ -19,6 +20,9 @@ pub struct WireOptions {
     /// capture) instead of skipping them: skipped by default, because the same messages are
     /// usually on the wire too.
     pub unwrap_hep: bool,
+    /// Decrypt SIP over TLS with the secrets of this key log (NSS SSLKEYLOGFILE format);
+    /// without it, TLS streams are not SIP and are skipped.
+    pub tls_keylog: Option<Arc<KeyLog>>,
 }
 
 /// The stateful packet path: IP defragmentation, TCP/WebSocket and SCTP reassembly. Feed it
@@ -38,9 +42,13 @@ pub struct FrameProcessor {
 
 impl FrameProcessor {
     pub fn new(opts: WireOptions) -> Self {
+        let mut tcp = SipTcpReassembler::new(ReassemblyLimits::default()).with_websocket(true);
+        if let Some(k) = &opts.tls_keylog {
+            tcp = tcp.with_tls_keylog(Arc::clone(k));
+        }
         FrameProcessor {
             opts,
-            tcp: SipTcpReassembler::new(ReassemblyLimits::default()).with_websocket(true),
+            tcp,
             tcp_out: Vec::new(),
             sctp: SctpReassembler::new(ReassemblyLimits::default()),
             defrag: Defragmenter::default(),
@@ -212,15 +220,18 @@ impl FrameProcessor {
         n.skipped_fragment += st.fragments_discarded;
         self.tcp.flush_all(&mut self.tcp_out);
         self.drain_tcp(sink);
+        self.counts.tls = self.tcp.tls_stats();
+        self.counts.sctp_dropped = self.sctp.dropped();
         self.counts
     }
 }
 
 fn tcp_capture(m: TcpMessage) -> Capture {
-    let transport = if m.websocket {
-        Transport::Ws
-    } else {
-        Transport::Tcp
+    // SIP over secure WebSocket is labelled TLS: the model has no WSS transport.
+    let transport = match (m.tls, m.websocket) {
+        (true, _) => Transport::Tls,
+        (false, true) => Transport::Ws,
+        (false, false) => Transport::Tcp,
     };
     Capture::new(
         m.ts_us,

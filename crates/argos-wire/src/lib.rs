@@ -5,7 +5,8 @@
 //!   every SIP message found to a sink: UDP datagrams that look like SIP, TCP streams put
 //!   back together by [`argos_net::SipTcpReassembler`] (with SIP over WebSocket), SCTP DATA
 //!   chunks ([`SctpReassembler`]), IPv4/IPv6 fragments ([`argos_net::Defragmenter`]), and
-//!   optionally the contents of HEP packets seen on the wire ([`capture_from_hep`]).
+//!   optionally the contents of HEP packets seen on the wire ([`capture_from_hep`]), and
+//!   SIP over TLS decrypted with a key log ([`WireOptions::tls_keylog`]).
 //! * [`read_captures`] runs a pcap/pcapng file through a processor.
 //! * [`WireCounts`] says what happened to every frame.
 //!
@@ -20,7 +21,7 @@ mod sctp;
 mod sniff;
 
 pub use counts::WireCounts;
-pub use file::read_captures;
+pub use file::{read_captures, read_captures_with};
 pub use frames::{FrameProcessor, WireOptions};
 pub use hep::{capture_from_hep, HepCaptureError};
 pub use sctp::SctpReassembler;

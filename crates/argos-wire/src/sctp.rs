@@ -2,7 +2,7 @@
 
 use argos_net::{ReassemblyLimits, SctpData};
 use bytes::Bytes;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 
 /// One direction of an SCTP association and a stream in it.
@@ -10,12 +10,18 @@ type SctpKey = (SocketAddr, SocketAddr, u16);
 
 /// Joins fragmented SCTP user messages (DATA chunks with B/E flags, consecutive TSNs on
 /// one stream), bounded like the TCP reassembler: at most `max_flows` partial messages
-/// of at most `max_bytes_per_flow` bytes each.
+/// of at most `max_bytes_per_flow` bytes each. At the limit the oldest partial message is
+/// dropped, found through an age index so a flood of beginnings costs O(log n) each.
 pub struct SctpReassembler {
     limits: ReassemblyLimits,
     /// (src, dst, stream) → (next TSN, bytes so far, insertion order).
     partial: HashMap<SctpKey, (u32, Vec<u8>, u64)>,
+    /// Insertion order → key, for the entries of `partial`.
+    by_age: BTreeMap<u64, SctpKey>,
     order: u64,
+    /// Partial messages dropped: evicted at the limit, over the size limit, or broken by
+    /// a missing TSN.
+    dropped: u64,
 }
 
 impl SctpReassembler {
@@ -23,7 +29,31 @@ impl SctpReassembler {
         SctpReassembler {
             limits,
             partial: HashMap::new(),
+            by_age: BTreeMap::new(),
             order: 0,
+            dropped: 0,
+        }
+    }
+
+    /// Partial messages dropped so far (see the struct's doc).
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Partial messages held now.
+    pub fn pending(&self) -> usize {
+        self.partial.len()
+    }
+
+    fn remove(&mut self, key: &SctpKey) -> Option<Vec<u8>> {
+        let (_, buf, order) = self.partial.remove(key)?;
+        self.by_age.remove(&order);
+        Some(buf)
+    }
+
+    fn drop_partial(&mut self, key: &SctpKey) {
+        if self.remove(key).is_some() {
+            self.dropped += 1;
         }
     }
 
@@ -35,36 +65,32 @@ impl SctpReassembler {
             return Some(Bytes::copy_from_slice(c.data));
         }
         if b {
+            self.drop_partial(&key);
             if c.data.len() > self.limits.max_bytes_per_flow {
-                self.partial.remove(&key);
+                self.dropped += 1;
                 return None;
             }
-            if !self.partial.contains_key(&key)
-                && self.partial.len() >= self.limits.max_flows.max(1)
-            {
-                if let Some(k) = self
-                    .partial
-                    .iter()
-                    .min_by_key(|(_, v)| v.2)
-                    .map(|(k, _)| *k)
-                {
-                    self.partial.remove(&k);
+            if self.partial.len() >= self.limits.max_flows.max(1) {
+                if let Some((_, oldest)) = self.by_age.pop_first() {
+                    self.partial.remove(&oldest);
+                    self.dropped += 1;
                 }
             }
             self.order += 1;
+            self.by_age.insert(self.order, key);
             self.partial
                 .insert(key, (c.tsn.wrapping_add(1), c.data.to_vec(), self.order));
             return None;
         }
         let (next, buf, _) = self.partial.get_mut(&key)?;
         if c.tsn != *next || buf.len() + c.data.len() > self.limits.max_bytes_per_flow {
-            self.partial.remove(&key);
+            self.drop_partial(&key);
             return None;
         }
         buf.extend_from_slice(c.data);
         *next = next.wrapping_add(1);
         if e {
-            return self.partial.remove(&key).map(|(_, v, _)| Bytes::from(v));
+            return self.remove(&key).map(Bytes::from);
         }
         None
     }
@@ -116,5 +142,8 @@ mod tests {
             assert_eq!(r.push(a, b, &chunk(30, s, 2, b"a")), None);
         }
         assert!(r.partial.len() <= 2);
+        assert_eq!(r.by_age.len(), r.partial.len());
+        // The TSN gap, the message over the limit, and 8 evictions.
+        assert_eq!(r.dropped(), 10);
     }
 }

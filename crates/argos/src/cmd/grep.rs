@@ -9,7 +9,7 @@
 
 use anyhow::Context;
 use argos_model::Record;
-use argos_wire::{read_captures, ImportCounts};
+use argos_wire::{read_captures_with, ImportCounts};
 use regex::{Regex, RegexBuilder};
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -83,9 +83,8 @@ pub struct Args {
     /// status, duration, messages.
     #[arg(short = 'G', long = "report")]
     report: bool,
-    /// Read the contents of HEP packets found in the capture instead of skipping them.
-    #[arg(long)]
-    unwrap_hep: bool,
+    #[command(flatten)]
+    wire: super::WireArgs,
 }
 
 /// Known scanner tools: `argos_track`'s scanner rule default list and matcher.
@@ -522,6 +521,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let metrics = argos_server::metrics::Metrics::default();
     let mut msgs: Vec<Msg> = Vec::new();
     let mut total = ImportCounts::default();
+    let wire = a.wire.options()?;
     let mut failed = 0usize;
     for path in &files {
         let file = match std::fs::File::open(path) {
@@ -533,7 +533,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             }
         };
         let reader = std::io::BufReader::with_capacity(1 << 20, file);
-        let res = read_captures(reader, a.unwrap_hep, |c| {
+        let res = read_captures_with(reader, &wire, |c| {
             let rec = argos_server::pipeline::parse(c, &cfg, &metrics);
             let text = String::from_utf8_lossy(&rec.capture.payload).into_owned();
             let matched = matcher.matches(&rec, &text);
@@ -714,6 +714,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             failed,
             total.skipped_undecodable
         );
+    }
+    if let Some(t) = super::describe_tls(&total.tls) {
+        eprintln!("argos grep: {t}");
     }
     if failed > 0 {
         anyhow::bail!("{failed} of {} file(s) could not be read", files.len());

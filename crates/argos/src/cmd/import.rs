@@ -3,7 +3,7 @@
 
 use super::{Correlation, DataDir};
 use anyhow::Context;
-use argos_wire::{read_captures, ImportCounts};
+use argos_wire::{read_captures_with, ImportCounts};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Read;
 use std::path::PathBuf;
@@ -16,9 +16,8 @@ pub struct Args {
     /// pcap or pcapng files, or Argos archives (`argos archive export`).
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Import the contents of HEP packets found in the capture instead of skipping them.
-    #[arg(long)]
-    unwrap_hep: bool,
+    #[command(flatten)]
+    wire: super::WireArgs,
     #[command(flatten)]
     correlation: Correlation,
     /// No progress bar.
@@ -41,6 +40,7 @@ impl<R: Read> Read for Counting<R> {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
+    let wire = a.wire.options()?;
     let ingest = super::OfflineIngest::start(&a.data, &a.correlation)?;
     let handle = &ingest.handle;
     let mut total = ImportCounts::default();
@@ -80,7 +80,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             inner: std::io::BufReader::with_capacity(1 << 20, file),
             bar: bar.clone(),
         };
-        let res = read_captures(reader, a.unwrap_hep, |c| handle.submit_blocking(c));
+        let res = read_captures_with(reader, &wire, |c| handle.submit_blocking(c));
         bar.finish_and_clear();
         match res {
             Ok(n) => {
@@ -118,7 +118,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         total.frames,
         stored,
         total.skipped_hep,
-        if total.skipped_hep > 0 && !a.unwrap_hep { " (use --unwrap-hep to import them)" } else { "" },
+        if total.skipped_hep > 0 && !a.wire.unwrap_hep { " (use --unwrap-hep to import them)" } else { "" },
         total.skipped_not_sip,
         total.skipped_fragment,
         total.ip_frag_expired,
@@ -127,6 +127,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         total.file_errors,
         failed
     );
+    if let Some(t) = super::describe_tls(&total.tls) {
+        println!("{t}");
+    } else if a.wire.tls_keylog.is_some() {
+        println!("TLS: no TLS connection seen");
+    }
     if failed == a.files.len() {
         anyhow::bail!("no file could be imported");
     }

@@ -29,6 +29,51 @@ impl DataDir {
     }
 }
 
+/// How capture files are read, shared by import, grep and agent.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct WireArgs {
+    /// Read the contents of HEP packets found in the capture instead of skipping them.
+    #[arg(long)]
+    pub unwrap_hep: bool,
+    /// Decrypt SIP over TLS (1.2 with ECDHE/AEAD suites, 1.3) with the secrets in this key
+    /// log (NSS SSLKEYLOGFILE format, as written by browsers, curl, rustls, OpenSSL's
+    /// -keylogfile, or a PBX with SSLKEYLOGFILE set).
+    #[arg(long, value_name = "FILE")]
+    pub tls_keylog: Option<std::path::PathBuf>,
+}
+
+impl WireArgs {
+    pub fn options(&self) -> anyhow::Result<argos_wire::WireOptions> {
+        use anyhow::Context;
+        let tls_keylog = match &self.tls_keylog {
+            None => None,
+            Some(p) => {
+                let k = argos_net::KeyLog::from_file(p)
+                    .with_context(|| format!("--tls-keylog {}", p.display()))?;
+                Some(std::sync::Arc::new(k))
+            }
+        };
+        Ok(argos_wire::WireOptions {
+            unwrap_hep: self.unwrap_hep,
+            tls_keylog,
+        })
+    }
+}
+
+/// One line on what TLS decryption did, when it was asked for.
+pub fn describe_tls(t: &argos_net::TlsStats) -> Option<String> {
+    (t.connections > 0).then(|| {
+        format!(
+            "TLS: {} connections, {} decrypted, {} without a key, {} unsupported, {} failed",
+            t.connections,
+            t.decrypted,
+            t.no_key,
+            t.unsupported,
+            t.malformed + t.gaps + t.decrypt_failures + t.incomplete
+        )
+    })
+}
+
 /// `--a-leg-header NAME[=REGEX]`, shared by serve and import.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Correlation {
