@@ -228,73 +228,78 @@ fn any_device_gives_cooked_frames() {
     assert_exactly(&seen, &sent, "any");
 }
 
-/// A network namespace with one end of a veth pair; removed on drop, even after a failure.
+/// A network namespace with one end of a veth pair, addresses 10.250.N.1 (here) and
+/// 10.250.N.2 (inside); removed on drop, even after a failure.
 struct Netns {
     name: String,
     host_end: String,
+    /// The namespace's end of the pair.
+    peer: String,
+    /// The address inside the root namespace the namespace sends to.
+    host_ip: [u8; 4],
 }
 
 impl Netns {
-    fn create(tag: u32) -> Option<Netns> {
+    /// `variant` keeps two tests of one process apart.
+    fn create(variant: u32) -> Option<Netns> {
+        let tag = (std::process::id() * 2 + variant) % 100_000;
+        let subnet_byte = (tag % 250) as u8;
+        let subnet = format!("10.250.{subnet_byte}");
         let ns = Netns {
             name: format!("argos-afp-{tag}"),
             host_end: format!("afp{tag}h"),
+            peer: format!("afp{tag}n"),
+            host_ip: [10, 250, subnet_byte, 1],
         };
-        let peer = format!("afp{tag}n");
-        let subnet = format!("10.250.{}", tag % 250);
-        let steps: Vec<Vec<String>> = vec![
-            vec!["netns", "add", &ns.name],
-            vec![
-                "link",
-                "add",
-                &ns.host_end,
-                "type",
-                "veth",
-                "peer",
-                "name",
-                &peer,
-            ],
-            vec!["link", "set", &peer, "netns", &ns.name],
-            vec![
-                "addr",
-                "add",
-                &format!("{subnet}.1/30"),
-                "dev",
-                &ns.host_end,
-            ],
-            vec!["link", "set", &ns.host_end, "up"],
-            vec![
-                "-n",
-                &ns.name,
-                "addr",
-                "add",
-                &format!("{subnet}.2/30"),
-                "dev",
-                &peer,
-            ],
-            vec!["-n", &ns.name, "link", "set", &peer, "up"],
-            vec!["-n", &ns.name, "link", "set", "lo", "up"],
-        ]
-        .into_iter()
-        .map(|v| v.into_iter().map(str::to_string).collect())
-        .collect();
+        let (host, peer, name) = (&ns.host_end, &ns.peer, &ns.name);
+        let steps = [
+            format!("netns add {name}"),
+            format!("link add {host} type veth peer name {peer}"),
+            format!("link set {peer} netns {name}"),
+            format!("addr add {subnet}.1/30 dev {host}"),
+            format!("link set {host} up"),
+            format!("-n {name} addr add {subnet}.2/30 dev {peer}"),
+            format!("-n {name} link set {peer} up"),
+            format!("-n {name} link set lo up"),
+        ];
         for step in steps {
             let ok = Command::new("ip")
-                .args(&step)
+                .args(step.split_whitespace())
                 .output()
                 .map(|o| o.status.success())
                 .unwrap_or(false);
             if !ok {
-                eprintln!("skipping veth test: `ip {}` failed", step.join(" "));
+                eprintln!("skipping namespace test: `ip {step}` failed");
                 return None; // `ns` is dropped here: what was made is removed.
             }
         }
         Some(ns)
     }
+
+    /// Runs a python3 script inside the namespace with `args`; None (after saying why) when
+    /// python3 is missing.
+    fn python(&self, script: &str, args: &[String]) -> Option<()> {
+        if Command::new("python3").arg("--version").output().is_err() {
+            eprintln!("skipping namespace test: python3 is needed to send from inside it");
+            return None;
+        }
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.name, "python3", "-c", script])
+            .args(args)
+            .output()
+            .expect("run python3 in the namespace");
+        assert!(
+            out.status.success(),
+            "sender failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Some(())
+    }
 }
 
 impl Drop for Netns {
     fn drop(&mut self) {
+        // Deleting the host end removes its peer too.
         let _ = Command::new("ip")
             .args(["link", "del", &self.host_end])
             .output();
@@ -304,55 +309,131 @@ impl Drop for Netns {
     }
 }
 
-#[test]
-fn veth_host_end_sees_traffic_from_a_namespace() {
-    if Command::new("python3").arg("--version").output().is_err() {
-        eprintln!("skipping veth test: python3 is needed to send from inside the namespace");
-        return;
-    }
-    let tag = std::process::id() % 100_000;
-    let Some(ns) = Netns::create(tag) else {
-        return;
-    };
+/// Opens a capture on the host end of `ns`'s veth pair.
+fn open_host_end(ns: &Netns, test: &str) -> Option<LiveCapture> {
     let cfg = LiveConfig {
         interface: ns.host_end.clone(),
         block_timeout_ms: 10,
         ..LiveConfig::default()
     };
-    let Some(mut cap) = open_or_skip(&cfg, "veth") else {
+    let cap = open_or_skip(&cfg, test)?;
+    assert_eq!(cap.link_type(), LinkType::ETHERNET);
+    Some(cap)
+}
+
+/// Reads frames whose UDP destination port is `port` until `count` arrived (or 5 s).
+fn frames_to_port(cap: &mut LiveCapture, port: u16, count: usize) -> Vec<Vec<u8>> {
+    let link = cap.link_type();
+    let mut frames = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while frames.len() < count && Instant::now() < deadline {
+        cap.next_batch(Duration::from_millis(50), &mut |frame| {
+            let to_port = decode_packet(link, frame.data)
+                .ok()
+                .and_then(|p| p.transport.ports())
+                .is_some_and(|(_, dst)| dst == port);
+            if to_port {
+                frames.push(frame.data.to_vec());
+            }
+        })
+        .expect("next_batch");
+    }
+    frames
+}
+
+#[test]
+fn veth_host_end_sees_traffic_from_a_namespace() {
+    let Some(ns) = Netns::create(0) else {
         return;
     };
-    assert_eq!(cap.link_type(), LinkType::ETHERNET);
-    let port = 15_060;
-    let count = 10;
+    let Some(mut cap) = open_host_end(&ns, "veth") else {
+        return;
+    };
+    let (port, count) = (15_060u16, 10);
+    let [a, b, c, d] = ns.host_ip;
     let script = format!(
         "import socket,time\n\
          s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n\
          for i in range({count}):\n    \
-         s.sendto(b'OPTIONS sip:veth@argos SIP/2.0\\r\\nCall-ID: veth-%d\\r\\n\\r\\n' % i, ('10.250.{}.1', {port}))\n    \
-         time.sleep(0.005)\n",
-        tag % 250
+         s.sendto(b'OPTIONS sip:veth@argos SIP/2.0\\r\\nCall-ID: veth-%d\\r\\n\\r\\n' % i, ('{a}.{b}.{c}.{d}', {port}))\n    \
+         time.sleep(0.005)\n"
     );
-    let out = Command::new("ip")
-        .args(["netns", "exec", &ns.name, "python3", "-c", &script])
-        .output()
-        .expect("run python3 in the namespace");
-    assert!(
-        out.status.success(),
-        "sender failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen = collect(&mut cap, &[port], Duration::from_secs(5), |s| {
-        s.len() >= count
-    });
+    if ns.python(&script, &[]).is_none() {
+        return;
+    }
+    let payloads: Vec<Vec<u8>> = frames_to_port(&mut cap, port, count)
+        .iter()
+        .filter_map(|f| decode_packet(LinkType::ETHERNET, f).ok())
+        .map(|p| p.payload.to_vec())
+        .collect();
     let want: Vec<Vec<u8>> = (0..count)
         .map(|i| {
             format!("OPTIONS sip:veth@argos SIP/2.0\r\nCall-ID: veth-{i}\r\n\r\n").into_bytes()
         })
         .collect();
-    assert_exactly(&seen, &want, "veth host end");
-    drop(cap);
-    drop(ns);
+    assert_eq!(payloads, want, "veth host end");
+}
+
+/// An Ethernet frame with an 802.1Q tag (VLAN `vlan`) carrying IPv4/UDP from 10.250.N.2:5060
+/// to `dst`:`port` with `payload`. Checksums are left 0 (not checked on the way to a capture).
+fn tagged_udp_frame(vlan: u16, dst: [u8; 4], port: u16, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![0xff; 6];
+    f.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x01]);
+    f.extend_from_slice(&[0x81, 0x00]);
+    f.extend_from_slice(&vlan.to_be_bytes());
+    f.extend_from_slice(&[0x08, 0x00]);
+    let total = (20 + 8 + payload.len()) as u16;
+    f.extend_from_slice(&[0x45, 0]);
+    f.extend_from_slice(&total.to_be_bytes());
+    f.extend_from_slice(&[0, 0, 0, 0, 64, 17, 0, 0]);
+    f.extend_from_slice(&[dst[0], dst[1], dst[2], 2]);
+    f.extend_from_slice(&dst);
+    f.extend_from_slice(&5060u16.to_be_bytes());
+    f.extend_from_slice(&port.to_be_bytes());
+    f.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+    f.extend_from_slice(&[0, 0]);
+    f.extend_from_slice(payload);
+    f
+}
+
+#[test]
+fn vlan_tags_stripped_by_the_kernel_are_put_back() {
+    // The receiving kernel moves a VLAN tag out of the frame into metadata; the ring reports
+    // it beside the frame (TP_STATUS_VLAN_VALID) and the capture must put it back, as libpcap
+    // does: the frames captured are byte for byte the frames sent.
+    let Some(ns) = Netns::create(1) else {
+        return;
+    };
+    let Some(mut cap) = open_host_end(&ns, "veth vlan") else {
+        return;
+    };
+    let port = 15_062;
+    let sent: Vec<Vec<u8>> = (0..5)
+        .map(|i| {
+            let payload = format!("NOTIFY sip:vlan@argos SIP/2.0\r\nCall-ID: vlan-{i}\r\n\r\n");
+            tagged_udp_frame(100, ns.host_ip, port, payload.as_bytes())
+        })
+        .collect();
+    let hex: Vec<String> = sent
+        .iter()
+        .map(|f| f.iter().map(|b| format!("{b:02x}")).collect())
+        .collect();
+    let script = format!(
+        "import socket,sys\n\
+         s=socket.socket(socket.AF_PACKET,socket.SOCK_RAW)\n\
+         s.bind(('{}',0))\n\
+         for h in sys.argv[1:]:\n    s.send(bytes.fromhex(h))\n",
+        ns.peer
+    );
+    if ns.python(&script, &hex).is_none() {
+        return;
+    }
+    let got = frames_to_port(&mut cap, port, sent.len());
+    assert_eq!(got, sent, "tagged frames differ from those sent");
+    for f in &got {
+        let p = decode_packet(LinkType::ETHERNET, f).expect("decodes");
+        assert_eq!(p.vlan, Some(100));
+    }
 }
 
 #[test]
