@@ -774,3 +774,132 @@ fn reassemble_lenient(pcap: &Path, keys: &str) -> Vec<TcpMessage> {
     re.flush_all(&mut out);
     out
 }
+
+/// Throughput of decryption + SIP framing on one long TLS 1.3 AES-128-GCM connection
+/// (run with `--release -- --ignored`): prints MB/s of ciphertext.
+#[test]
+#[ignore]
+fn throughput() {
+    let (cert, key) = certified();
+    let mut roots = RootCertStore::empty();
+    roots.add(cert.clone()).unwrap();
+    let log = Arc::new(NssLog::default());
+    let suite = cipher_suite::TLS13_AES_128_GCM_SHA256;
+    let mut ccfg = ClientConfig::builder_with_provider(provider(suite))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    ccfg.key_log = log.clone();
+    let scfg = ServerConfig::builder_with_provider(provider(suite))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    let name = ServerName::try_from("sip.example.test").unwrap();
+    let mut c = ClientConnection::new(Arc::new(ccfg), name).unwrap();
+    let mut s = ServerConnection::new(Arc::new(scfg)).unwrap();
+    let mut wire = Vec::new();
+    while c.is_handshaking() || s.is_handshaking() {
+        pump(&mut c, &mut s, &mut wire);
+    }
+    let calls = 5_000;
+    for i in 0..calls {
+        for (from, m) in call(&format!("call-{i}")) {
+            match from {
+                From::Client => c.writer().write_all(&m).unwrap(),
+                From::Server => s.writer().write_all(&m).unwrap(),
+            }
+        }
+        pump(&mut c, &mut s, &mut wire);
+        let mut sink = Vec::new();
+        s.reader().read_to_end(&mut sink).ok();
+        c.reader().read_to_end(&mut sink).ok();
+    }
+    let sess = Session {
+        wire,
+        keylog: log.0.lock().unwrap().clone(),
+        sent: Vec::new(),
+        call_id: String::new(),
+    };
+    let (client, server) = addrs(0);
+    let frames = session_frames(
+        &sess,
+        client,
+        server,
+        Wire {
+            mss: 1460,
+            ..Wire::default()
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("long.pcap");
+    write_pcap(&pcap, &frames);
+    let bytes: usize = sess.wire.iter().map(|(_, b)| b.len()).sum();
+    let t = std::time::Instant::now();
+    let (msgs, st) = reassemble(&pcap, Some(KeyLog::parse(&sess.keylog)));
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(msgs.len(), calls * 7, "{st:?}");
+    eprintln!(
+        "TLS 1.3 AES-128-GCM: {} messages, {:.1} MB ciphertext in {:.3} s = {:.0} MB/s, {:.0} messages/s",
+        msgs.len(),
+        bytes as f64 / 1e6,
+        secs,
+        bytes as f64 / 1e6 / secs,
+        msgs.len() as f64 / secs
+    );
+}
+
+/// A TLS 1.3 key log without the handshake secrets still decrypts (the encrypted
+/// handshake records are skipped until one opens with the application keys); a capture
+/// that starts after the handshake cannot, and says so.
+#[test]
+fn partial_key_logs_and_captures() {
+    let dir = tempfile::tempdir().unwrap();
+    let sess = run_session(&tls13(
+        cipher_suite::TLS13_AES_256_GCM_SHA384,
+        "no-hs-secrets",
+        true,
+    ));
+    let (client, server) = addrs(0);
+    let frames = session_frames(
+        &sess,
+        client,
+        server,
+        Wire {
+            mss: 333,
+            ..Wire::default()
+        },
+    );
+    let pcap = dir.path().join("s.pcap");
+    write_pcap(&pcap, &frames);
+    let app_only: String = sess
+        .keylog
+        .lines()
+        .filter(|l| !l.contains("HANDSHAKE_TRAFFIC_SECRET"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let (msgs, st) = reassemble(&pcap, Some(KeyLog::parse(&app_only)));
+    assert_eq!(msgs.len(), sess.sent.len(), "{st:?}");
+    assert_eq!(st.key_updates, 4, "{st:?}");
+
+    // Only the TLS 1.2-style master secret line for a TLS 1.3 session: no key.
+    let (msgs, st) = reassemble(&pcap, Some(KeyLog::parse("# nothing\n")));
+    assert!(msgs.is_empty());
+    assert_eq!(st.no_key, 1, "{st:?}");
+
+    // Drop the TCP and TLS handshakes: the first data each way is application data.
+    let tls_handshake_frames = frames
+        .iter()
+        .position(|f| {
+            let p = decode_packet(LinkType::ETHERNET, f).unwrap();
+            p.payload.starts_with(&[23, 3, 3])
+        })
+        .unwrap();
+    let late = dir.path().join("late.pcap");
+    write_pcap(&late, &frames[tls_handshake_frames..]);
+    let (msgs, st) = reassemble(&late, Some(KeyLog::parse(&sess.keylog)));
+    assert!(msgs.is_empty(), "{msgs:?}");
+    assert_eq!((st.connections, st.unsupported), (1, 1), "{st:?}");
+}
