@@ -27,6 +27,9 @@
 //! * [`AgentConfig::pcap_out`]: every SIP message sent is also written, as a rebuilt
 //!   Ethernet frame, to pcap files rotated by time and size ([`pcap_out`]).
 //!
+//! * [`AgentConfig::stop`] (SIGINT/SIGTERM in `argos agent`) ends the input early; the run
+//!   then finishes as above and still returns its [`Summary`].
+//!
 //! UDP has no notion of "down": a datagram the kernel accepted counts as sent.
 
 mod link;
