@@ -147,21 +147,28 @@ fn call(call_id: &str) -> Vec<(From, Vec<u8>)> {
     ]
 }
 
-/// Runs one TLS connection carrying a SIP call. The INVITE goes out in two records, the
-/// 100 and 180 together in one record.
-fn run_session(p: &Params) -> Session {
+/// A client and a server that completed their handshake in memory, the client's key log,
+/// and the handshake bytes as they crossed the wire.
+struct Connected {
+    c: ClientConnection,
+    s: ServerConnection,
+    log: Arc<NssLog>,
+    wire: Vec<(From, Vec<u8>)>,
+}
+
+fn connect(version: &'static SupportedProtocolVersion, suite: SupportedCipherSuite) -> Connected {
     let (cert, key) = certified();
     let mut roots = RootCertStore::empty();
     roots.add(cert.clone()).unwrap();
     let log = Arc::new(NssLog::default());
-    let mut ccfg = ClientConfig::builder_with_provider(provider(p.suite))
-        .with_protocol_versions(&[p.version])
+    let mut ccfg = ClientConfig::builder_with_provider(provider(suite))
+        .with_protocol_versions(&[version])
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
     ccfg.key_log = log.clone();
-    let scfg = ServerConfig::builder_with_provider(provider(p.suite))
-        .with_protocol_versions(&[p.version])
+    let scfg = ServerConfig::builder_with_provider(provider(suite))
+        .with_protocol_versions(&[version])
         .unwrap()
         .with_no_client_auth()
         .with_single_cert(vec![cert], key)
@@ -173,7 +180,19 @@ fn run_session(p: &Params) -> Session {
     while c.is_handshaking() || s.is_handshaking() {
         pump(&mut c, &mut s, &mut wire);
     }
-    assert_eq!(c.negotiated_cipher_suite(), Some(p.suite));
+    assert_eq!(c.negotiated_cipher_suite(), Some(suite));
+    Connected { c, s, log, wire }
+}
+
+/// Runs one TLS connection carrying a SIP call. The INVITE goes out in two records, the
+/// 100 and 180 together in one record.
+fn run_session(p: &Params) -> Session {
+    let Connected {
+        mut c,
+        mut s,
+        log,
+        mut wire,
+    } = connect(p.version, p.suite);
 
     let msgs = call(&p.call_id);
     let send = |from: From,
@@ -780,30 +799,15 @@ fn reassemble_lenient(pcap: &Path, keys: &str) -> Vec<TcpMessage> {
 #[test]
 #[ignore]
 fn throughput() {
-    let (cert, key) = certified();
-    let mut roots = RootCertStore::empty();
-    roots.add(cert.clone()).unwrap();
-    let log = Arc::new(NssLog::default());
-    let suite = cipher_suite::TLS13_AES_128_GCM_SHA256;
-    let mut ccfg = ClientConfig::builder_with_provider(provider(suite))
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    ccfg.key_log = log.clone();
-    let scfg = ServerConfig::builder_with_provider(provider(suite))
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .unwrap();
-    let name = ServerName::try_from("sip.example.test").unwrap();
-    let mut c = ClientConnection::new(Arc::new(ccfg), name).unwrap();
-    let mut s = ServerConnection::new(Arc::new(scfg)).unwrap();
-    let mut wire = Vec::new();
-    while c.is_handshaking() || s.is_handshaking() {
-        pump(&mut c, &mut s, &mut wire);
-    }
+    let Connected {
+        mut c,
+        mut s,
+        log,
+        mut wire,
+    } = connect(
+        &rustls::version::TLS13,
+        cipher_suite::TLS13_AES_128_GCM_SHA256,
+    );
     let calls = 5_000;
     for i in 0..calls {
         for (from, m) in call(&format!("call-{i}")) {
@@ -902,4 +906,81 @@ fn partial_key_logs_and_captures() {
     let (msgs, st) = reassemble(&late, Some(KeyLog::parse(&sess.keylog)));
     assert!(msgs.is_empty(), "{msgs:?}");
     assert_eq!((st.connections, st.unsupported), (1, 1), "{st:?}");
+}
+
+/// SIP over secure WebSocket: the HTTP upgrade and the frames inside TLS come out as
+/// SIP messages marked both TLS and WebSocket.
+#[test]
+fn secure_websocket() {
+    const UPGRADE: &[u8] = b"GET / HTTP/1.1\r\nHost: sip.example.test\r\nUpgrade: websocket\r\n\
+        Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+        Sec-WebSocket-Protocol: sip\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    const SWITCH: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+        Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\
+        Sec-WebSocket-Protocol: sip\r\n\r\n";
+    fn frame(payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
+        let mut f = vec![0x81];
+        let m = if mask.is_some() { 0x80 } else { 0 };
+        if payload.len() < 126 {
+            f.push(m | payload.len() as u8);
+        } else {
+            f.push(m | 126);
+            f.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+        }
+        match mask {
+            Some(k) => {
+                f.extend_from_slice(&k);
+                f.extend(payload.iter().enumerate().map(|(i, b)| b ^ k[i % 4]));
+            }
+            None => f.extend_from_slice(payload),
+        }
+        f
+    }
+    let Connected {
+        mut c,
+        mut s,
+        log,
+        mut wire,
+    } = connect(
+        &rustls::version::TLS13,
+        cipher_suite::TLS13_AES_128_GCM_SHA256,
+    );
+    let msgs = call("wss-call");
+    c.writer().write_all(UPGRADE).unwrap();
+    pump(&mut c, &mut s, &mut wire);
+    s.writer().write_all(SWITCH).unwrap();
+    pump(&mut c, &mut s, &mut wire);
+    for (from, m) in &msgs {
+        match from {
+            From::Client => c.writer().write_all(&frame(m, Some([1, 2, 3, 4]))).unwrap(),
+            From::Server => s.writer().write_all(&frame(m, None)).unwrap(),
+        }
+        pump(&mut c, &mut s, &mut wire);
+    }
+    let sess = Session {
+        wire,
+        keylog: log.0.lock().unwrap().clone(),
+        sent: msgs,
+        call_id: "wss-call".into(),
+    };
+    let (client, server) = addrs(0);
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("wss.pcap");
+    write_pcap(
+        &pcap,
+        &session_frames(
+            &sess,
+            client,
+            server,
+            Wire {
+                mss: 512,
+                ..Wire::default()
+            },
+        ),
+    );
+    let (got, st) = reassemble(&pcap, Some(KeyLog::parse(&sess.keylog)));
+    let data: Vec<Vec<u8>> = got.iter().map(|m| m.data.clone()).collect();
+    let sent: Vec<Vec<u8>> = sess.sent.iter().map(|(_, m)| m.clone()).collect();
+    assert_eq!(data, sent, "{st:?}");
+    assert!(got.iter().all(|m| m.tls && m.websocket));
 }
