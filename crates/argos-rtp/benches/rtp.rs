@@ -2,8 +2,11 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 
+use std::net::{IpAddr, SocketAddr};
+
+use argos_rtp::media_map::{MediaMap, MediaMapLimits};
 use argos_rtp::payload::PayloadMap;
-use argos_rtp::stream::StreamStats;
+use argos_rtp::stream::{StreamKey, StreamStats, StreamTable};
 use argos_rtp::{hep_json, rtcp, rtp};
 
 fn rtp_packet(seq: u16, ts: u32) -> Vec<u8> {
@@ -45,13 +48,45 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             let mut map = PayloadMap::new();
             map.insert(101, "telephone-event", 8000);
-            let mut s = StreamStats::new(Some(map));
+            let mut s = StreamStats::new(Some(std::sync::Arc::new(map)));
             for (i, p) in packets.iter().enumerate() {
                 if let Ok(pkt) = rtp::decode(black_box(p)) {
                     s.update(&pkt, i as i64 * 20_000 + (i as i64 % 7) * 100);
                 }
             }
             black_box(s.summary().max_jitter_ms)
+        })
+    });
+    // The agent's path: 1000 calls in the map, one table of 1000 streams.
+    let mut map = MediaMap::new(MediaMapLimits::default());
+    let sip: IpAddr = [10, 0, 0, 1].into();
+    for i in 0..1000u16 {
+        let sdp = format!("v=0\r\nc=IN IP4 10.0.1.1\r\nm=audio {} RTP/AVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\n", 10_000 + 2 * i);
+        map.add_sdp(&format!("call-{i}"), sdp.as_bytes(), sip, 0);
+    }
+    let far = SocketAddr::new([10, 0, 2, 2].into(), 40_000);
+    // Steady state: the 1000 streams exist after the first iteration.
+    let mut table = StreamTable::new(10_000);
+    let mut round = 0i64;
+    g.bench_function("media_map_lookup+table_update", |b| {
+        b.iter(|| {
+            round += 1;
+            for (i, p) in packets.iter().enumerate() {
+                let dst = SocketAddr::new([10, 0, 1, 1].into(), 10_000 + 2 * (i as u16 % 1000));
+                let Ok(pkt) = rtp::decode(black_box(p)) else {
+                    continue;
+                };
+                let entry = map.lookup_entry(far, dst);
+                let key = StreamKey {
+                    src: far,
+                    dst,
+                    ssrc: pkt.ssrc,
+                };
+                table.update(key, &pkt, round * 20_000_000 + i as i64 * 20_000, || {
+                    entry.map(|e| e.payloads.clone())
+                });
+            }
+            black_box(table.len())
         })
     });
     g.finish();

@@ -48,7 +48,7 @@ pub mod fuzzing {
             let mut map = payload::PayloadMap::new();
             map.insert(96, "opus", 48000);
             map.insert(101, "telephone-event", 8000);
-            let mut with = stream::StreamStats::new(Some(map));
+            let mut with = stream::StreamStats::new(Some(std::sync::Arc::new(map)));
             let mut without = stream::StreamStats::new(None);
             for (i, t) in [0i64, 20_000, 10_000].into_iter().enumerate() {
                 with.update(&p, t + i as i64);

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use crate::payload::{packet_clock, payload_name, PayloadMap, PT_CN, PT_CN_OLD};
 use crate::rtp::RtpPacket;
@@ -55,7 +56,7 @@ impl PacketFlags {
 /// Wireshark-compatible statistics of one RTP stream.
 #[derive(Debug, Clone)]
 pub struct StreamStats {
-    payload_map: Option<PayloadMap>,
+    payload_map: Option<Arc<PayloadMap>>,
     first_us: i64,
     last_us: i64,
     start_seq: u16,
@@ -150,8 +151,9 @@ pub struct StreamSummary {
 
 impl StreamStats {
     /// A stream whose dynamic payload types are resolved with `payload_map` (from the
-    /// SDP that set it up; `None`: dynamic types get clock 0, as in Wireshark).
-    pub fn new(payload_map: Option<PayloadMap>) -> Self {
+    /// SDP that set it up, shared with the media map; `None`: dynamic types get clock 0,
+    /// as in Wireshark).
+    pub fn new(payload_map: Option<Arc<PayloadMap>>) -> Self {
         StreamStats {
             payload_map,
             first_us: 0,
@@ -191,7 +193,7 @@ impl StreamStats {
     }
 
     /// Replaces the payload map (a re-INVITE changed the SDP).
-    pub fn set_payload_map(&mut self, map: Option<PayloadMap>) {
+    pub fn set_payload_map(&mut self, map: Option<Arc<PayloadMap>>) {
         self.payload_map = map;
     }
 
@@ -261,7 +263,7 @@ impl StreamStats {
         }
         self.pt = pt;
 
-        let clock = packet_clock(pt, self.payload_map.as_ref());
+        let clock = packet_clock(pt, self.payload_map.as_deref());
         if clock.telephone_event {
             flags |= PacketFlags::PT_T_EVENT;
         }
@@ -379,7 +381,7 @@ impl StreamStats {
             .collect();
         let payload_names = payload_types
             .iter()
-            .map(|&pt| payload_name(pt, self.payload_map.as_ref()))
+            .map(|&pt| payload_name(pt, self.payload_map.as_deref()))
             .collect::<Vec<_>>()
             .join(", ");
         StreamSummary {
@@ -437,7 +439,7 @@ impl StreamTable {
         key: StreamKey,
         pkt: &RtpPacket<'_>,
         arrival_us: i64,
-        payload_map: impl FnOnce() -> Option<PayloadMap>,
+        payload_map: impl FnOnce() -> Option<Arc<PayloadMap>>,
     ) -> Option<PacketFlags> {
         let full = self.streams.len() >= self.max_streams;
         let stats = match self.streams.entry(key) {

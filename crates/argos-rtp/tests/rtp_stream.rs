@@ -144,7 +144,7 @@ fn loss_duplicates_reorder_and_jitter() {
 fn comfort_noise_marker_and_telephone_event_are_not_regular() {
     let mut map = PayloadMap::new();
     map.insert(101, "telephone-event", 8000);
-    let mut s = StreamStats::new(Some(map));
+    let mut s = StreamStats::new(Some(std::sync::Arc::new(map)));
     let flags = feed(
         &mut s,
         &[

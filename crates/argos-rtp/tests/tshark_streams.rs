@@ -143,9 +143,7 @@ fn analyse(path: &Path, rtp_frames: &HashSet<u64>) -> (StreamTable, Vec<u64>) {
                 dst: d.dst,
                 ssrc: p.ssrc,
             };
-            let payloads = map
-                .lookup_entry(d.src, d.dst)
-                .map(|e| (*e.payloads).clone());
+            let payloads = map.lookup_entry(d.src, d.dst).map(|e| e.payloads.clone());
             table.update(key, &p, d.ts_us, || payloads);
         } else if let Ok(msg) = argos_sip::parse(&d.payload) {
             map.observe_sip(&msg, d.src, d.ts_us);
