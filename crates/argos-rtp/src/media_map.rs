@@ -49,6 +49,8 @@ pub struct MediaEntry {
     pub rtp: bool,
     /// Payload map of the SDP that announced it.
     pub payloads: Arc<PayloadMap>,
+    /// Clock rate of the media's first format (0 unknown), for RTCP jitter → ms.
+    pub clock_rate: u32,
     last_us: i64,
     /// Set when the call ended: the entry goes at this time.
     ends_at_us: Option<i64>,
@@ -164,19 +166,21 @@ impl MediaMap {
             if addr.ip().is_unspecified() || addr.port() == 0 {
                 continue; // 0.0.0.0 = hold (RFC 3264 §8.4): nothing will arrive there.
             }
-            self.insert(addr, call_id.clone(), rtp, rtcp, payloads.clone(), now_us);
+            let entry = MediaEntry {
+                call_id: call_id.clone(),
+                rtcp,
+                rtp,
+                payloads: payloads.clone(),
+                clock_rate: ep.clock_rate,
+                last_us: now_us,
+                ends_at_us: None,
+                order: 0,
+            };
+            self.insert(addr, entry);
         }
     }
 
-    fn insert(
-        &mut self,
-        addr: SocketAddr,
-        call_id: Arc<str>,
-        rtp: bool,
-        rtcp: bool,
-        payloads: Arc<PayloadMap>,
-        now_us: i64,
-    ) {
+    fn insert(&mut self, addr: SocketAddr, mut entry: MediaEntry) {
         self.stats.announced += 1;
         let order = self.next_order;
         self.next_order += 1;
@@ -195,19 +199,12 @@ impl MediaMap {
             }
         }
         self.order.insert(order, addr);
-        self.by_call.entry(call_id.clone()).or_default().push(addr);
-        self.by_addr.insert(
-            addr,
-            MediaEntry {
-                call_id,
-                rtcp,
-                rtp,
-                payloads,
-                last_us: now_us,
-                ends_at_us: None,
-                order,
-            },
-        );
+        self.by_call
+            .entry(entry.call_id.clone())
+            .or_default()
+            .push(addr);
+        entry.order = order;
+        self.by_addr.insert(addr, entry);
     }
 
     fn unlink(&mut self, call_id: &Arc<str>, addr: SocketAddr) {

@@ -21,6 +21,9 @@ pub struct MediaEndpoint {
     pub rtcp_mux: bool,
     /// `a=rtpmap` entries.
     pub payloads: PayloadMap,
+    /// RTP clock rate of the first format of the `m=` line (its rtpmap rate, else the
+    /// static table), 0 when unknown: converts RTCP jitter for this media to ms.
+    pub clock_rate: u32,
 }
 
 /// RTCP attributes of one media section (index = m= line order).
@@ -65,12 +68,22 @@ pub fn media_endpoints(body: &[u8]) -> Vec<MediaEndpoint> {
         for r in &m.rtpmap {
             payloads.insert(r.payload_type, r.encoding, r.clock_rate);
         }
+        let clock_rate = m
+            .formats
+            .first()
+            .and_then(|f| f.parse::<u8>().ok())
+            .map_or(0, |pt| match payloads.get(pt) {
+                Some(f) if f.clock_rate != 0 => f.clock_rate,
+                Some(f) => crate::payload::dynamic_clock_rate(&f.encoding),
+                None => crate::payload::static_clock_rate(pt),
+            });
         out.push(MediaEndpoint {
             kind: m.kind.to_owned(),
             rtp: SocketAddr::new(addr, m.port),
             rtcp,
             rtcp_mux,
             payloads,
+            clock_rate,
         });
     }
     out

@@ -39,6 +39,9 @@ fn sdp_endpoints() {
     let plain = "v=0\r\nc=IN IP6 2001:db8::1\r\nm=audio 30000 RTP/AVP 8\r\n";
     let eps = media_endpoints(plain.as_bytes());
     assert_eq!(eps[0].rtcp, sa("[2001:db8::1]:30001"));
+    let opus =
+        "v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 30000 RTP/AVP 111 0\r\na=rtpmap:111 opus/48000/2\r\n";
+    assert_eq!(media_endpoints(opus.as_bytes())[0].clock_rate, 48000);
     assert!(media_endpoints(b"not sdp").is_empty());
 }
 
