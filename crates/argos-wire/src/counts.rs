@@ -28,6 +28,16 @@ pub struct WireCounts {
     pub file_errors: u64,
     /// Fragmented SCTP messages dropped incomplete (limits, missing chunks).
     pub sctp_dropped: u64,
+    /// RTCP datagrams seen (with [`crate::WireOptions::rtcp`]).
+    pub rtcp: u64,
+    /// RTCP handed out as HEP proto-5 JSON captures.
+    pub rtcp_sent: u64,
+    /// RTCP between addresses no SDP announced: dropped (captagent and heplify do the same).
+    pub rtcp_uncorrelated: u64,
+    /// RTCP that looked right but did not decode into a report.
+    pub rtcp_undecodable: u64,
+    /// RTCP holding only BYE/APP/feedback packets: nothing a report is made of (not sent).
+    pub rtcp_nothing_to_report: u64,
     /// TLS decryption (all zero without a key log).
     pub tls: argos_net::TlsStats,
 }
@@ -49,6 +59,11 @@ impl WireCounts {
         self.skipped_undecodable += o.skipped_undecodable;
         self.file_errors += o.file_errors;
         self.sctp_dropped += o.sctp_dropped;
+        self.rtcp += o.rtcp;
+        self.rtcp_sent += o.rtcp_sent;
+        self.rtcp_uncorrelated += o.rtcp_uncorrelated;
+        self.rtcp_undecodable += o.rtcp_undecodable;
+        self.rtcp_nothing_to_report += o.rtcp_nothing_to_report;
         let (t, u) = (&mut self.tls, &o.tls);
         t.connections += u.connections;
         t.decrypted += u.decrypted;

@@ -1,5 +1,6 @@
 //! [`FrameProcessor`]: one frame at a time in, SIP messages out.
 
+use crate::rtcp::RtcpStage;
 use crate::{capture_from_hep, is_hep, looks_like_sip, SctpReassembler, WireCounts};
 use argos_model::{Capture, PayloadKind, Transport};
 use argos_net::{
@@ -23,6 +24,11 @@ pub struct WireOptions {
     /// Decrypt SIP over TLS with the secrets of this key log (NSS SSLKEYLOGFILE format);
     /// without it, TLS streams are not SIP and are skipped.
     pub tls_keylog: Option<Arc<KeyLog>>,
+    /// Hand out RTCP as HEP proto-5 JSON captures, correlated to the Call-ID of the SDP
+    /// that announced its addresses.
+    pub rtcp: bool,
+    /// With `rtcp`: also hand out RTCP no SDP announced (without a correlation id).
+    pub rtcp_uncorrelated: bool,
 }
 
 /// The stateful packet path: IP defragmentation, TCP/WebSocket and SCTP reassembly. Feed it
@@ -37,6 +43,7 @@ pub struct FrameProcessor {
     tcp_out: Vec<TcpMessage>,
     sctp: SctpReassembler,
     defrag: Defragmenter,
+    rtcp: Option<RtcpStage>,
     counts: WireCounts,
 }
 
@@ -47,6 +54,7 @@ impl FrameProcessor {
             tcp = tcp.with_tls_keylog(Arc::clone(k));
         }
         FrameProcessor {
+            rtcp: opts.rtcp.then(|| RtcpStage::new(opts.rtcp_uncorrelated)),
             opts,
             tcp,
             tcp_out: Vec::new(),
@@ -120,14 +128,20 @@ impl FrameProcessor {
                 if looks_like_sip(pkt.payload) {
                     n.sip_udp += 1;
                     let payload = Bytes::copy_from_slice(pkt.payload);
-                    sink(Capture::new(
-                        ts,
-                        src,
-                        dst,
-                        Transport::Udp,
-                        PayloadKind::SIP,
-                        payload,
-                    ))
+                    let c = Capture::new(ts, src, dst, Transport::Udp, PayloadKind::SIP, payload);
+                    if let Some(r) = &mut self.rtcp {
+                        r.observe_sip(&c);
+                    }
+                    sink(c)
+                } else if let Some(r) = self
+                    .rtcp
+                    .as_mut()
+                    .filter(|_| RtcpStage::is_rtcp(pkt.payload))
+                {
+                    match r.capture(ts, src, dst, pkt.payload, n) {
+                        Some(c) => sink(c),
+                        None => true,
+                    }
                 } else if is_hep(pkt.payload) {
                     if !self.opts.unwrap_hep {
                         n.skipped_hep += 1;
@@ -182,6 +196,9 @@ impl FrameProcessor {
                         any = true;
                         n.sip_sctp += 1;
                         let c = Capture::new(ts, src, dst, Transport::Sctp, PayloadKind::SIP, msg);
+                        if let Some(r) = &mut self.rtcp {
+                            r.observe_sip(&c);
+                        }
                         go = go && sink(c);
                     }
                 }
@@ -203,7 +220,11 @@ impl FrameProcessor {
         let mut go = true;
         for m in self.tcp_out.drain(..) {
             self.counts.sip_tcp += 1;
-            go = go && sink(tcp_capture(m));
+            let c = tcp_capture(m);
+            if let Some(r) = &mut self.rtcp {
+                r.observe_sip(&c);
+            }
+            go = go && sink(c);
         }
         go
     }

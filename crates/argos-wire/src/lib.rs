@@ -7,6 +7,8 @@
 //!   chunks ([`SctpReassembler`]), IPv4/IPv6 fragments ([`argos_net::Defragmenter`]), and
 //!   optionally the contents of HEP packets seen on the wire ([`capture_from_hep`]), and
 //!   SIP over TLS decrypted with a key log ([`WireOptions::tls_keylog`]).
+//! * With [`WireOptions::rtcp`], RTCP becomes HEP proto-5 JSON captures correlated to the
+//!   Call-ID whose SDP announced its addresses (what captagent and heplify send).
 //! * [`read_captures`] runs a pcap/pcapng file through a processor.
 //! * [`WireCounts`] says what happened to every frame.
 //!
@@ -17,6 +19,7 @@ mod counts;
 mod file;
 mod frames;
 mod hep;
+mod rtcp;
 mod sctp;
 mod sniff;
 
