@@ -305,3 +305,125 @@ fn captures_match_tshark_packet_types() {
     println!("{compared} RTCP datagrams match tshark ({with_error} with trailing bytes)");
     assert!(compared > 0 && with_error * 10 < compared);
 }
+
+/// The report blocks and sender info of every RTCP datagram, through the HEP JSON and
+/// back, equal what tshark decodes.
+#[test]
+fn capture_report_blocks_through_json_match_tshark() {
+    use argos_rtp::hep_json;
+    if !common::have_tshark() {
+        return;
+    }
+    let Some(path) = common::capture("heplify__rtp_rtcp_sip_ipv4_udp.pcap") else {
+        return;
+    };
+    let fields = [
+        "rtcp.ssrc.fraction",
+        "rtcp.ssrc.cum_nr",
+        "rtcp.ssrc.high_seq",
+        "rtcp.ssrc.jitter",
+        "rtcp.ssrc.lsr",
+        "rtcp.ssrc.dlsr",
+        "rtcp.timestamp.ntp.msw",
+        "rtcp.timestamp.ntp.lsw",
+        "rtcp.sender.packetcount",
+        "rtcp.sender.octetcount",
+    ];
+    let mut args = vec![
+        "-Y",
+        "rtcp",
+        "-T",
+        "fields",
+        "-E",
+        "occurrence=a",
+        "-e",
+        "frame.number",
+    ];
+    for f in &fields {
+        args.extend(["-e", f]);
+    }
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(&path)
+        .args(&args)
+        .output()
+        .unwrap();
+    let rows: std::collections::BTreeMap<u64, Vec<Vec<i64>>> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut cols = l.split('\t');
+            let frame = cols.next()?.parse().ok()?;
+            let vals = cols
+                .map(|c| c.split(',').filter_map(|v| v.parse::<i64>().ok()).collect())
+                .collect();
+            Some((frame, vals))
+        })
+        .collect();
+    let mut compared = 0;
+    for d in common::udp_datagrams(&path) {
+        let Some(want) = rows.get(&d.frame) else {
+            continue;
+        };
+        let hep = hep_json::rtcp_to_hep(&d.payload, 8000).unwrap();
+        let r = hep_json::read_report(hep.json.as_bytes()).unwrap();
+        let col = |f: fn(&hep_json::BlockSummary) -> Option<i64>| -> Vec<i64> {
+            r.blocks.iter().filter_map(f).collect()
+        };
+        assert_eq!(
+            col(|b| b.fraction_lost.map(i64::from)),
+            want[0],
+            "frame {}",
+            d.frame
+        );
+        assert_eq!(
+            col(|b| b.cumulative_lost.map(i64::from)),
+            want[1],
+            "frame {}",
+            d.frame
+        );
+        // tshark's high_seq is the 16-bit sequence number (cycles are a separate field).
+        assert_eq!(
+            col(|b| b.highest_seq.map(|s| i64::from(s & 0xFFFF))),
+            want[2],
+            "frame {}",
+            d.frame
+        );
+        assert_eq!(
+            col(|b| b.jitter.map(i64::from)),
+            want[3],
+            "frame {}",
+            d.frame
+        );
+        assert_eq!(col(|b| b.lsr.map(i64::from)), want[4], "frame {}", d.frame);
+        assert_eq!(col(|b| b.dlsr.map(i64::from)), want[5], "frame {}", d.frame);
+        if let Some(s) = r.sender {
+            assert_eq!(
+                s.ntp_sec.map(|v| v as i64),
+                want[6].first().copied(),
+                "frame {}",
+                d.frame
+            );
+            assert_eq!(
+                s.ntp_low.map(|v| v as i64),
+                want[7].first().copied(),
+                "frame {}",
+                d.frame
+            );
+            assert_eq!(
+                s.packets.map(i64::from),
+                want[8].first().copied(),
+                "frame {}",
+                d.frame
+            );
+            assert_eq!(
+                s.octets.map(i64::from),
+                want[9].first().copied(),
+                "frame {}",
+                d.frame
+            );
+        }
+        compared += 1;
+    }
+    println!("{compared} RTCP datagrams: blocks and sender info match tshark");
+    assert!(compared > 20);
+}
