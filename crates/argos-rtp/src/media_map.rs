@@ -71,6 +71,15 @@ pub struct MediaMapStats {
     pub ended: u64,
 }
 
+/// The addresses of one call, and whether its INVITE was answered.
+#[derive(Debug, Clone, Default)]
+struct CallMedia {
+    addrs: Vec<SocketAddr>,
+    /// A 2xx to an INVITE was seen: later INVITE failures are re-INVITEs and do not
+    /// end the call.
+    answered: bool,
+}
+
 /// The correlator. Time is passed in (µs), so pcap replay and live capture behave alike.
 #[derive(Debug, Clone, Default)]
 pub struct MediaMap {
@@ -79,7 +88,7 @@ pub struct MediaMap {
     /// order → address, oldest first.
     order: BTreeMap<u64, SocketAddr>,
     next_order: u64,
-    by_call: HashMap<Arc<str>, Vec<SocketAddr>>,
+    by_call: HashMap<Arc<str>, CallMedia>,
     stats: MediaMapStats,
 }
 
@@ -93,7 +102,8 @@ impl MediaMap {
     }
 
     /// Feeds one SIP message received from `src` at `now_us`: its SDP (if any) adds or
-    /// refreshes entries; BYE, CANCEL and final errors (≥ 300) to an INVITE end the call.
+    /// refreshes entries; BYE, CANCEL and a final error (≥ 300, except the retried 401,
+    /// 407, 422 and 491) to an INVITE of a call not yet answered end the call.
     pub fn observe_sip(&mut self, msg: &argos_sip::SipMessage<'_>, src: SocketAddr, now_us: i64) {
         let Some(call_id) = msg.header("Call-ID").or_else(|| msg.header("i")) else {
             return;
@@ -103,9 +113,23 @@ impl MediaMap {
             .header("CSeq")
             .and_then(|c| c.split_ascii_whitespace().nth(1))
             .unwrap_or("");
+        let invite = cseq_method.eq_ignore_ascii_case("INVITE");
         let ends = match (msg.method(), msg.status()) {
             (Some(m), _) => m.eq_ignore_ascii_case("BYE") || m.eq_ignore_ascii_case("CANCEL"),
-            (None, Some(code)) => code >= 300 && cseq_method.eq_ignore_ascii_case("INVITE"),
+            (None, Some(code)) if invite && (200..300).contains(&code) => {
+                if let Some(c) = self.by_call.get_mut(call_id) {
+                    c.answered = true;
+                }
+                false
+            }
+            // A final error to the initial INVITE ends the call, except the ones the
+            // caller retries in the same call (credentials, 422, 491).
+            (None, Some(code)) => {
+                invite
+                    && code >= 300
+                    && !matches!(code, 401 | 407 | 422 | 491)
+                    && !self.by_call.get(call_id).is_some_and(|c| c.answered)
+            }
             _ => false,
         };
         if ends {
@@ -202,15 +226,16 @@ impl MediaMap {
         self.by_call
             .entry(entry.call_id.clone())
             .or_default()
+            .addrs
             .push(addr);
         entry.order = order;
         self.by_addr.insert(addr, entry);
     }
 
     fn unlink(&mut self, call_id: &Arc<str>, addr: SocketAddr) {
-        if let Some(v) = self.by_call.get_mut(call_id) {
-            v.retain(|a| *a != addr);
-            if v.is_empty() {
+        if let Some(c) = self.by_call.get_mut(call_id) {
+            c.addrs.retain(|a| *a != addr);
+            if c.addrs.is_empty() {
                 self.by_call.remove(call_id);
             }
         }
@@ -218,11 +243,11 @@ impl MediaMap {
 
     /// Marks a call ended: its entries go after the linger.
     pub fn end_call(&mut self, call_id: &str, now_us: i64) {
-        let Some(addrs) = self.by_call.get(call_id) else {
+        let Some(call) = self.by_call.get(call_id) else {
             return;
         };
         let at = now_us.saturating_add(self.limits.end_linger_us);
-        for a in addrs {
+        for a in &call.addrs {
             if let Some(e) = self.by_addr.get_mut(a) {
                 e.ends_at_us.get_or_insert(at);
             }

@@ -188,3 +188,100 @@ fn captures_correlate_every_media_datagram() {
         );
     }
 }
+
+fn sip(start: &str, call_id: &str, cseq: &str, sdp: Option<&str>) -> Vec<u8> {
+    let body = sdp.unwrap_or("");
+    let ct = if sdp.is_some() {
+        "Content-Type: application/sdp\r\n"
+    } else {
+        ""
+    };
+    format!(
+        "{start}\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\n\
+         Call-ID: {call_id}\r\nCSeq: {cseq}\r\n{ct}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+#[test]
+fn sip_dialog_drives_the_map() {
+    let offer = "v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\n";
+    let answer = "v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio 6000 RTP/AVP 0\r\n";
+    let mut m = MediaMap::new(MediaMapLimits::default());
+    let src = sa("10.0.0.1:5060");
+    let mut feed = |m: &mut MediaMap, raw: Vec<u8>, t: i64| {
+        let msg = argos_sip::parse(&raw).unwrap();
+        m.observe_sip(&msg, src, t);
+    };
+    let a = sa("10.0.0.1:4000");
+    let b = sa("10.0.0.2:6000");
+    feed(
+        &mut m,
+        sip("INVITE sip:b@x SIP/2.0", "c1", "1 INVITE", Some(offer)),
+        0,
+    );
+    feed(
+        &mut m,
+        sip(
+            "SIP/2.0 407 Proxy Authentication Required",
+            "c1",
+            "1 INVITE",
+            None,
+        ),
+        1,
+    );
+    m.expire(60_000_000);
+    assert_eq!(m.lookup(b, a), Some("c1"), "a 407 does not end the call");
+    feed(
+        &mut m,
+        sip("INVITE sip:b@x SIP/2.0", "c1", "2 INVITE", Some(offer)),
+        2,
+    );
+    feed(
+        &mut m,
+        sip("SIP/2.0 200 OK", "c1", "2 INVITE", Some(answer)),
+        3,
+    );
+    assert_eq!(m.lookup(a, b), Some("c1"));
+    assert_eq!(
+        m.lookup(a, sa("10.0.0.2:6001")),
+        Some("c1"),
+        "RTCP = RTP + 1"
+    );
+    // A rejected re-INVITE leaves the call up.
+    feed(
+        &mut m,
+        sip("INVITE sip:b@x SIP/2.0", "c1", "3 INVITE", Some(offer)),
+        4,
+    );
+    feed(
+        &mut m,
+        sip("SIP/2.0 488 Not Acceptable Here", "c1", "3 INVITE", None),
+        5,
+    );
+    m.expire(10_000_000);
+    assert_eq!(m.lookup(a, b), Some("c1"));
+    feed(
+        &mut m,
+        sip("BYE sip:b@x SIP/2.0", "c1", "4 BYE", None),
+        20_000_000,
+    );
+    m.expire(24_000_000);
+    assert_eq!(m.lookup(a, b), Some("c1"), "linger after BYE");
+    m.expire(26_000_000);
+    assert_eq!(m.lookup(a, b), None);
+    // A call rejected before an answer ends.
+    feed(
+        &mut m,
+        sip("INVITE sip:b@x SIP/2.0", "c2", "1 INVITE", Some(offer)),
+        30_000_000,
+    );
+    feed(
+        &mut m,
+        sip("SIP/2.0 486 Busy Here", "c2", "1 INVITE", None),
+        30_000_001,
+    );
+    m.expire(36_000_000);
+    assert!(m.is_empty());
+}
