@@ -210,7 +210,7 @@ fn sip_dialog_drives_the_map() {
     let answer = "v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio 6000 RTP/AVP 0\r\n";
     let mut m = MediaMap::new(MediaMapLimits::default());
     let src = sa("10.0.0.1:5060");
-    let mut feed = |m: &mut MediaMap, raw: Vec<u8>, t: i64| {
+    let feed = |m: &mut MediaMap, raw: Vec<u8>, t: i64| {
         let msg = argos_sip::parse(&raw).unwrap();
         m.observe_sip(&msg, src, t);
     };
