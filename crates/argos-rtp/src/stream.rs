@@ -4,6 +4,12 @@
 //! `clock / 1000`, deltas and jitter only from "regular" packets, means divided by the
 //! count of *all* packets so far, lost = expected − received from the first and the
 //! *last received* sequence numbers (negative with duplicates).
+//!
+//! The oracle is tshark 4.0 (Debian 12): a packet is "in time sequence" when its RTP
+//! timestamp is at most 2³¹ after the *first* packet's, and only such packets move the
+//! delta/jitter reference. (Later Wireshark releases compare 64-bit extended timestamps
+//! with the last in-sequence packet instead; the two differ only after a timestamp
+//! reset, e.g. the T.38 switch in `heplify__FAX-Call-t38-CA-TDM-SIP-FB-1.pcap`.)
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -64,10 +70,8 @@ pub struct StreamStats {
     seq_num: u16,
     seq_cycles: u32,
     under: bool,
-    /// Extended RTP timestamp of the last in-time-sequence packet.
-    seq_timestamp: i64,
-    /// Extended timestamp of the last packet (for unwrapping).
-    last_ext_ts: i64,
+    /// RTP timestamp of the first packet: the reference of "in time sequence".
+    first_ts: u32,
     /// Arrival (ms since the first packet) of the last in-time-sequence packet.
     time: f64,
     jitter: f64,
@@ -81,7 +85,6 @@ pub struct StreamStats {
     skew: f64,
     max_skew: f64,
     last_nominal: f64,
-    last_arrival: f64,
     total_nr: u64,
     sequence_errors: u64,
     out_of_order: u64,
@@ -163,8 +166,7 @@ impl StreamStats {
             seq_num: 0,
             seq_cycles: 0,
             under: false,
-            seq_timestamp: 0,
-            last_ext_ts: 0,
+            first_ts: 0,
             time: 0.0,
             jitter: 0.0,
             delta: 0.0,
@@ -177,7 +179,6 @@ impl StreamStats {
             skew: 0.0,
             max_skew: 0.0,
             last_nominal: 0.0,
-            last_arrival: 0.0,
             total_nr: 0,
             sequence_errors: 0,
             out_of_order: 0,
@@ -215,12 +216,15 @@ impl StreamStats {
         if self.total_nr == 0 {
             return self.first(pkt, arrival_us);
         }
-        let ext_ts = self.extend_timestamp(pkt.timestamp);
         let now = (arrival_us.saturating_sub(self.first_us)) as f64 / 1000.0;
         self.last_us = arrival_us;
         let mut flags = 0u16;
 
-        let in_time_sequence = self.seq_timestamp <= ext_ts;
+        // In time sequence: at most 2^31 after the first packet's timestamp. (Wireshark's
+        // second branch, meant for a wrap past 0xFFFFFFFF, can never be true: a
+        // timestamp below the first is always out of sequence.)
+        let since_first = pkt.timestamp.wrapping_sub(self.first_ts);
+        let in_time_sequence = pkt.timestamp >= self.first_ts && since_first < 0x8000_0000;
         if !in_time_sequence {
             flags |= PacketFlags::WRONG_TIMESTAMP;
             self.wrong_timestamps += 1;
@@ -267,32 +271,31 @@ impl StreamStats {
         if clock.telephone_event {
             flags |= PacketFlags::PT_T_EVENT;
         }
+        // Delta, jitter and skew only for packets in time sequence.
         let mut current_jitter = 0.0;
-        let nominal_diff_ts = ext_ts.wrapping_sub(self.seq_timestamp) as f64;
-        if clock.rate != 0 {
-            self.clock_rate = clock.rate;
-            // Wireshark divides by the integer clock_rate / 1000 (11025 → 11).
-            let per_ms = f64::from(clock.rate / 1000);
-            let nominal_diff = if per_ms > 0.0 {
-                nominal_diff_ts / per_ms
+        if in_time_sequence {
+            if clock.rate != 0 {
+                self.clock_rate = clock.rate;
+                // Wireshark divides by the integer clock_rate / 1000 (11025 → 11).
+                let per_ms = f64::from(clock.rate / 1000);
+                let nominal = if per_ms > 0.0 {
+                    f64::from(since_first) / per_ms
+                } else {
+                    0.0
+                };
+                let expected_time = self.time + (nominal - self.last_nominal);
+                let diff = (now - expected_time).abs();
+                current_jitter = (15.0 * self.jitter + diff) / 16.0;
+                self.jitter = current_jitter;
+                self.delta = now - self.time;
+                self.last_nominal = nominal;
+                self.skew = nominal - now;
+                if self.skew.abs() > self.max_skew.abs() {
+                    self.max_skew = self.skew;
+                }
             } else {
-                0.0
-            };
-            let expected_time = self.time + nominal_diff;
-            let diff = (now - expected_time).abs();
-            current_jitter = (15.0 * self.jitter + diff) / 16.0;
-            self.delta = now - self.time;
-            self.jitter = current_jitter;
-            let nominal = self.last_nominal + nominal_diff;
-            let arrival = self.last_arrival + self.delta;
-            self.skew = nominal - arrival;
-            if self.skew.abs() > self.max_skew.abs() {
-                self.max_skew = self.skew;
+                self.delta = now - self.time;
             }
-            self.last_nominal = nominal;
-            self.last_arrival = arrival;
-        } else {
-            self.delta = now - self.time;
         }
 
         if pkt.marker {
@@ -330,7 +333,6 @@ impl StreamStats {
         }
         if in_time_sequence {
             self.time = now;
-            self.seq_timestamp = ext_ts;
         }
         self.stop_seq = seq;
         self.total_nr += 1;
@@ -343,8 +345,7 @@ impl StreamStats {
         self.start_seq = pkt.sequence;
         self.stop_seq = pkt.sequence;
         self.seq_num = pkt.sequence;
-        self.seq_timestamp = i64::from(pkt.timestamp);
-        self.last_ext_ts = i64::from(pkt.timestamp);
+        self.first_ts = pkt.timestamp;
         self.time = 0.0;
         self.pt = pkt.payload_type;
         self.reg_pt = pkt.payload_type;
@@ -354,14 +355,6 @@ impl StreamStats {
             flags |= PacketFlags::MARKER;
         }
         PacketFlags(flags)
-    }
-
-    /// Unwraps a 32-bit RTP timestamp against the previous packet's extended one.
-    fn extend_timestamp(&mut self, ts: u32) -> i64 {
-        let step = ts.wrapping_sub(self.last_ext_ts as u32) as i32;
-        let ext = self.last_ext_ts.saturating_add(i64::from(step));
-        self.last_ext_ts = ext;
-        ext
     }
 
     /// The stream's totals so far.

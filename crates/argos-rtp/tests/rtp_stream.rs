@@ -102,40 +102,54 @@ fn loss_duplicates_reorder_and_jitter() {
     let flags = feed(
         &mut s,
         &[
-            (0, false, 100, 0, 0),
-            (0, false, 101, 160, 20_000),
-            (0, false, 103, 480, 60_000), // 102 lost
-            (0, false, 103, 480, 60_500), // duplicate
-            (0, false, 104, 640, 84_000), // 4 ms late: jitter
-            (0, false, 102, 320, 85_000), // late packet: old timestamp
-            (0, false, 105, 800, 100_000),
+            (0, false, 100, 1000, 0),
+            (0, false, 101, 1160, 20_000),
+            (0, false, 103, 1480, 60_000), // 102 lost (for now)
+            (0, false, 103, 1480, 60_500), // duplicate
+            (0, false, 104, 1640, 84_000), // 3.5 ms late
+            (0, false, 102, 1320, 85_000), // reordered: older timestamp, still after the first
+            (0, false, 105, 1800, 100_000),
+            (0, false, 106, 500, 120_000), // timestamp before the first packet's
         ],
     );
     assert!(flags[0].has(PacketFlags::FIRST));
     assert!(flags[2].has(PacketFlags::WRONG_SEQ));
     assert!(flags[3].has(PacketFlags::WRONG_SEQ));
-    assert!(flags[5].has(PacketFlags::WRONG_SEQ) && flags[5].has(PacketFlags::WRONG_TIMESTAMP));
+    assert!(flags[5].has(PacketFlags::WRONG_SEQ) && !flags[5].has(PacketFlags::WRONG_TIMESTAMP));
+    assert!(flags[7].has(PacketFlags::WRONG_TIMESTAMP));
     let sum = s.summary();
-    assert_eq!(sum.packets, 7);
-    assert_eq!(sum.expected, 6);
+    assert_eq!(sum.packets, 8);
+    assert_eq!(sum.expected, 7);
     assert_eq!(
         sum.lost, -1,
-        "duplicate outnumbers the loss; stop seq is the last received"
+        "the duplicate outnumbers the loss; stop seq is the last received"
     );
     assert_eq!(sum.sequence_errors, 3);
     assert_eq!(sum.out_of_order, 2);
     assert_eq!(sum.wrong_timestamps, 1);
     assert!(sum.problem);
-    // Jitter (ms): the duplicate arrives 0.5 ms after its expected time, packet 104
-    // 3.5 ms late; the late packet (old timestamp) still updates the running jitter but
-    // is not regular; 105 is 4 ms off and sets the maximum.
-    let j = [0.5, 3.5, (85.0 - (84.0 - 40.0)), 4.0f64]
-        .iter()
-        .fold(0.0, |j, d| (15.0 * j + d) / 16.0);
+    // |D| per packet in ms: expected = previous arrival + timestamp step (tshark 4.0:
+    // the reordered packet counts, against the timestamp of the packet before it).
+    let j = [
+        0.0,
+        0.0,
+        0.5,
+        3.5,
+        (85.0 - (84.0 - 40.0)),
+        (100.0 - (85.0 + 60.0)),
+        0.0f64,
+    ]
+    .iter()
+    .take(6)
+    .fold(0.0, |j, d: &f64| (15.0 * j + d.abs()) / 16.0);
     assert!(
         (sum.max_jitter_ms - j).abs() < 1e-9,
         "{} vs {j}",
         sum.max_jitter_ms
+    );
+    assert!(
+        (sum.last_jitter_ms - j).abs() < 1e-9,
+        "the last packet is out of sequence"
     );
     assert_eq!(sum.max_delta_ms, 40.0);
 }

@@ -116,8 +116,8 @@ fn tshark_payload_names(s: &StreamSummary) -> String {
 const KNOWN: &[(&str, &str)] = &[
     (
         "heplify__FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
-        "Wireshark unwraps RTP timestamps per conversation, shared by both directions; \
-         the timestamp reset to 0 at frame 3149 then gives it a 9.2 s delta",
+        "payload name only: after the T.38 re-INVITE Wireshark's conversation for \
+         10.35.60.100:15580 no longer maps PT 102 to telephone-event (clock 0 either way)",
     ),
     (
         "arkime__gtp-iphone.pcap",
