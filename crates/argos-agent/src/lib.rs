@@ -33,6 +33,7 @@
 //! UDP has no notion of "down": a datagram the kernel accepted counts as sent.
 
 mod link;
+pub mod live;
 pub mod logs;
 pub mod pcap_out;
 pub mod spool;
@@ -47,6 +48,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use live::{default_bpf, LiveInput, LiveSummary};
 pub use logs::{LogConfig, LogSource, Uncorrelated};
 pub use pcap_out::{PcapOutStats, RotateConfig};
 pub use spool::{SpoolConfig, SpoolStats};
@@ -163,6 +165,12 @@ pub struct AgentConfig {
     pub pcap_out: Option<RotateConfig>,
     /// Also send log lines as HEP LOG packets.
     pub logs: Option<LogConfig>,
+    /// Capture live from interfaces (after the files, if any) until [`AgentConfig::stop`].
+    pub live: Option<LiveInput>,
+    /// Decrypt SIP over TLS seen on the wire with this key log (NSS SSLKEYLOGFILE).
+    pub tls_keylog: Option<Arc<argos_net::KeyLog>>,
+    /// Also send RTCP as HEP proto-5 JSON, correlated to the Call-ID of its SDP.
+    pub rtcp: bool,
     /// Set (e.g. by a SIGTERM handler) to stop reading input: the run then drains, spools
     /// what is left and returns its summary as at the end of the input.
     pub stop: Arc<AtomicBool>,
@@ -190,6 +198,9 @@ impl AgentConfig {
             spool: None,
             pcap_out: None,
             logs: None,
+            live: None,
+            tls_keylog: None,
+            rtcp: false,
             stop: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -204,6 +215,8 @@ pub enum AgentError {
     Spool(#[from] spool::SpoolError),
     #[error(transparent)]
     PcapOut(#[from] pcap_out::PcapOutError),
+    #[error(transparent)]
+    Live(#[from] live::LiveError),
     #[error("--log-file {}: {error}", path.display())]
     LogInput {
         path: PathBuf,
@@ -250,6 +263,16 @@ pub struct Summary {
     pub frames: u64,
     /// SIP messages read from the captures (each is one HEP packet).
     pub read: u64,
+    /// RTCP reports sent as HEP proto-5 JSON (`--rtcp`), and RTCP dropped because no SDP
+    /// announced its addresses.
+    pub rtcp_sent: u64,
+    pub rtcp_uncorrelated: u64,
+    /// TLS connections decrypted with the key log, and those without a key.
+    pub tls_decrypted: u64,
+    pub tls_no_key: u64,
+    /// Live capture, per interface.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveSummary>,
     /// Packets delivered, over all collectors.
     pub sent: u64,
     /// Bytes of HEP delivered, over all collectors.
@@ -513,12 +536,17 @@ pub fn try_run(
     let started = Instant::now();
     let mut sum = Summary::default();
     let mut sender = HepSender::try_new(cfg.clone())?;
-    let mut pcap = match &cfg.pcap_out {
-        Some(r) => Some(pcap_out::CapturePcap::new(pcap_out::PcapRotator::new(
-            r.clone(),
-        )?)),
-        None => None,
-    };
+    // Live capture writes the raw frames it reads; files write the messages sent.
+    let mut raw_pcap = None;
+    let mut pcap = None;
+    if let Some(r) = &cfg.pcap_out {
+        let rot = pcap_out::PcapRotator::new(r.clone())?;
+        if cfg.live.is_some() {
+            raw_pcap = Some(rot);
+        } else {
+            pcap = Some(pcap_out::CapturePcap::new(rot));
+        }
+    }
     let mut log_in = match &cfg.logs {
         Some(l) => Some(
             logs::LogInput::start(l).map_err(|error| AgentError::LogInput {
@@ -531,9 +559,16 @@ pub fn try_run(
         ),
         None => None,
     };
+    let wire = argos_wire::WireOptions {
+        unwrap_hep: cfg.unwrap_hep,
+        tls_keylog: cfg.tls_keylog.clone(),
+        rtcp: cfg.rtcp,
+        rtcp_uncorrelated: false,
+    };
     let mut pcap_error_reported = false;
     let mut rate_start: Option<Instant> = None;
     let stopped = || cfg.stop.load(Ordering::Relaxed);
+    let mut wire_counts = argos_wire::WireCounts::default();
     for path in &cfg.files {
         if stopped() {
             break;
@@ -549,9 +584,9 @@ pub fn try_run(
         };
         // Pacing: this file's first message goes out now, the others at their offsets.
         let mut first: Option<(i64, Instant)> = None;
-        let res = argos_server::pcap_input::read_captures(
+        let res = argos_wire::read_captures_with(
             std::io::BufReader::with_capacity(1 << 20, file),
-            cfg.unwrap_hep,
+            &wire,
             |c| {
                 if cfg.pace {
                     let (t0, w0) = *first.get_or_insert((c.ts_us, Instant::now()));
@@ -587,11 +622,50 @@ pub fn try_run(
             },
         );
         match res {
-            Ok(n) => sum.frames += n.frames,
+            Ok(n) => {
+                sum.frames += n.frames;
+                wire_counts.add(&n);
+            }
             Err(e) => {
                 sum.files_failed += 1;
                 on_file_error(path, e.to_string());
             }
+        }
+    }
+    if let Some(live) = cfg.live.as_ref().filter(|_| !stopped()) {
+        let mut on_pcap_error = |e: pcap_out::PcapOutError| on_file_error(&e.path, e.to_string());
+        let (n, ls) = live::run(
+            live,
+            &wire,
+            &cfg.stop,
+            raw_pcap.as_mut(),
+            &mut on_pcap_error,
+            &mut |ev| match ev {
+                live::LiveEvent::Capture(c) => {
+                    sum.read += 1;
+                    sender.send(&c);
+                }
+                live::LiveEvent::Idle => {
+                    if let Some(l) = &mut log_in {
+                        l.send_waiting(&mut sender);
+                    }
+                    sender.poll();
+                }
+            },
+        )?;
+        sum.frames += n.frames;
+        wire_counts.add(&n);
+        sum.live = Some(ls);
+    }
+    // RTCP reports are not SIP messages: `read` counts what was sent of both.
+    sum.rtcp_sent = wire_counts.rtcp_sent;
+    sum.rtcp_uncorrelated = wire_counts.rtcp_uncorrelated;
+    sum.tls_decrypted = wire_counts.tls.decrypted;
+    sum.tls_no_key = wire_counts.tls.no_key;
+    if let Some(r) = raw_pcap {
+        match r.finish() {
+            Ok(st) => sum.pcap_out = Some(st),
+            Err(e) => on_file_error(&e.path, e.to_string()),
         }
     }
     if let Some(mut l) = log_in {

@@ -1,7 +1,8 @@
-//! `argos agent`: a capture agent. Reads pcap/pcapng files through the packet path of
-//! `argos import` (and, optionally, follows a log file) and sends every SIP message (and
-//! log line) as HEPv3 to one or more collectors over UDP, TCP or TLS (the logic is in
-//! `argos-agent`; this file parses flags and prints the summary).
+//! `argos agent`: a capture agent. Captures live from interfaces or reads pcap/pcapng files
+//! through the packet path of `argos import` (and, optionally, follows a log file) and
+//! sends every SIP message (RTCP and log line) as HEPv3 to one or more collectors over
+//! UDP, TCP or TLS (the logic is in `argos-agent`; this file parses flags and prints the
+//! summary).
 
 use anyhow::{bail, Context};
 use argos_agent::logs::CallIdMatcher;
@@ -14,13 +15,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Send every SIP message of pcap/pcapng files, and the lines of a log file, as HEPv3 to
-/// collectors (UDP, TCP, TLS), with failover, reconnects, a memory buffer and a disk spool.
+/// Capture SIP (and RTCP) live from interfaces or from pcap/pcapng files, and the lines of a
+/// log file, and send them as HEPv3 to collectors (UDP, TCP, TLS), with failover,
+/// reconnects, a memory buffer and a disk spool.
 ///
-/// Live capture from an interface: coming (not in this version).
+/// Live capture uses an AF_PACKET memory-mapped ring (Linux; root or CAP_NET_RAW), no
+/// libpcap; a kernel filter keeps the SIP ports (--port-range) unless --bpf says otherwise
+/// (compiling a filter needs tcpdump installed).
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
 Examples:
+  argos agent -i eth0 --hep udp:collector:9060 --rtcp
+  argos agent -i any --port-range 5060-5080,5090 --hep tls:collector.example:9061 --tls-ca ca.pem
+  argos agent -i eth1 --bpf 'udp port 5060 or tcp port 5061' --tls-keylog /run/keys.log --hep tcp:collector:9060
   argos agent -r calls.pcap --hep udp:collector:9060
   argos agent -r calls.pcap --hep tls:collector.example:9061 --tls-ca ca.pem --compress
   argos agent -r big.pcap --hep tcp:collector:9060 --spool /var/spool/argos --drain-timeout 600
@@ -32,9 +39,48 @@ pub struct Args {
         long = "read",
         short = 'r',
         value_name = "FILE",
-        required_unless_present = "log_file"
+        required_unless_present_any = ["log_file", "interface"]
     )]
     read: Vec<PathBuf>,
+    /// Capture live on this interface (repeatable; `any` = all interfaces), after the
+    /// files if any, until SIGINT/SIGTERM.
+    #[arg(long, short = 'i', value_name = "IFACE")]
+    interface: Vec<String>,
+    /// Kernel filter for live capture, tcpdump syntax (replaces the one made from
+    /// --port-range).
+    #[arg(long, value_name = "EXPR", requires = "interface")]
+    bpf: Option<String>,
+    /// SIP ports for the live capture filter: ranges and single ports, comma-separated.
+    #[arg(
+        long,
+        default_value = "5060-5090",
+        value_name = "PORTS",
+        requires = "interface"
+    )]
+    port_range: String,
+    /// Bytes kept of each captured frame.
+    #[arg(
+        long,
+        default_value_t = 65_535,
+        value_name = "BYTES",
+        requires = "interface"
+    )]
+    snaplen: u32,
+    /// Capture ring per interface, MiB (bursts the agent cannot keep up with wait there).
+    #[arg(long, default_value_t = 32, value_name = "MB", requires = "interface")]
+    ring_mb: usize,
+    /// Do not put interfaces in promiscuous mode.
+    #[arg(long, requires = "interface")]
+    no_promisc: bool,
+    /// Also send RTCP as HEP proto-5 JSON (the captagent/heplify format), correlated to the
+    /// Call-ID of the SDP that announced its addresses; RTCP of unknown calls is dropped and
+    /// counted.
+    #[arg(long)]
+    rtcp: bool,
+    /// Decrypt SIP over TLS seen on the wire with the secrets of this key log (NSS
+    /// SSLKEYLOGFILE format: TLS 1.2 ECDHE with AES-GCM/ChaCha20, TLS 1.3).
+    #[arg(long, value_name = "FILE")]
+    tls_keylog: Option<PathBuf>,
     /// Collector: udp:HOST:PORT, tcp:HOST:PORT or tls:HOST:PORT (repeatable: every packet goes to all).
     #[arg(long = "hep", value_name = "PROTO:HOST:PORT", required = true)]
     hep: Vec<String>,
@@ -152,6 +198,42 @@ fn config(a: &Args) -> anyhow::Result<AgentConfig> {
     cfg.node = a.node.clone();
     cfg.auth_key = a.auth_key.clone();
     cfg.unwrap_hep = a.unwrap_hep;
+    cfg.rtcp = a.rtcp;
+    if let Some(k) = &a.tls_keylog {
+        let keys = argos_net::KeyLog::from_file(k)
+            .with_context(|| format!("--tls-keylog {}", k.display()))?;
+        cfg.tls_keylog = Some(Arc::new(keys));
+    }
+    if !a.interface.is_empty() {
+        let bpf = match &a.bpf {
+            Some(b) => b.clone(),
+            None => {
+                for part in a.port_range.split(',') {
+                    let ok = match part.split_once('-') {
+                        Some((lo, hi)) => {
+                            lo.trim().parse::<u16>().is_ok() && hi.trim().parse::<u16>().is_ok()
+                        }
+                        None => part.trim().parse::<u16>().is_ok(),
+                    };
+                    if !ok {
+                        bail!(
+                            "--port-range {}: expected ports or ranges like 5060-5090,5080",
+                            a.port_range
+                        );
+                    }
+                }
+                argos_agent::default_bpf(&a.port_range, a.rtcp)
+            }
+        };
+        cfg.live = Some(argos_agent::LiveInput {
+            interfaces: a.interface.clone(),
+            bpf: Some(bpf),
+            snaplen: a.snaplen,
+            ring_bytes: a.ring_mb.max(1) << 20,
+            promiscuous: !a.no_promisc,
+            ..argos_agent::LiveInput::default()
+        });
+    }
     cfg.compress = a.compress;
     cfg.buffer_packets = a.buffer;
     cfg.drain_timeout = Duration::from_secs_f64(a.drain_timeout.max(0.0));
@@ -194,6 +276,14 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let cfg = config(&a)?;
     if a.tls_insecure {
         eprintln!("warning: --tls-insecure: collector certificates are not checked (anyone in the path can read and change the HEP stream)");
+    }
+    if let Some(l) = &cfg.live {
+        eprintln!(
+            "agent: capturing on {} (filter: {}) → {}; SIGINT/SIGTERM to stop",
+            l.interfaces.join(", "),
+            l.bpf.as_deref().unwrap_or("none"),
+            a.hep.join(", ")
+        );
     }
     stop_on_signal(cfg.stop.clone());
     let sum = argos_agent::try_run(cfg, |p, e| eprintln!("{}: not read: {e}", p.display()))?;
@@ -304,6 +394,26 @@ fn print_summary(sum: &argos_agent::Summary) {
             "log: {} lines read, {} sent ({} with a Call-ID), {} skipped",
             sum.log_lines_read, sum.log_lines_sent, sum.log_lines_correlated, sum.log_lines_skipped
         );
+    }
+    if sum.rtcp_sent + sum.rtcp_uncorrelated > 0 {
+        println!(
+            "rtcp: {} reports sent, {} dropped (no SDP announced their addresses)",
+            sum.rtcp_sent, sum.rtcp_uncorrelated
+        );
+    }
+    if sum.tls_decrypted + sum.tls_no_key > 0 {
+        println!(
+            "tls: {} connections decrypted, {} without a key in the key log",
+            sum.tls_decrypted, sum.tls_no_key
+        );
+    }
+    if let Some(l) = &sum.live {
+        for i in &l.interfaces {
+            println!(
+                "live {}: {} frames passed the filter, {} lost in the ring",
+                i.name, i.packets, i.drops
+            );
+        }
     }
     if let Some(p) = &sum.pcap_out {
         println!(

@@ -40,6 +40,10 @@ pub struct WireArgs {
     /// -keylogfile, or a PBX with SSLKEYLOGFILE set).
     #[arg(long, value_name = "FILE")]
     pub tls_keylog: Option<std::path::PathBuf>,
+    /// Also take RTCP, as reports (HEP proto-5 JSON) linked to the call whose SDP announced
+    /// its addresses.
+    #[arg(long)]
+    pub rtcp: bool,
 }
 
 impl WireArgs {
@@ -56,6 +60,8 @@ impl WireArgs {
         Ok(argos_wire::WireOptions {
             unwrap_hep: self.unwrap_hep,
             tls_keylog,
+            rtcp: self.rtcp,
+            rtcp_uncorrelated: false,
         })
     }
 }
