@@ -22,7 +22,10 @@ use crate::sdp_media::{media_endpoints, MediaEndpoint};
 pub struct MediaMapLimits {
     /// Most `IP:port` entries; inserting beyond evicts the least recently refreshed.
     pub max_entries: usize,
-    /// An entry neither refreshed by SIP nor used by a lookup for this long expires, µs.
+    /// An entry neither refreshed by SIP nor used by [`MediaMap::lookup_touch`] for this
+    /// long expires, µs. The default (4 h, the call tracker's limit for an answered
+    /// call) keeps a quiet call correlated with plain [`MediaMap::lookup`]; calls that
+    /// end normally go by BYE, and `max_entries` bounds the memory.
     pub idle_timeout_us: i64,
     /// How long entries of an ended call stay, µs.
     pub end_linger_us: i64,
@@ -32,7 +35,7 @@ impl Default for MediaMapLimits {
     fn default() -> Self {
         MediaMapLimits {
             max_entries: 200_000,
-            idle_timeout_us: 300_000_000,
+            idle_timeout_us: 4 * 3600 * 1_000_000,
             end_linger_us: 5_000_000,
         }
     }
