@@ -453,6 +453,11 @@ impl HepSender {
         self.compressed_saved
     }
 
+    /// Per-collector counts so far, without closing anything.
+    pub fn stats(&self) -> Vec<CollectorStats> {
+        self.links.iter().map(Link::stats).collect()
+    }
+
     /// Delivers what is waiting (until the drain timeout), closes the connections and
     /// returns the per-collector counts. Then what is still in memory goes to the spool
     /// (kept for the next run) or, without one, is counted as dropped.

@@ -229,6 +229,11 @@ impl Link {
     }
 
     /// Closes the connection; what is still in memory goes to the spool or is dropped.
+    /// The counts so far (a collector relaying for a long time reports them as it goes).
+    pub(crate) fn stats(&self) -> CollectorStats {
+        self.stats.clone()
+    }
+
     pub(crate) fn close(mut self) -> CollectorStats {
         let left: Vec<Vec<u8>> = self.buffer.drain(..).collect();
         for p in left {

@@ -46,6 +46,7 @@ pub struct IngestHandle {
     tx: Sender<Record>,
     metrics: Arc<Metrics>,
     pipeline: Arc<PipelineConfig>,
+    forward: Option<crate::forward::Forwarder>,
 }
 
 impl IngestHandle {
@@ -71,6 +72,19 @@ impl IngestHandle {
 
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
+    }
+
+    /// Relays every accepted HEP packet to other collectors (`--forward`).
+    pub fn with_forwarder(mut self, f: Option<crate::forward::Forwarder>) -> Self {
+        self.forward = f;
+        self
+    }
+
+    /// Hands an accepted HEP packet (decoded, auth key checked) to the relay, if any.
+    pub fn forward(&self, frame: &bytes::Bytes) {
+        if let Some(f) = &self.forward {
+            f.offer(frame);
+        }
     }
 }
 
@@ -100,6 +114,7 @@ pub fn spawn_with(
         tx,
         metrics: metrics.clone(),
         pipeline: Arc::new(pipeline),
+        forward: None,
     };
     let join = std::thread::Builder::new()
         .name("argos-ingest".into())

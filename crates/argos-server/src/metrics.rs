@@ -73,6 +73,7 @@ pub struct Metrics {
     /// Call tracker counters (calls by status, SIP methods, alarms...).
     pub tracking: crate::tracking::TrackMetrics,
     pub webhooks: std::sync::Arc<crate::webhook::WebhookMetrics>,
+    pub forward: std::sync::Arc<crate::forward::ForwardMetrics>,
     dropped: [AtomicU64; 7],
     /// Decoder error reasons (`too_short`, `bad_magic`, `header_too_long`...), by label.
     details: parking_lot::Mutex<Vec<(&'static str, &'static str, u64)>>,
@@ -257,6 +258,7 @@ impl Metrics {
         }
         self.tracking.render(&mut s);
         self.webhooks.render(&mut s);
+        self.forward.render(&mut s);
         s
     }
 }

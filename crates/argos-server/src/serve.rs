@@ -44,6 +44,8 @@ pub struct ServeConfig {
     pub alarm_webhooks: Vec<String>,
     /// Track calls, registrations and alarms (on by default).
     pub call_tracking: bool,
+    /// Relay every accepted HEP packet to other collectors.
+    pub forward: crate::forward::ForwardConfig,
 }
 
 /// Runs the collector until Ctrl-C / SIGTERM, then stores what is queued and returns.
@@ -86,6 +88,9 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         },
     )
     .context("starting ingest thread")?;
+    let forwarder = crate::forward::Forwarder::start(&cfg.forward, metrics.forward.clone())
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let handle = handle.with_forwarder(forwarder);
     let key: Option<Arc<[u8]>> = cfg
         .auth_key
         .as_deref()
@@ -220,6 +225,9 @@ fn print_banner(
     println!("  metrics        http://{shown}/metrics");
     for l in listeners {
         println!("  HEP listener   {l}");
+    }
+    for t in &cfg.forward.targets {
+        println!("  HEP relay to   {t}");
     }
     println!("  store          {store}");
     println!("  data           {}", cfg.data_dir.display());

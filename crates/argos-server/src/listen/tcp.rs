@@ -76,6 +76,7 @@ pub(crate) async fn read_frames<S: AsyncRead + Unpin>(
                     received.fetch_add(1, Relaxed);
                     let frame = buf.split_to(n).freeze();
                     if let Some(c) = capture_from_frame(&frame, auth_key, &metrics) {
+                        ingest.forward(&frame);
                         ingest.submit(c);
                     }
                 }

@@ -75,6 +75,7 @@ fn recv_loop(sock: UdpSocket, ingest: IngestHandle, auth_key: Option<Arc<[u8]>>)
         chunk.extend_from_slice(&buf[..n]);
         let frame = chunk.split().freeze();
         if let Some(c) = capture_from_frame(&frame, auth_key.as_deref(), &metrics) {
+            ingest.forward(&frame);
             ingest.submit(c);
         }
     }

@@ -61,6 +61,19 @@ pub struct Args {
     /// ingest rates on few cores; see docs/PERFORMANCE.md).
     #[arg(long)]
     no_call_tracking: bool,
+    /// Relay every accepted HEP packet, unchanged, to another collector: udp:HOST:PORT,
+    /// tcp:HOST:PORT or tls:HOST:PORT (repeatable: to all of them).
+    #[arg(long = "forward", value_name = "PROTO:HOST:PORT")]
+    forward: Vec<String>,
+    /// With --forward: send to the first reachable target only (switching on errors).
+    #[arg(long, requires = "forward")]
+    forward_failover: bool,
+    /// With --forward tls:...: trust this CA certificate (PEM) instead of the system store.
+    #[arg(long, value_name = "FILE", requires = "forward")]
+    forward_tls_ca: Option<std::path::PathBuf>,
+    /// With --forward tls:...: do not check the target's certificate.
+    #[arg(long, requires = "forward")]
+    forward_tls_insecure: bool,
     /// Calls the tracker follows at most; beyond it the oldest are written as they stand.
     #[arg(long, default_value_t = argos_track::call::CallConfig::default().max_calls)]
     max_tracked_calls: usize,
@@ -96,6 +109,12 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         tracker: tracker_config(a.max_tracked_calls),
         alarm_webhooks: a.alarm_webhooks,
         call_tracking: !a.no_call_tracking,
+        forward: argos_server::forward::ForwardConfig {
+            targets: a.forward,
+            failover: a.forward_failover,
+            tls_ca: a.forward_tls_ca,
+            tls_insecure: a.forward_tls_insecure,
+        },
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
