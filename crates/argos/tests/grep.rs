@@ -214,3 +214,46 @@ fn hep_listen_prints_live_and_reports() {
         assert_eq!(tshark_count(&out, "sip"), 14);
     }
 }
+
+#[test]
+fn grep_on_a_live_interface_prints_matches_as_they_come() {
+    if !util::have("tcpdump") {
+        return;
+    }
+    let port = util::free_port();
+    let child = std::process::Command::new(util::bin())
+        .args(["grep", "-I", "lo", "--port-range", &port.to_string()])
+        .args(["--timeout", "4", "-G", "--color", "never", "live-grep"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("argos grep");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    for (i, cid) in ["live-grep-1", "other-call"].iter().enumerate() {
+        let m = format!(
+            "OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK{i}\r\nFrom: <sip:b@x>;tag=1\r\nTo: <sip:a@x>\r\nCall-ID: {cid}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+        );
+        sock.send_to(m.as_bytes(), ("127.0.0.1", port))
+            .expect("send");
+    }
+    let out = child.wait_with_output().expect("grep output");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    if stderr.contains("CAP_NET_RAW") || stderr.contains("ermission") {
+        eprintln!("SKIP: live capture needs root or CAP_NET_RAW: {stderr}");
+        return;
+    }
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Call-ID: live-grep-1"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(!stdout.contains("Call-ID: other-call"), "{stdout}");
+    assert!(
+        stdout.contains("1 dialog(s), 1 matching message(s)"),
+        "{stdout}"
+    );
+}

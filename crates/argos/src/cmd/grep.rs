@@ -32,15 +32,26 @@ pub struct Args {
     /// [PATTERN] FILE...: the regex (matched against the whole raw message, multi-line)
     /// then the capture files. PATTERN may be left out when `-e` or a field filter
     /// (--from/--to/--method/--status/--header) is given and the first argument is a file.
-    #[arg(required_unless_present = "hep", value_name = "[PATTERN] FILE")]
+    #[arg(required_unless_present_any = ["hep", "interface"], value_name = "[PATTERN] FILE")]
     args: Vec<String>,
     /// Listen for HEP instead of reading files: `udp:HOST:PORT`. Matches print as they
     /// arrive (with the earlier messages of their dialog); -w/-G/-q and the scanner list
     /// come at the end: Ctrl-C or --timeout.
     #[arg(long, value_name = "udp:HOST:PORT")]
     hep: Option<String>,
-    /// With --hep: stop after this many seconds.
-    #[arg(long, value_name = "SECS", requires = "hep")]
+    /// Capture live on this interface instead of reading files (repeatable; `any` = all;
+    /// root or CAP_NET_RAW). Matches print as they arrive, like --hep.
+    #[arg(long, short = 'I', value_name = "IFACE", conflicts_with = "hep")]
+    interface: Vec<String>,
+    /// With --interface: kernel filter, tcpdump syntax (needs tcpdump installed); default:
+    /// the ports of --port-range.
+    #[arg(long, value_name = "EXPR")]
+    bpf: Option<String>,
+    /// With --interface: SIP ports to capture (ranges and ports, comma-separated).
+    #[arg(long, default_value = "5060-5090", value_name = "PORTS")]
+    port_range: String,
+    /// With --hep or --interface: stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
     timeout: Option<u64>,
     /// The pattern, given explicitly (then every positional argument is a file).
     #[arg(short = 'e', long = "regexp", value_name = "PATTERN")]
@@ -240,14 +251,14 @@ fn build_matcher(a: &Args, pattern: Option<&str>) -> anyhow::Result<Matcher> {
 /// Splits the positional arguments into the pattern and the files.
 fn split_args(a: &Args) -> anyhow::Result<(Option<String>, Vec<PathBuf>)> {
     if let Some(p) = &a.regexp {
-        if a.hep.is_some() && !a.args.is_empty() {
-            anyhow::bail!("--hep reads no files");
+        if (a.hep.is_some() || !a.interface.is_empty()) && !a.args.is_empty() {
+            anyhow::bail!("--hep and --interface read no files");
         }
         return Ok((Some(p.clone()), a.args.iter().map(PathBuf::from).collect()));
     }
-    if a.hep.is_some() {
+    if a.hep.is_some() || !a.interface.is_empty() {
         if a.args.len() > 1 {
-            anyhow::bail!("--hep reads no files: give only the PATTERN");
+            anyhow::bail!("--hep and --interface read no files: give only the PATTERN");
         }
         return Ok((a.args.first().cloned(), Vec::new()));
     }
@@ -400,85 +411,37 @@ fn report_line(msgs: &[&Msg]) -> String {
     )
 }
 
-/// `--hep udp:HOST:PORT`: receives HEP until Ctrl-C or the timeout, printing matches live
-/// (in dialog mode: the dialog's earlier messages first, then every later one).
-fn listen_hep(
-    spec: &str,
-    a: &Args,
-    matcher: &Matcher,
+/// Live input (`--hep`, `--interface`): messages are matched and printed as they arrive
+/// (in dialog mode: a dialog's earlier messages first, then every later one).
+struct LivePrinter<'a> {
+    a: &'a Args,
+    matcher: &'a Matcher,
     color: bool,
     dialog_mode: bool,
-    msgs: &mut Vec<Msg>,
-) -> anyhow::Result<()> {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
-    let addr = spec
-        .strip_prefix("udp:")
-        .with_context(|| format!("--hep {spec}: expected udp:HOST:PORT"))?;
-    let sock =
-        std::net::UdpSocket::bind(addr).with_context(|| format!("--hep: listening on {addr}"))?;
-    sock.set_read_timeout(Some(std::time::Duration::from_millis(200)))?;
-    eprintln!(
-        "argos grep: listening for HEP on udp:{}",
-        sock.local_addr()?
-    );
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                let _ = rt.block_on(tokio::signal::ctrl_c());
-                stop.store(true, Ordering::SeqCst);
-            }
-        });
-    }
-    let deadline = a
-        .timeout
-        .map(|s| std::time::Instant::now() + std::time::Duration::from_secs(s));
-    let cfg = argos_server::pipeline::PipelineConfig::default();
-    let metrics = argos_server::metrics::Metrics::default();
-    // Call-ID → indexes in `msgs`, and whether the dialog has matched (printing live).
-    let mut dialogs: HashMap<String, (Vec<usize>, bool)> = HashMap::new();
-    let pattern = matcher.pattern.as_ref();
-    let mut buf = vec![0u8; 65_536];
-    while !stop.load(Ordering::SeqCst) && deadline.is_none_or(|d| std::time::Instant::now() < d) {
-        let n = match sock.recv_from(&mut buf) {
-            Ok((n, _)) => n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock
-                        | std::io::ErrorKind::TimedOut
-                        | std::io::ErrorKind::Interrupted
-                ) =>
-            {
-                continue
-            }
-            Err(e) => return Err(e).context("--hep: receiving"),
-        };
-        let frame = bytes::Bytes::copy_from_slice(&buf[..n]);
-        let Some(c) = argos_server::hep_input::capture_from_frame(&frame, None, &metrics) else {
-            continue;
-        };
+    cfg: argos_server::pipeline::PipelineConfig,
+    metrics: argos_server::metrics::Metrics,
+    /// Call-ID → indexes in `msgs`, and whether the dialog has matched (printing live).
+    dialogs: HashMap<String, (Vec<usize>, bool)>,
+}
+
+impl LivePrinter<'_> {
+    fn offer(&mut self, c: argos_model::Capture, msgs: &mut Vec<Msg>) -> anyhow::Result<()> {
         if c.kind != argos_model::PayloadKind::SIP {
-            continue;
+            return Ok(());
         }
-        let rec = argos_server::pipeline::parse(c, &cfg, &metrics);
+        let rec = argos_server::pipeline::parse(c, &self.cfg, &self.metrics);
         let text = String::from_utf8_lossy(&rec.capture.payload).into_owned();
-        let matched = matcher.matches(&rec, &text);
+        let matched = self.matcher.matches(&rec, &text);
         let idx = msgs.len();
         let cid = rec.fields.call_id.clone();
         msgs.push(Msg { rec, text, matched });
-        if a.quiet {
-            continue;
+        if self.a.quiet {
+            return Ok(());
         }
         let mut to_print: Vec<usize> = Vec::new();
-        match (dialog_mode, cid) {
+        match (self.dialog_mode, cid) {
             (true, Some(cid)) => {
-                let d = dialogs.entry(cid).or_default();
+                let d = self.dialogs.entry(cid).or_default();
                 d.0.push(idx);
                 if d.1 {
                     to_print.push(idx);
@@ -496,9 +459,130 @@ fn listen_hep(
         if !to_print.is_empty() {
             let mut out = std::io::stdout().lock();
             for i in to_print {
-                print_msg(&mut out, &msgs[i], pattern, color)?;
+                print_msg(
+                    &mut out,
+                    &msgs[i],
+                    self.matcher.pattern.as_ref(),
+                    self.color,
+                )?;
             }
             out.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// Set by Ctrl-C; live input stops at it or at `--timeout`.
+fn stop_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    std::thread::spawn(move || {
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            let _ = rt.block_on(tokio::signal::ctrl_c());
+            s.store(true, Ordering::SeqCst);
+        }
+    });
+    stop
+}
+
+/// `--hep udp:HOST:PORT`: receives HEP until Ctrl-C or the timeout.
+fn listen_hep(spec: &str, p: &mut LivePrinter<'_>, msgs: &mut Vec<Msg>) -> anyhow::Result<()> {
+    use std::sync::atomic::Ordering;
+    let addr = spec
+        .strip_prefix("udp:")
+        .with_context(|| format!("--hep {spec}: expected udp:HOST:PORT"))?;
+    let sock =
+        std::net::UdpSocket::bind(addr).with_context(|| format!("--hep: listening on {addr}"))?;
+    sock.set_read_timeout(Some(std::time::Duration::from_millis(200)))?;
+    eprintln!(
+        "argos grep: listening for HEP on udp:{}",
+        sock.local_addr()?
+    );
+    let stop = stop_flag();
+    let deadline =
+        p.a.timeout
+            .map(|s| std::time::Instant::now() + std::time::Duration::from_secs(s));
+    let mut buf = vec![0u8; 65_536];
+    while !stop.load(Ordering::SeqCst) && deadline.is_none_or(|d| std::time::Instant::now() < d) {
+        let n = match sock.recv_from(&mut buf) {
+            Ok((n, _)) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue
+            }
+            Err(e) => return Err(e).context("--hep: receiving"),
+        };
+        let frame = bytes::Bytes::copy_from_slice(&buf[..n]);
+        let Some(c) = argos_server::hep_input::capture_from_frame(&frame, None, &p.metrics) else {
+            continue;
+        };
+        p.offer(c, msgs)?;
+    }
+    Ok(())
+}
+
+/// `--interface IFACE`: captures live (AF_PACKET ring) until Ctrl-C or the timeout, through
+/// the same packet path as files.
+fn listen_interfaces(
+    p: &mut LivePrinter<'_>,
+    wire: &argos_wire::WireOptions,
+    msgs: &mut Vec<Msg>,
+) -> anyhow::Result<()> {
+    use std::sync::atomic::Ordering;
+    let a = p.a;
+    let bpf = match &a.bpf {
+        Some(b) => b.clone(),
+        None => argos_agent::default_bpf(&a.port_range, false),
+    };
+    let live = argos_agent::LiveInput {
+        interfaces: a.interface.clone(),
+        bpf: Some(bpf.clone()),
+        ..argos_agent::LiveInput::default()
+    };
+    eprintln!(
+        "argos grep: capturing on {} (filter: {bpf}); Ctrl-C to stop",
+        a.interface.join(", ")
+    );
+    let stop = stop_flag();
+    if let Some(secs) = a.timeout {
+        let s = stop.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(secs));
+            s.store(true, Ordering::SeqCst);
+        });
+    }
+    let mut err = None;
+    let mut on_pcap_error = |_e: argos_agent::pcap_out::PcapOutError| {};
+    let (_, summary) =
+        argos_agent::live::run(&live, wire, &stop, None, &mut on_pcap_error, &mut |ev| {
+            if let argos_agent::live::LiveEvent::Capture(c) = ev {
+                if err.is_none() {
+                    if let Err(e) = p.offer(c, msgs) {
+                        err = Some(e);
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                }
+            }
+        })?;
+    if let Some(e) = err {
+        return Err(e);
+    }
+    for i in summary.interfaces {
+        if i.drops > 0 {
+            eprintln!(
+                "argos grep: {}: {} frames lost in the capture ring",
+                i.name, i.drops
+            );
         }
     }
     Ok(())
@@ -562,9 +646,21 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
     }
     // TCP messages are handed over when their stream is reassembled: put time order back.
-    let live = a.hep.is_some();
-    if let Some(spec) = &a.hep {
-        listen_hep(spec, &a, &matcher, color, dialog_mode, &mut msgs)?;
+    let live = a.hep.is_some() || !a.interface.is_empty();
+    if live {
+        let mut p = LivePrinter {
+            a: &a,
+            matcher: &matcher,
+            color,
+            dialog_mode,
+            cfg: argos_server::pipeline::PipelineConfig::default(),
+            metrics: argos_server::metrics::Metrics::default(),
+            dialogs: HashMap::new(),
+        };
+        match &a.hep {
+            Some(spec) => listen_hep(spec, &mut p, &mut msgs)?,
+            None => listen_interfaces(&mut p, &wire, &mut msgs)?,
+        }
     }
     msgs.sort_by_key(|m| m.rec.capture.ts_us);
 
