@@ -10,8 +10,8 @@ use argos_rtp::media_map::{MediaMap, MediaMapLimits};
 use bytes::Bytes;
 use std::net::SocketAddr;
 
-/// Clock rate used for the MOS estimate from an RR's jitter: the SDP's payload map is
-/// per media line, and narrowband voice (8 kHz) is what carriers' RTCP mostly reports.
+/// Clock rate for the MOS estimate from an RR's jitter when the SDP named none:
+/// narrowband voice (8 kHz) is what carriers' RTCP mostly reports.
 const DEFAULT_CLOCK_HZ: u32 = 8000;
 /// How often (capture time, µs) idle media entries are expired.
 const EXPIRE_EVERY_US: i64 = 1_000_000;
@@ -70,12 +70,18 @@ impl RtcpStage {
             self.map.expire(ts_us);
             self.next_expiry_us = ts_us.saturating_add(EXPIRE_EVERY_US);
         }
-        let call_id = self.map.lookup(src, dst).map(|s| s.to_owned());
+        let (call_id, clock) = match self.map.lookup_entry(src, dst) {
+            Some(e) => (Some(e.call_id.to_string()), e.clock_rate),
+            None => (None, 0),
+        };
         if call_id.is_none() && !self.keep_uncorrelated {
             n.rtcp_uncorrelated += 1;
             return None;
         }
-        let hep = match argos_rtp::hep_json::rtcp_to_hep(payload, DEFAULT_CLOCK_HZ) {
+        let hep = match argos_rtp::hep_json::rtcp_to_hep(
+            payload,
+            if clock > 0 { clock } else { DEFAULT_CLOCK_HZ },
+        ) {
             Ok(h) => h,
             Err(HepJsonError::NothingToReport) => {
                 n.rtcp_nothing_to_report += 1;

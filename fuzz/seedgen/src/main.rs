@@ -33,7 +33,18 @@ const PER_FILE: usize = 24;
 /// Seeds per target from captures at most.
 const MAX_FROM_CAPTURES: usize = 400;
 
-const TARGETS: [&str; 7] = ["hep", "hep_stream", "sip", "sdp", "pcap", "net", "wire"];
+const TARGETS: [&str; 10] = [
+    "hep",
+    "hep_stream",
+    "sip",
+    "sdp",
+    "pcap",
+    "net",
+    "wire",
+    "tls",
+    "rtp",
+    "rtcp",
+];
 
 const SDP_AUDIO: &str = "v=0\r\n\
 o=alice 2890844526 2890844526 IN IP4 192.0.2.10\r\n\
@@ -592,7 +603,7 @@ fn from_captures(c: &mut Corpus, dir: &Path) -> io::Result<()> {
         if room(c, "pcap") {
             c.add("pcap", &data[..data.len().min(MAX_CAPTURE_SEED)])?;
         }
-        let (mut frames, mut sips, mut heps) = (0, 0, 0);
+        let (mut frames, mut sips, mut heps, mut media) = (0, 0, 0, 0);
         let mut n = 0;
         while let Some(f) = r.next_frame() {
             n += 1;
@@ -618,6 +629,22 @@ fn from_captures(c: &mut Corpus, dir: &Path) -> io::Result<()> {
                     }
                 }
                 sips += 1;
+            }
+            // RTP and RTCP: version 2 in the first byte; packet types 200..=207 are RTCP.
+            if media < PER_FILE
+                && matches!(p.transport, TransportHeader::Udp { .. })
+                && p.payload.len() >= 8
+                && p.payload[0] >> 6 == 2
+            {
+                let t = if (200..=207).contains(&p.payload[1]) {
+                    "rtcp"
+                } else {
+                    "rtp"
+                };
+                if room(c, t) {
+                    c.add(t, p.payload)?;
+                    media += 1;
+                }
             }
             if heps < PER_FILE
                 && (p.payload.starts_with(b"HEP3") || p.payload.starts_with(b"EEP3"))
@@ -678,6 +705,9 @@ fn main() -> io::Result<()> {
     }
     for s in hep_streams(&hep) {
         c.add("hep_stream", &s)?;
+    }
+    for t in argos_net::tls::fuzzing::seeds() {
+        c.add("tls", &t)?;
     }
     let fr = frames(&sip);
     for (_, f) in &fr {
