@@ -69,6 +69,7 @@ use std::borrow::Cow;
 mod error;
 pub mod fields;
 pub mod hdr;
+pub mod qos;
 pub mod sdp;
 mod summary;
 pub mod uri;
