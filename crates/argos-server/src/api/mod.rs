@@ -7,6 +7,7 @@ mod calls;
 mod json;
 mod messages;
 mod params;
+pub mod qos;
 mod session;
 mod tracked;
 
@@ -40,6 +41,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/calls", get(calls::list))
         .route("/api/v1/calls/{call_id}", get(calls::detail))
         .route("/api/v1/calls/{call_id}/pcap", get(calls::pcap))
+        .route("/api/v1/calls/{call_id}/qos", get(qos::detail))
         .route("/api/v1/call-records", get(tracked::call_records))
         .route("/api/v1/registrations", get(tracked::registrations))
         .route("/api/v1/alarms", get(tracked::alarms))

@@ -1,0 +1,37 @@
+//! `GET /api/v1/calls/{call_id}/qos`: the call's quality reports as streams, time
+//! series, worst values and one-way-audio findings (docs/API.md).
+
+// The model lives in src/qos/; declared from here so registering the route stays the
+// only change outside this module (it belongs in lib.rs as `pub mod qos;`).
+#[path = "../qos/mod.rs"]
+pub mod model;
+
+use super::params::parse_time;
+use super::{blocking, ApiError, AppState};
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The QoS view of one call: 404 when the store has no record of it (as
+/// `/calls/{call_id}`), empty lists when it has records but no quality reports.
+pub async fn detail(
+    State(st): State<Arc<AppState>>,
+    Path(call_id): Path<String>,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Json<model::CallQos>, ApiError> {
+    let bound = |k: &str, default: i64| match p.get(k).filter(|v| !v.is_empty()) {
+        Some(v) => parse_time(v).ok_or_else(|| ApiError::BadRequest(format!("bad {k}: {v}"))),
+        None => Ok(default),
+    };
+    let (since, until) = (bound("since", 0)?, bound("until", i64::MAX)?);
+    let store = st.store.clone();
+    let msgs = blocking(move || store.call(&call_id, since, until)).await?;
+    if msgs.is_empty() {
+        return Err(ApiError::NotFound("no message with this Call-ID"));
+    }
+    let qos = tokio::task::spawn_blocking(move || model::assemble(&msgs))
+        .await
+        .map_err(|e| ApiError::Internal(format!("task: {e}")))?;
+    Ok(Json(qos))
+}

@@ -1,0 +1,205 @@
+//! One report's statement about one stream at one time, before folding into streams.
+
+use serde::Serialize;
+
+/// Where a quality report came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    /// RTCP SR/RR (HEP proto 5).
+    Rtcp,
+    /// RTCP XR VoIP Metrics (HEP proto 5).
+    RtcpXr,
+    /// RTP stream report, "MOS full report" JSON (HEP proto 34).
+    RtpReport,
+    /// RTP short report JSON (HEP proto 35).
+    RtpShortReport,
+    /// SIP PUBLISH `application/vq-rtcpxr` (RFC 6035).
+    VqRtcpxr,
+    /// `X-RTP-Stat` end-of-call header.
+    XRtpStat,
+    /// `P-RTP-Stat` end-of-call header.
+    PRtpStat,
+    /// `RTP-RxStat` / `RTP-TxStat` end-of-call headers.
+    RtpRxTxStat,
+    /// Another SIP-carried report.
+    SipOther,
+}
+
+/// Which way the reported packets went, from the reporter's point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// What the reporter received (an RTCP report block, PR of X-RTP-Stat).
+    Rx,
+    /// What the reporter sent (RTCP sender info, PS of X-RTP-Stat).
+    Tx,
+    /// A stream a probe saw pass (proto 34/35).
+    Seen,
+}
+
+/// Which way the media flows in call terms, from the call's SDP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaDirection {
+    /// From the side whose SDP was in a request (the caller) to the answering side.
+    CallerToCallee,
+    /// The other way.
+    CalleeToCaller,
+}
+
+impl MediaDirection {
+    /// The opposite direction.
+    pub fn reverse(self) -> Self {
+        match self {
+            MediaDirection::CallerToCallee => MediaDirection::CalleeToCaller,
+            MediaDirection::CalleeToCaller => MediaDirection::CallerToCallee,
+        }
+    }
+
+    /// Human text for findings.
+    pub fn text(self) -> &'static str {
+        match self {
+            MediaDirection::CallerToCallee => "caller → callee",
+            MediaDirection::CalleeToCaller => "callee → caller",
+        }
+    }
+}
+
+/// How a MOS value was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MosSource {
+    /// The endpoint's own listening-quality MOS (XR, vq-rtcpxr, header).
+    ReportedMosLq,
+    /// The endpoint's own conversational-quality MOS.
+    ReportedMosCq,
+    /// A MOS the report gives without saying which (proto 34/35 `MOS`).
+    Reported,
+    /// Estimated here from loss, jitter and RTT with HOMER's simplified E-model
+    /// (`argos_rtp::mos::homer_mos`).
+    EstimatedEModel,
+}
+
+/// What identifies a stream: observations with equal keys fold into one stream.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StreamKey {
+    pub kind: ReportKind,
+    /// The reporter's address (`ip:port`), or its report name.
+    pub reporter: String,
+    pub node: Option<String>,
+    pub direction: Direction,
+    pub ssrc: Option<u32>,
+    /// Media source and destination as the report names them (for RTCP: the RTCP
+    /// addresses of the two ends).
+    pub src: Option<String>,
+    pub dst: Option<String>,
+}
+
+/// One report's values for one stream; `None` where the report says nothing.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub key: StreamKey,
+    pub ts_us: i64,
+    pub media_direction: Option<MediaDirection>,
+    pub codec: Option<String>,
+    pub clock_rate: Option<u32>,
+    /// Packets received (rx, seen) or sent (tx), cumulative.
+    pub packets: Option<u64>,
+    /// Packets expected, cumulative.
+    pub expected: Option<u64>,
+    /// Packets lost, cumulative (RTCP's may be negative: duplicates).
+    pub lost: Option<i64>,
+    /// RTCP extended highest sequence number received: proves packets arrived.
+    pub highest_seq: Option<u32>,
+    /// Loss over the report's interval, %.
+    pub loss_pct: Option<f64>,
+    pub discard_pct: Option<f64>,
+    pub jitter_ms: Option<f64>,
+    pub max_jitter_ms: Option<f64>,
+    pub rtt_ms: Option<f64>,
+    pub one_way_delay_ms: Option<f64>,
+    pub end_system_delay_ms: Option<f64>,
+    pub burst_density_pct: Option<f64>,
+    pub gap_density_pct: Option<f64>,
+    pub mos: Option<(f64, MosSource)>,
+    pub mos_lq: Option<f64>,
+    pub mos_cq: Option<f64>,
+    pub r_factor: Option<f64>,
+    /// The report's text, for SIP-carried reports (shown as text, never as markup).
+    pub raw: Option<String>,
+}
+
+impl Observation {
+    /// An observation with only its key and time set.
+    pub fn new(key: StreamKey, ts_us: i64) -> Self {
+        Observation {
+            key,
+            ts_us,
+            media_direction: None,
+            codec: None,
+            clock_rate: None,
+            packets: None,
+            expected: None,
+            lost: None,
+            highest_seq: None,
+            loss_pct: None,
+            discard_pct: None,
+            jitter_ms: None,
+            max_jitter_ms: None,
+            rtt_ms: None,
+            one_way_delay_ms: None,
+            end_system_delay_ms: None,
+            burst_density_pct: None,
+            gap_density_pct: None,
+            mos: None,
+            mos_lq: None,
+            mos_cq: None,
+            r_factor: None,
+            raw: None,
+        }
+    }
+
+    /// Fills `mos` with the E-model estimate when the report gave none and loss is known.
+    pub fn estimate_mos(&mut self) {
+        if self.mos.is_some() {
+            return;
+        }
+        if let Some(loss) = self.loss_pct {
+            let est = argos_rtp::mos::homer_mos(
+                loss,
+                self.jitter_ms.unwrap_or(0.0),
+                self.rtt_ms.unwrap_or(0.0),
+            );
+            self.mos = Some((est.mos, MosSource::EstimatedEModel));
+            if self.r_factor.is_none() {
+                self.r_factor = Some(est.r_factor);
+            }
+        }
+    }
+}
+
+/// A finite number from a JSON number or numeric string.
+pub fn json_num(v: Option<&serde_json::Value>) -> Option<f64> {
+    let f = match v? {
+        serde_json::Value::Number(n) => n.as_f64()?,
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    f.is_finite().then_some(f)
+}
+
+/// A non-negative whole count from a JSON number or numeric string.
+pub fn json_count(v: Option<&serde_json::Value>) -> Option<u64> {
+    let f = json_num(v)?;
+    (f >= 0.0 && f < 1e18).then_some(f as u64)
+}
+
+/// A non-empty string (numbers rendered) from JSON.
+pub fn json_text(v: Option<&serde_json::Value>) -> Option<String> {
+    match v? {
+        serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
