@@ -181,8 +181,9 @@ pub enum QosError {
     /// The body has no text.
     #[error("empty vq-rtcpxr body")]
     Empty,
-    /// The first line is not `VQSessionReport`, `VQIntervalReport` or `VQAlertReport`.
-    #[error("vq-rtcpxr body does not start with a VQ report type")]
+    /// No line names a report type (`VQSessionReport`, `VQIntervalReport`,
+    /// `VQAlertReport`).
+    #[error("vq-rtcpxr body names no VQ report type")]
     NotVqReport,
 }
 

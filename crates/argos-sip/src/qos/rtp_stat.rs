@@ -124,7 +124,9 @@ fn cisco_phone(items: &Items<'_>, mut r: QosReport) -> QosReport {
     if r.source == QosSource::RtpTxStat {
         r.direction = Direction::Remote;
         r.packets_sent = get(items, "Pkt").and_then(u64_of);
-        r.codec = get(&vq, "VoTxCodec").and_then(available).map(str::to_string);
+        r.codec = get(&vq, "VoTxCodec")
+            .and_then(available)
+            .map(str::to_string);
         return r;
     }
     r.packets_received = get(items, "Pkt").and_then(u64_of);
@@ -142,7 +144,9 @@ fn cisco_phone(items: &Items<'_>, mut r: QosReport) -> QosReport {
     r.one_way_delay_ms = vq_num("VoOneWayDelayMs");
     r.mos_lq = vq_num("MOSlq");
     r.mos_cq = vq_num("MOScq");
-    r.codec = get(&vq, "VoRxCodec").and_then(available).map(str::to_string);
+    r.codec = get(&vq, "VoRxCodec")
+        .and_then(available)
+        .map(str::to_string);
     r
 }
 

@@ -172,8 +172,7 @@ fn starts_with_key(piece: &str) -> bool {
     };
     let k = k.trim();
     !k.is_empty()
-        && k
-            .bytes()
+        && k.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 

@@ -33,12 +33,23 @@ pub fn parse_vq_rtcpxr(body: &[u8]) -> Result<Vec<QosReport>, QosError> {
     }
     let text = String::from_utf8_lossy(body);
     let lines = logical_lines(&text);
-    let Some((first, rest)) = lines.split_first() else {
+    if lines.is_empty() {
         return Err(QosError::Empty);
-    };
-    let kind = report_kind(first.0).ok_or(QosError::NotVqReport)?;
+    }
+    // The report type comes first in RFC 6035, but some senders put `CallID:` before it:
+    // lines ahead of the type line are read as session lines.
+    let (type_at, kind) = lines
+        .iter()
+        .enumerate()
+        .find_map(|(i, l)| Some((i, report_kind(l.0)?)))
+        .ok_or(QosError::NotVqReport)?;
+    let (before, rest) = lines.split_at(type_at);
+    let rest = rest.get(1..).unwrap_or_default();
 
     let mut session = Session::default();
+    for (name, value, _) in before {
+        session.read(name, value);
+    }
     let mut blocks: Vec<Block> = Vec::new();
     // Whether lines currently go to the last block (false after MAX_BLOCKS).
     let mut in_block = false;
