@@ -5,7 +5,7 @@
 //! Tolerated beyond the RFC's grammar, because senders do it: CRLF or bare LF line ends,
 //! folded lines (a line starting with a blank continues the previous one — the RFC's own
 //! examples fold), session lines inside a metrics block (they still describe the
-//! session), `Metrics:` for `LocalMetrics:`, metric lines before any block header (an
+//! session) or before the report-type line, `Metrics:` for `LocalMetrics:`, metric lines before any block header (an
 //! implicit local block), `KEY:value` for `KEY=value`, and SSRCs in hex or decimal.
 
 use super::time::rfc3339_us;
