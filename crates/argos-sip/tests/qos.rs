@@ -586,3 +586,29 @@ fn gtp_capture_bye_p_rtp_stat_matches_tshark() {
         .collect();
     assert_eq!(from_tshark, vec![l.raw.as_str()], "{text}");
 }
+
+#[test]
+fn throughput_figures() {
+    // Printed for the record (`-- --nocapture`); only a loose bound is asserted, since
+    // debug builds and a shared machine vary a lot.
+    let n = 2_000;
+    let t = Instant::now();
+    for _ in 0..n {
+        assert_eq!(parse_vq_rtcpxr(RFC6035_SESSION.as_bytes()).unwrap().len(), 2);
+    }
+    let vq = t.elapsed() / n;
+    let avm = "CS=0;PS=1433;ES=1525;OS=229280;SP=0/0;SO=0;QS=-;PR=1525;ER=1530;OR=244000;\
+               CR=0;SR=0;QR=-;PL=5,2;BL=3;LS=0;RB=40/2;SB=-/-;EN=PCMA;DE=PCMA;JI=3,4;\
+               DL=23,18,40;IP=192.168.178.20:7078,217.0.0.1:30000";
+    let t = Instant::now();
+    for _ in 0..n {
+        assert_eq!(parse_rtp_stat_header("X-RTP-Stat", avm).unwrap().len(), 2);
+    }
+    let hdr = t.elapsed() / n;
+    println!(
+        "RFC 6035 session body ({} B): {vq:?}/parse; AVM X-RTP-Stat ({} B): {hdr:?}/parse",
+        RFC6035_SESSION.len(),
+        avm.len()
+    );
+    assert!(vq < Duration::from_millis(5) && hdr < Duration::from_millis(5));
+}
