@@ -594,7 +594,10 @@ fn throughput_figures() {
     let n = 2_000;
     let t = Instant::now();
     for _ in 0..n {
-        assert_eq!(parse_vq_rtcpxr(RFC6035_SESSION.as_bytes()).unwrap().len(), 2);
+        assert_eq!(
+            parse_vq_rtcpxr(RFC6035_SESSION.as_bytes()).unwrap().len(),
+            2
+        );
     }
     let vq = t.elapsed() / n;
     let avm = "CS=0;PS=1433;ES=1525;OS=229280;SP=0/0;SO=0;QS=-;PR=1525;ER=1530;OR=244000;\
