@@ -171,6 +171,8 @@ pub struct AgentConfig {
     pub tls_keylog: Option<Arc<argos_net::KeyLog>>,
     /// Also send RTCP as HEP proto-5 JSON, correlated to the Call-ID of its SDP.
     pub rtcp: bool,
+    /// Also analyse RTP announced in SDP and send per-stream reports (HEP proto 34).
+    pub rtp: bool,
     /// Set (e.g. by a SIGTERM handler) to stop reading input: the run then drains, spools
     /// what is left and returns its summary as at the end of the input.
     pub stop: Arc<AtomicBool>,
@@ -201,6 +203,7 @@ impl AgentConfig {
             live: None,
             tls_keylog: None,
             rtcp: false,
+            rtp: false,
             stop: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -267,6 +270,10 @@ pub struct Summary {
     /// announced its addresses.
     pub rtcp_sent: u64,
     pub rtcp_uncorrelated: u64,
+    /// RTP packets analysed, streams seen and stream reports sent (`--rtp`).
+    pub rtp_packets: u64,
+    pub rtp_streams: u64,
+    pub rtp_reports: u64,
     /// TLS connections decrypted with the key log, and those without a key.
     pub tls_decrypted: u64,
     pub tls_no_key: u64,
@@ -569,6 +576,7 @@ pub fn try_run(
         tls_keylog: cfg.tls_keylog.clone(),
         rtcp: cfg.rtcp,
         rtcp_uncorrelated: false,
+        rtp: cfg.rtp,
     };
     let mut pcap_error_reported = false;
     let mut rate_start: Option<Instant> = None;
@@ -665,6 +673,9 @@ pub fn try_run(
     // RTCP reports are not SIP messages: `read` counts what was sent of both.
     sum.rtcp_sent = wire_counts.rtcp_sent;
     sum.rtcp_uncorrelated = wire_counts.rtcp_uncorrelated;
+    sum.rtp_packets = wire_counts.rtp;
+    sum.rtp_streams = wire_counts.rtp_streams;
+    sum.rtp_reports = wire_counts.rtp_reports;
     sum.tls_decrypted = wire_counts.tls.decrypted;
     sum.tls_no_key = wire_counts.tls.no_key;
     if let Some(r) = raw_pcap {

@@ -42,13 +42,16 @@ impl Default for LiveInput {
     }
 }
 
-/// The usual SIP ports plus UDP datagrams that may be RTCP, as a kernel filter: what an
-/// agent wants off a busy interface when no `--bpf` is given. IP fragments are kept (their
+/// The usual SIP ports plus UDP datagrams that may be RTCP (or RTP), as a kernel filter:
+/// what an agent wants off a busy interface when no `--bpf` is given. IP fragments are kept (their
 /// first piece carries the ports, the others do not), as are VLAN-tagged frames.
-pub fn default_bpf(sip_ports: &str, rtcp: bool) -> String {
+pub fn default_bpf(sip_ports: &str, rtcp: bool, rtp: bool) -> String {
     let ports = sip_ports.replace(',', " or portrange ");
     let mut f = format!("(tcp or udp or sctp) and portrange {ports}");
-    if rtcp {
+    if rtp {
+        // RTP: any UDP datagram of version 2 (which streams count is up to the SDP).
+        f.push_str(" or (udp and udp[8] & 0xc0 = 0x80)");
+    } else if rtcp {
         // RTCP: version 2 and packet type 200..=207 in the first two bytes of the payload.
         f.push_str(" or (udp and udp[8] & 0xc0 = 0x80 and udp[9] >= 200 and udp[9] <= 207)");
     }

@@ -38,6 +38,15 @@ pub struct WireCounts {
     pub rtcp_undecodable: u64,
     /// RTCP holding only BYE/APP/feedback packets: nothing a report is made of (not sent).
     pub rtcp_nothing_to_report: u64,
+    /// RTP packets of announced media analysed (with [`crate::WireOptions::rtp`]), streams
+    /// seen, and stream reports handed out (HEP proto 34).
+    pub rtp: u64,
+    pub rtp_streams: u64,
+    pub rtp_reports: u64,
+    /// RTP of announced media that did not decode, and packets of streams beyond the
+    /// stream limit (not analysed).
+    pub rtp_undecodable: u64,
+    pub rtp_not_analysed: u64,
     /// TLS decryption (all zero without a key log).
     pub tls: argos_net::TlsStats,
 }
@@ -64,6 +73,11 @@ impl WireCounts {
         self.rtcp_uncorrelated += o.rtcp_uncorrelated;
         self.rtcp_undecodable += o.rtcp_undecodable;
         self.rtcp_nothing_to_report += o.rtcp_nothing_to_report;
+        self.rtp += o.rtp;
+        self.rtp_streams += o.rtp_streams;
+        self.rtp_reports += o.rtp_reports;
+        self.rtp_undecodable += o.rtp_undecodable;
+        self.rtp_not_analysed += o.rtp_not_analysed;
         let (t, u) = (&mut self.tls, &o.tls);
         t.connections += u.connections;
         t.decrypted += u.decrypted;

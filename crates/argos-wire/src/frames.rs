@@ -1,6 +1,6 @@
 //! [`FrameProcessor`]: one frame at a time in, SIP messages out.
 
-use crate::rtcp::RtcpStage;
+use crate::media::MediaStage;
 use crate::{capture_from_hep, is_hep, looks_like_sip, SctpReassembler, WireCounts};
 use argos_model::{Capture, PayloadKind, Transport};
 use argos_net::{
@@ -29,6 +29,9 @@ pub struct WireOptions {
     pub rtcp: bool,
     /// With `rtcp`: also hand out RTCP no SDP announced (without a correlation id).
     pub rtcp_uncorrelated: bool,
+    /// Analyse the RTP of media announced in SDP per stream (Wireshark's statistics) and
+    /// hand out periodic and final HEP proto-34 JSON reports correlated to the Call-ID.
+    pub rtp: bool,
 }
 
 /// The stateful packet path: IP defragmentation, TCP/WebSocket and SCTP reassembly. Feed it
@@ -43,7 +46,9 @@ pub struct FrameProcessor {
     tcp_out: Vec<TcpMessage>,
     sctp: SctpReassembler,
     defrag: Defragmenter,
-    rtcp: Option<RtcpStage>,
+    media: Option<MediaStage>,
+    /// Reports the media stage made, waiting for the sink.
+    media_out: Vec<Capture>,
     counts: WireCounts,
 }
 
@@ -54,7 +59,9 @@ impl FrameProcessor {
             tcp = tcp.with_tls_keylog(Arc::clone(k));
         }
         FrameProcessor {
-            rtcp: opts.rtcp.then(|| RtcpStage::new(opts.rtcp_uncorrelated)),
+            media: (opts.rtcp || opts.rtp)
+                .then(|| MediaStage::new(opts.rtcp, opts.rtp, opts.rtcp_uncorrelated)),
+            media_out: Vec::new(),
             opts,
             tcp,
             tcp_out: Vec::new(),
@@ -120,6 +127,15 @@ impl FrameProcessor {
         pkt: &Packet<'_>,
         sink: &mut dyn FnMut(Capture) -> bool,
     ) -> bool {
+        if let TransportHeader::Udp { src_port, dst_port } = pkt.transport {
+            if !looks_like_sip(pkt.payload) {
+                let src = SocketAddr::new(pkt.src, src_port);
+                let dst = SocketAddr::new(pkt.dst, dst_port);
+                if let Some(go) = self.media_datagram(ts, src, dst, pkt.payload, sink) {
+                    return go;
+                }
+            }
+        }
         let n = &mut self.counts;
         match pkt.transport {
             TransportHeader::Udp { src_port, dst_port } => {
@@ -129,19 +145,10 @@ impl FrameProcessor {
                     n.sip_udp += 1;
                     let payload = Bytes::copy_from_slice(pkt.payload);
                     let c = Capture::new(ts, src, dst, Transport::Udp, PayloadKind::SIP, payload);
-                    if let Some(r) = &mut self.rtcp {
+                    if let Some(r) = &mut self.media {
                         r.observe_sip(&c);
                     }
                     sink(c)
-                } else if let Some(r) = self
-                    .rtcp
-                    .as_mut()
-                    .filter(|_| RtcpStage::is_rtcp(pkt.payload))
-                {
-                    match r.capture(ts, src, dst, pkt.payload, n) {
-                        Some(c) => sink(c),
-                        None => true,
-                    }
                 } else if is_hep(pkt.payload) {
                     if !self.opts.unwrap_hep {
                         n.skipped_hep += 1;
@@ -196,7 +203,7 @@ impl FrameProcessor {
                         any = true;
                         n.sip_sctp += 1;
                         let c = Capture::new(ts, src, dst, Transport::Sctp, PayloadKind::SIP, msg);
-                        if let Some(r) = &mut self.rtcp {
+                        if let Some(r) = &mut self.media {
                             r.observe_sip(&c);
                         }
                         go = go && sink(c);
@@ -214,6 +221,25 @@ impl FrameProcessor {
         }
     }
 
+    /// RTCP or RTP of a known call: its reports (if any) go to the sink; `None` when the
+    /// datagram is neither.
+    fn media_datagram(
+        &mut self,
+        ts: i64,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+        sink: &mut dyn FnMut(Capture) -> bool,
+    ) -> Option<bool> {
+        let m = self.media.as_mut()?;
+        m.datagram(ts, src, dst, payload, &mut self.counts, &mut self.media_out)?;
+        let mut go = true;
+        for c in self.media_out.drain(..) {
+            go = go && sink(c);
+        }
+        Some(go)
+    }
+
     /// Hands out the TCP messages the reassembler completed; all of them are counted even
     /// when the sink stops early, as they were taken from the stream.
     fn drain_tcp(&mut self, sink: &mut dyn FnMut(Capture) -> bool) -> bool {
@@ -221,7 +247,7 @@ impl FrameProcessor {
         for m in self.tcp_out.drain(..) {
             self.counts.sip_tcp += 1;
             let c = tcp_capture(m);
-            if let Some(r) = &mut self.rtcp {
+            if let Some(r) = &mut self.media {
                 r.observe_sip(&c);
             }
             go = go && sink(c);
@@ -241,6 +267,12 @@ impl FrameProcessor {
         n.skipped_fragment += st.fragments_discarded;
         self.tcp.flush_all(&mut self.tcp_out);
         self.drain_tcp(sink);
+        if let Some(m) = &mut self.media {
+            m.finish(&mut self.counts, &mut self.media_out);
+            for c in self.media_out.drain(..) {
+                sink(c);
+            }
+        }
         self.counts.tls = self.tcp.tls_stats();
         self.counts.sctp_dropped = self.sctp.dropped();
         self.counts

@@ -8,7 +8,9 @@
 //!   optionally the contents of HEP packets seen on the wire ([`capture_from_hep`]), and
 //!   SIP over TLS decrypted with a key log ([`WireOptions::tls_keylog`]).
 //! * With [`WireOptions::rtcp`], RTCP becomes HEP proto-5 JSON captures correlated to the
-//!   Call-ID whose SDP announced its addresses (what captagent and heplify send).
+//!   Call-ID whose SDP announced its addresses (what captagent and heplify send); with
+//!   [`WireOptions::rtp`], the RTP of announced media is analysed per stream and reported
+//!   as HEP proto-34 JSON (periodic and final), correlated the same way.
 //! * [`read_captures`] runs a pcap/pcapng file through a processor.
 //! * [`WireCounts`] says what happened to every frame.
 //!
@@ -19,7 +21,7 @@ mod counts;
 mod file;
 mod frames;
 mod hep;
-mod rtcp;
+mod media;
 mod sctp;
 mod sniff;
 
@@ -27,6 +29,7 @@ pub use counts::WireCounts;
 pub use file::{read_captures, read_captures_with};
 pub use frames::{FrameProcessor, WireOptions};
 pub use hep::{capture_from_hep, HepCaptureError};
+pub use media::REPORT_EVERY_US;
 pub use sctp::SctpReassembler;
 pub use sniff::{is_hep, looks_like_sip};
 

@@ -77,6 +77,11 @@ pub struct Args {
     /// counted.
     #[arg(long)]
     rtcp: bool,
+    /// Also analyse the RTP of media announced in SDP (Wireshark's per-stream statistics:
+    /// loss, jitter, delta, MOS) and send a report per stream every 10 s and at its end as
+    /// HEP proto 34 JSON (rtpagent keys), correlated to the Call-ID.
+    #[arg(long)]
+    rtp: bool,
     /// Decrypt SIP over TLS seen on the wire with the secrets of this key log (NSS
     /// SSLKEYLOGFILE format: TLS 1.2 ECDHE with AES-GCM/ChaCha20, TLS 1.3).
     #[arg(long, value_name = "FILE")]
@@ -199,6 +204,7 @@ fn config(a: &Args) -> anyhow::Result<AgentConfig> {
     cfg.auth_key = a.auth_key.clone();
     cfg.unwrap_hep = a.unwrap_hep;
     cfg.rtcp = a.rtcp;
+    cfg.rtp = a.rtp;
     if let Some(k) = &a.tls_keylog {
         let keys = argos_net::KeyLog::from_file(k)
             .with_context(|| format!("--tls-keylog {}", k.display()))?;
@@ -222,7 +228,7 @@ fn config(a: &Args) -> anyhow::Result<AgentConfig> {
                         );
                     }
                 }
-                argos_agent::default_bpf(&a.port_range, a.rtcp)
+                argos_agent::default_bpf(&a.port_range, a.rtcp, a.rtp)
             }
         };
         cfg.live = Some(argos_agent::LiveInput {
@@ -399,6 +405,12 @@ fn print_summary(sum: &argos_agent::Summary) {
         println!(
             "rtcp: {} reports sent, {} dropped (no SDP announced their addresses)",
             sum.rtcp_sent, sum.rtcp_uncorrelated
+        );
+    }
+    if sum.rtp_packets > 0 {
+        println!(
+            "rtp: {} packets in {} streams analysed, {} reports sent",
+            sum.rtp_packets, sum.rtp_streams, sum.rtp_reports
         );
     }
     if sum.tls_decrypted + sum.tls_no_key > 0 {

@@ -542,7 +542,7 @@ fn listen_interfaces(
     let a = p.a;
     let bpf = match &a.bpf {
         Some(b) => b.clone(),
-        None => argos_agent::default_bpf(&a.port_range, false),
+        None => argos_agent::default_bpf(&a.port_range, false, false),
     };
     let live = argos_agent::LiveInput {
         interfaces: a.interface.clone(),

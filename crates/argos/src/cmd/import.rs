@@ -127,6 +127,16 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         total.file_errors,
         failed
     );
+    if a.wire.rtcp || a.wire.rtp {
+        println!(
+            "media: {} RTCP reports kept ({} of unknown calls dropped), {} RTP packets in {} streams analysed, {} stream reports kept (records stored include these)",
+            total.rtcp_sent,
+            total.rtcp_uncorrelated,
+            total.rtp,
+            total.rtp_streams,
+            total.rtp_reports
+        );
+    }
     if let Some(t) = super::describe_tls(&total.tls) {
         println!("{t}");
     } else if a.wire.tls_keylog.is_some() {

@@ -44,6 +44,10 @@ pub struct WireArgs {
     /// its addresses.
     #[arg(long)]
     pub rtcp: bool,
+    /// Also analyse the RTP of media announced in SDP (Wireshark's per-stream statistics)
+    /// and keep a report per stream every 10 s and at its end, linked to the call.
+    #[arg(long)]
+    pub rtp: bool,
 }
 
 impl WireArgs {
@@ -62,6 +66,7 @@ impl WireArgs {
             tls_keylog,
             rtcp: self.rtcp,
             rtcp_uncorrelated: false,
+            rtp: self.rtp,
         })
     }
 }
