@@ -48,13 +48,14 @@ const u8 = (v) => Buffer.from([v]);
 const u16 = (v) => { const b = Buffer.alloc(2); b.writeUInt16BE(v); return b; };
 const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32BE(v >>> 0); return b; };
 const ip4 = (s) => Buffer.from(s.split('.').map(Number));
-function hep3(sip, { src, sport, dst, dport, us }) {
+function hep3(sip, { src, sport, dst, dport, us, proto = 1, corr = null }) {
   const chunks = [
     hepChunk(1, u8(2)), hepChunk(2, u8(17)),
     hepChunk(3, ip4(src)), hepChunk(4, ip4(dst)),
     hepChunk(7, u16(sport)), hepChunk(8, u16(dport)),
     hepChunk(9, u32(Math.floor(us / 1e6))), hepChunk(10, u32(us % 1e6)),
-    hepChunk(11, u8(1)), hepChunk(12, u32(4242)),
+    hepChunk(11, u8(proto)), hepChunk(12, u32(4242)),
+    ...(corr ? [hepChunk(0x11, Buffer.from(corr, 'utf8'))] : []),
     hepChunk(15, Buffer.from(sip, 'utf8')),
   ];
   const body = Buffer.concat(chunks);
@@ -94,6 +95,94 @@ async function sendHostileCall(hostPort) {
   await send(hep3(busy, { src: '192.0.2.20', sport: 5060, dst: '192.0.2.10', dport: 5060, us: now + 2500 }));
   sock.close();
   return callId;
+}
+
+// ---- a call with quality reports: RTCP (proto 5) over 60 s, a proto-34 report with markup in its
+// codec name, and a BYE whose X-RTP-Stat says the caller received nothing (one-way audio) --------
+const XSS_CODEC = '<img src=x onerror=alert(4)>';
+async function sendQosCall(hostPort) {
+  const [host, port] = [hostPort.slice(0, hostPort.lastIndexOf(':')), Number(hostPort.slice(hostPort.lastIndexOf(':') + 1))];
+  const callId = `qos-${Date.now()}@argos.test`;
+  const t0 = Date.now() * 1000 - 120e6;
+  const sdp = (ip, p) => `v=0\r\no=- 1 1 IN IP4 ${ip}\r\ns=-\r\nc=IN IP4 ${ip}\r\nt=0 0\r\nm=audio ${p} RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n`;
+  const sipMsg = (start, extra, body = '') => [start, 'Via: SIP/2.0/UDP 192.0.2.30:5060;branch=z9hG4bK-qos-1',
+    'From: <sip:3001@192.0.2.30>;tag=q1', 'To: <sip:3002@192.0.2.40>;tag=q2', `Call-ID: ${callId}`, ...extra,
+    `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
+  const offer = sdp('192.0.2.30', 4000);
+  const answer = sdp('192.0.2.40', 5000);
+  const caller = { src: '192.0.2.30', sport: 5060, dst: '192.0.2.40', dport: 5060 };
+  const callee = { src: '192.0.2.40', sport: 5060, dst: '192.0.2.30', dport: 5060 };
+  const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  const send = (buf) => new Promise((res, rej) => sock.send(buf, port, host, (e) => (e ? rej(e) : res())));
+  await send(hep3(sipMsg('INVITE sip:3002@192.0.2.40 SIP/2.0', ['CSeq: 1 INVITE', 'Content-Type: application/sdp'], offer), { ...caller, us: t0 }));
+  await send(hep3(sipMsg('SIP/2.0 200 OK', ['CSeq: 1 INVITE', 'Content-Type: application/sdp'], answer), { ...callee, us: t0 + 2e6 }));
+  // The callee's receiver reports about the caller's stream: jitter and loss grow mid-call.
+  for (let i = 0; i < 12; i++) {
+    const jitter = [40, 60, 80, 120, 300, 520, 640, 420, 200, 120, 80, 64][i];
+    const frac = [0, 0, 1, 3, 8, 20, 16, 6, 2, 0, 0, 0][i];
+    const rr = { ssrc: 2, type: 201, report_count: 1, report_blocks: [{ source_ssrc: 1, fraction_lost: frac, packets_lost: i * 3, highest_seq_no: 250 * (i + 1), ia_jitter: jitter, lsr: 0, dlsr: 0 }] };
+    await send(hep3(JSON.stringify(rr), { src: '192.0.2.40', sport: 5001, dst: '192.0.2.30', dport: 4001, us: t0 + 5e6 + i * 5e6, proto: 5, corr: callId }));
+    const sr = { sender_information: { ntp_timestamp_sec: 1, ntp_timestamp_usec: 2, rtp_timestamp: 3, packets: 250 * (i + 1), octets: 40000 * (i + 1) }, ssrc: 1, type: 200, report_count: 0, report_blocks: [] };
+    await send(hep3(JSON.stringify(sr), { src: '192.0.2.30', sport: 4001, dst: '192.0.2.40', dport: 5001, us: t0 + 5.2e6 + i * 5e6, proto: 5, corr: callId }));
+  }
+  const probe = { CORRELATION_ID: callId, JITTER: 22.5, MAX_JITTER: 48, TOTAL_PK: 2950, EXPECTED_PK: 3000, PACKET_LOSS: 50, MOS: 3.4, RFACTOR: 68,
+    SRC_IP: '192.0.2.30', SRC_PORT: 4000, DST_IP: '192.0.2.40', DST_PORT: 5000, CODEC_NAME: XSS_CODEC, REPORT_NAME: 'probe-a:9060', TYPE: 'HANGUP' };
+  await send(hep3(JSON.stringify(probe), { src: '192.0.2.50', sport: 9, dst: '192.0.2.50', dport: 9, us: t0 + 62e6, proto: 34, corr: callId }));
+  const bye = sipMsg('BYE sip:3002@192.0.2.40 SIP/2.0', ['CSeq: 2 BYE',
+    `X-RTP-Stat: CS=0;PS=3000;ES=3000;OS=480000;PR=0;ER=0;OR=0;PL=0,50;EN=PCMA;DE=PCMA ${XSS_CODEC};JI=0,22;DL=40,20,60;IP=192.0.2.30:4000,192.0.2.40:5000`]);
+  await send(hep3(bye, { ...caller, us: t0 + 63e6 }));
+  sock.close();
+  return callId;
+}
+
+async function qosTab(page) {
+  if (!HEP) { log('skip  QoS tab (no --hep-udp)'); return; }
+  const probe = await apiGet(page, '/api/v1/calls/none@x/qos');
+  if (probe.status !== 404) { log(`skip  QoS tab: GET /calls/{id}/qos answered ${probe.status}`); return; }
+  const callId = await sendQosCall(HEP);
+  log(`sent QoS call ${callId}`);
+  let q = null;
+  for (let i = 0; i < 40; i++) {
+    const r = await apiGet(page, `/api/v1/calls/${encodeURIComponent(callId)}/qos`);
+    if (r.status === 200 && r.body && r.body.streams && r.body.streams.length >= 4) { q = r.body; break; }
+    await page.waitForTimeout(200);
+  }
+  check(q !== null, `QoS call stored with its reports (${q ? q.streams.length : 0} streams)`);
+  const scriptsBefore = await page.evaluate(() => document.scripts.length);
+  await goHash(page, `#/call/${encodeURIComponent(callId)}?tab=qos`);
+  check(await visible(page.locator('table.qos-streams tbody tr')), 'QoS tab: stream table shown');
+  check(await page.locator('.call-tab.active', { hasText: 'QoS' }).count() === 1, 'QoS tab: tab is the active one');
+  const rows = await page.locator('table.qos-streams tbody tr:not(.qos-extra)').count();
+  check(rows >= 4, `QoS tab: a row per reporter and stream (${rows})`);
+  await page.locator('.qos-charts svg.chart-svg').nth(2).waitFor({ timeout: 5000 }).catch(() => {});
+  const charts = await page.locator('.qos-charts svg.chart-svg').count();
+  check(charts === 3, `QoS tab: jitter, loss and MOS charts drawn (${charts})`);
+  const lines = await page.locator('.qos-jitter_ms svg .series.line path').count();
+  check(lines >= 1, `QoS tab: jitter over time drawn as a line (${lines})`);
+  check(await page.locator('.qos-alert', { hasText: 'One-way audio' }).count() >= 1, 'QoS tab: one-way audio warning on top');
+  check(await page.locator('table.qos-streams td.q-bad').count() > 0, 'QoS tab: worst values marked red');
+  const codecText = await page.locator('table.qos-streams td', { hasText: XSS_CODEC }).count();
+  check(codecText > 0, 'QoS tab: hostile codec name shown as text');
+  await page.locator('table.qos-streams details summary').first().click().catch(() => {});
+  const rawText = await page.locator('pre.qos-raw').first().textContent().catch(() => '');
+  check(rawText.includes(XSS_CODEC), 'QoS tab: raw X-RTP-Stat shown as text');
+  const injected = await page.evaluate(() => ({ scripts: document.scripts.length, imgs: document.querySelectorAll('img').length }));
+  check(injected.scripts === scriptsBefore && injected.imgs === 0, `QoS tab: no markup from reports became elements (${JSON.stringify(injected)})`);
+  // Hover read-out on the jitter chart.
+  const hit = page.locator('.qos-jitter_ms svg .hit').first();
+  const box = await hit.boundingBox().catch(() => null);
+  if (box) {
+    await page.mouse.move(box.x + box.width * 0.45, box.y + box.height / 2);
+    check(await page.locator('.qos-jitter_ms svg .tip[visibility=visible]').count() === 1, 'QoS tab: chart hover read-out');
+  }
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shotFn('12-call-qos.png');
+  await page.evaluate(() => { const c = document.querySelector('.qos-charts'); if (c) window.scrollTo(0, c.getBoundingClientRect().top + window.scrollY - 60); });
+  await shotFn('13-call-qos-charts.png');
+  await page.mouse.move(0, 0);
+  // Back to the flow: the ladder is there again.
+  await page.locator('.call-tab', { hasText: 'Flow' }).click();
+  check(await page.locator('svg.ladder-svg').isVisible(), 'QoS tab: Flow tab shows the ladder again');
 }
 
 // ---- call tracker pages (Calls, Devices, Stats, Alarms) -----------------------------------------
@@ -455,6 +544,9 @@ try {
 
   // 6. call tracker pages: Calls, call Summary/Diagnosis, Devices, Stats, Alarms
   await trackerPages(page, hostileCallId);
+
+  // 7. a call's QoS tab: streams, charts, one-way audio, hostile report strings
+  await qosTab(page);
 
   const uniq = (a) => [...new Set(a)].slice(0, 5).join(' | ') + (new Set(a).size > 5 ? ' | ...' : '');
   check(consoleErrors.length === 0, `no console errors${consoleErrors.length ? ': ' + uniq(consoleErrors) : ''}`);

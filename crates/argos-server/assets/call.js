@@ -4,6 +4,7 @@ import { api, session } from './api.js';
 import { drawLadder, LEG_COLORS } from './ladder.js';
 import { LAST_SEARCH_KEY } from './search.js';
 import { summaryBox, diagnosisBox } from './summary.js';
+import { callTabs } from './qos.js';
 
 const enc = encodeURIComponent;
 
@@ -146,6 +147,8 @@ export async function renderCall(root, r, ctx) {
   if (idx < 0) idx = 0;
   ladder.select(idx, { scroll: want !== null });
   ladder.focus();
+  // Flow / QoS tabs, set up once the ladder has its width (qos.js).
+  callTabs({ before: legend, flowParts: [legend, ladderBox, details], callId: id, ctx, initial: r.query.get('tab') });
 }
 
 function safeName(id) {

@@ -22,8 +22,6 @@ pub enum ReportKind {
     PRtpStat,
     /// `RTP-RxStat` / `RTP-TxStat` end-of-call headers.
     RtpRxTxStat,
-    /// Another SIP-carried report.
-    SipOther,
 }
 
 /// Which way the reported packets went, from the reporter's point of view.
@@ -192,7 +190,7 @@ pub fn json_num(v: Option<&serde_json::Value>) -> Option<f64> {
 /// A non-negative whole count from a JSON number or numeric string.
 pub fn json_count(v: Option<&serde_json::Value>) -> Option<u64> {
     let f = json_num(v)?;
-    (f >= 0.0 && f < 1e18).then_some(f as u64)
+    (0.0..1e18).contains(&f).then_some(f as u64)
 }
 
 /// A non-empty string (numbers rendered) from JSON.
