@@ -170,15 +170,16 @@ async function qosTab(page) {
   check(injected.scripts === scriptsBefore && injected.imgs === 0, `QoS tab: no markup from reports became elements (${JSON.stringify(injected)})`);
   // Hover read-out on the jitter chart.
   const hit = page.locator('.qos-jitter_ms svg .hit').first();
+  await hit.scrollIntoViewIfNeeded().catch(() => {});
   const box = await hit.boundingBox().catch(() => null);
   if (box) {
     await page.mouse.move(box.x + box.width * 0.45, box.y + box.height / 2);
     check(await page.locator('.qos-jitter_ms svg .tip[visibility=visible]').count() === 1, 'QoS tab: chart hover read-out');
   }
+  await shotFn('14-call-qos-charts.png');
+  await page.mouse.move(0, 0);
   await page.evaluate(() => window.scrollTo(0, 0));
-  await shotFn('12-call-qos.png');
-  await page.evaluate(() => { const c = document.querySelector('.qos-charts'); if (c) window.scrollTo(0, c.getBoundingClientRect().top + window.scrollY - 60); });
-  await shotFn('13-call-qos-charts.png');
+  await shotFn('13-call-qos.png');
   await page.mouse.move(0, 0);
   // Back to the flow: the ladder is there again.
   await page.locator('.call-tab', { hasText: 'Flow' }).click();

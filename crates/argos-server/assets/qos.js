@@ -208,7 +208,7 @@ function charts(streams) {
   const metrics = [
     ['Jitter', 'jitter_ms', 'ms', 'jitter', (a, b) => Math.max(a, b)],
     ['Loss', 'loss_pct', '%', 'loss', (a, b) => Math.max(a, b)],
-    ['MOS', 'mos', 'MOS', 'mos', (a, b) => Math.min(a, b), 5],
+    ['MOS', 'mos', '1–5', 'mos', (a, b) => Math.min(a, b), 5],
   ];
   for (const [title, key, unit, metric, worse, yMax] of metrics) {
     const series = [];
@@ -232,14 +232,14 @@ function charts(streams) {
     const body = h('div.chart-body');
     const worst = series.flatMap((sr) => sr.points.map(([, v]) => v));
     const wv = worst.length ? worst.reduce(worse) : null;
-    const badge = wv === null ? null : h(`span.qos-worst.${level(metric, wv) || 'q-ok'}`, null, `worst ${fmtNum(wv)} ${unit === 'MOS' ? '' : unit}`.trim());
+    const badge = wv === null ? null : h(`span.qos-worst.${level(metric, wv) || 'q-ok'}`, null, `worst ${fmtNum(wv)} ${metric === 'mos' ? '' : unit}`.trim());
     grid.append(h(`figure.card.chart.qos-chart.qos-${key}`, null,
       h('figcaption', null, h('span.card-title', null, `${title} (${unit})`), badge, legend(series)), body));
     // Drawn once laid out, so the chart fills its card.
     requestAnimationFrame(() => {
       clear(body).append(timeChart({
         series, x0, x1, bucketUs: step, width: body.clientWidth || 560, height: 170,
-        yMax, unit, label: `${title} over time`, empty: `no ${title.toLowerCase()} reported`,
+        yMax, unit: metric === 'mos' ? 'MOS' : unit, label: `${title} over time`, empty: `no ${title.toLowerCase()} reported`,
         fmt: (v) => fmtNum(v),
       }));
     });

@@ -85,7 +85,7 @@ pub fn detect(streams: &[Stream], media: &CallMedia) -> Vec<OneWayAudio> {
                 evidence.extend(silent);
                 out.push(OneWayAudio {
                     text: format!(
-                        "One-way audio: media flowed {} only; nothing was reported {}",
+                        "One-way audio: media flowed {} only; no packets were reported {}",
                         dir.text(),
                         back.text()
                     ),
