@@ -344,6 +344,22 @@ fn every_producers_reports_become_streams() {
         5,
         r#"{"ssrc":1431655765,"type":201,"report_count":1,"sender_information":null,"report_blocks":[{"source_ssrc":"1717986918","fraction_lost":"0","packets_lost":"3","highest_seq_no":"5000","ia_jitter":"240","lsr":"0","dlsr":"0"}]}"#,
     );
+    // FreeSWITCH via HEPIPE: SSRCs as strings, report_count = an event sequence.
+    send(
+        callee_rtcp,
+        caller_rtcp,
+        3500,
+        5,
+        r#"{"ssrc":"2004318071","type":201,"report_count":"7731","report_blocks":[{"source_ssrc":"2576980377","fraction_lost":"51","packets_lost":"12","highest_seq_no":"7000","ia_jitter":"400","lsr":"0","dlsr":"0"}]}"#,
+    );
+    // Proto 35 carrying an RFC 6035 body (what captagent forwards).
+    send(
+        "200.57.7.196:5060",
+        "10.9.9.9:5060",
+        3700,
+        35,
+        "VQSessionReport: CallTerm\r\nCallID: 12013223@200.57.7.195\r\nLocalAddr: IP=200.57.7.196 PORT=40376 SSRC=0x58F33DEA\r\nRemoteAddr: IP=200.57.7.204 PORT=8000 SSRC=0xD2BD4E3E\r\nLocalMetrics:\r\nPacketLoss: NLR=2.0 JDR=0.0\r\nDelay: RTD=30 ESD=20 IAJ=7\r\nQualityEst: MOSLQ=4.0 MOSCQ=3.8\r\n",
+    );
     // Proto 34 (rtpagent / HEPGEN "MOS full report"), numbers and numeric strings mixed.
     send(
         "10.9.9.9:9",
@@ -358,6 +374,8 @@ fn every_producers_reports_become_streams() {
             && st.iter().any(|x| kind(x) == "rtp_report")
             && st.iter().any(|x| kind(x) == "rtcp_xr")
             && st.iter().any(|x| x["ssrc"] == 1717986918)
+            && st.iter().any(|x| x["ssrc"] == 2576980377u64)
+            && st.iter().any(|x| kind(x) == "vq_rtcpxr")
             && st.iter().any(|x| {
                 x["ssrc"] == 286331153 && x["reporter"]["addr"] == callee_rtcp && kind(x) == "rtcp"
             })
@@ -391,13 +409,29 @@ fn every_producers_reports_become_streams() {
     let ast = find(&st, |x| x["ssrc"] == 1717986918).expect("asterisk block");
     assert_eq!(ast["lost"], 3);
     assert_eq!(ast["jitter_ms"]["max"].as_f64(), Some(30.0));
+    // FreeSWITCH: string SSRCs; 51/256 lost; 400 units = 50 ms.
+    let fs = find(&st, |x| x["ssrc"] == 2576980377u64).expect("freeswitch block");
+    assert_eq!(fs["loss_pct"]["max"].as_f64(), Some(51.0 * 100.0 / 256.0));
+    assert_eq!(fs["jitter_ms"]["max"].as_f64(), Some(50.0));
+    assert_eq!(fs["lost"], 12);
+    // vq-rtcpxr on proto 35: the caller's own MOS-CQ, for the callee's stream.
+    let vq = find(&st, |x| kind(x) == "vq_rtcpxr").expect("proto-35 vq-rtcpxr");
+    assert_eq!(vq["ssrc"], 0xD2BD4E3Eu64);
+    assert_eq!(vq["mos"]["min"].as_f64(), Some(3.8));
+    assert_eq!(vq["loss_pct"]["max"].as_f64(), Some(2.0));
+    assert_eq!(vq["media_direction"], "callee_to_caller");
     // Proto 34: loss 10 of 1000 expected = 1 %, the reporter's own MOS, its report time.
     let rep = find(&st, |x| kind(x) == "rtp_report").expect("proto 34");
     assert_eq!(rep["reporter"]["addr"], "probe-1:5060");
     assert_eq!(rep["loss_pct"]["max"].as_f64(), Some(1.0));
     assert_eq!(rep["jitter_ms"]["mean"].as_f64(), Some(12.5));
     assert_eq!(rep["jitter_ms"]["max"].as_f64(), Some(31.0));
-    assert_eq!(rep["mos"]["min"].as_f64(), Some(4.05));
+    assert_eq!(rep["mos"]["mean"].as_f64(), Some(4.05));
+    assert_eq!(
+        rep["mos"]["min"].as_f64(),
+        Some(3.9),
+        "MIN_MOS is the worst"
+    );
     assert_eq!(rep["mos"]["source"], "reported");
     assert_eq!(rep["packets"], 990);
     assert_eq!(rep["codec"], "PCMA");

@@ -21,6 +21,9 @@ pub mod rtp_report;
 pub mod sip;
 pub mod stream;
 
+#[cfg(test)]
+mod tests;
+
 pub use observation::{Direction, MediaDirection, MosSource, Observation, ReportKind, StreamKey};
 pub use one_way::OneWayAudio;
 pub use stream::{Sample, Stat, Stream, Worst};

@@ -121,6 +121,8 @@ pub struct Observation {
     pub burst_density_pct: Option<f64>,
     pub gap_density_pct: Option<f64>,
     pub mos: Option<(f64, MosSource)>,
+    /// The lowest MOS over the report's interval, when the report gives it (`MIN_MOS`).
+    pub min_mos: Option<f64>,
     pub mos_lq: Option<f64>,
     pub mos_cq: Option<f64>,
     pub r_factor: Option<f64>,
@@ -151,6 +153,7 @@ impl Observation {
             burst_density_pct: None,
             gap_density_pct: None,
             mos: None,
+            min_mos: None,
             mos_lq: None,
             mos_cq: None,
             r_factor: None,

@@ -4,7 +4,11 @@
 //! Read tolerantly: numbers or numeric strings, any key missing. Loss % is
 //! `PACKET_LOSS / EXPECTED_PK` (else `PACKET_LOSS / (TOTAL_PK + PACKET_LOSS)`); jitter
 //! is `JITTER` (ms), its maximum `MAX_JITTER`; `MOS` is the reporter's own. `SSRC` and
-//! `LOSS_PCT`, when present (Argos extras), are used as they are.
+//! `LOSS_PCT`, when present (Argos extras), are used as they are; `MIN_MOS` counts as
+//! the stream's worst MOS.
+//!
+//! A proto-35 payload that is not JSON but an RFC 6035 vq-rtcpxr body (what captagent
+//! forwards, and what heplify-server expects on 35) is read as such.
 
 use super::media::CallMedia;
 use super::observation::{
@@ -17,6 +21,15 @@ use std::net::{IpAddr, SocketAddr};
 
 /// The observation of one proto-34/35 record.
 pub fn observations(c: &Capture, media: &CallMedia) -> Result<Vec<Observation>, ReportError> {
+    let text = c.payload.trim_ascii_start();
+    if c.kind == PayloadKind::MOS_SHORT && text.starts_with(b"VQ") {
+        let reports = argos_sip::qos::parse_vq_rtcpxr(&c.payload)
+            .map_err(|_| ReportError::RtpReport("unreadable vq-rtcpxr body"))?;
+        return Ok(reports
+            .iter()
+            .map(|r| super::sip::observation(r, c, media))
+            .collect());
+    }
     let v: Value = serde_json::from_slice(&c.payload)
         .map_err(|_| ReportError::RtpReport("payload is not JSON"))?;
     let Value::Object(o) = v else {
@@ -80,6 +93,7 @@ pub fn observations(c: &Capture, media: &CallMedia) -> Result<Vec<Observation>, 
     ob.mos = json_num(o.get("MOS"))
         .filter(|m| (1.0..=5.0).contains(m))
         .map(|m| (m, MosSource::Reported));
+    ob.min_mos = json_num(o.get("MIN_MOS")).filter(|m| (1.0..=5.0).contains(m));
     ob.estimate_mos();
     Ok(vec![ob])
 }

@@ -10,7 +10,7 @@
 use super::media::CallMedia;
 use super::observation::{Direction, MosSource, Observation, ReportKind, StreamKey};
 use super::ReportError;
-use argos_model::StoredMessage;
+use argos_model::{Capture, StoredMessage};
 use argos_sip::qos::{self, QosReport, QosSource};
 use std::net::SocketAddr;
 
@@ -26,12 +26,13 @@ pub fn observations(
     };
     Ok(qos::reports_of(&sip)
         .into_iter()
-        .map(|r| observation(&r, msg, media))
+        .map(|r| observation(&r, c, media))
         .collect())
 }
 
-fn observation(r: &QosReport, msg: &StoredMessage, media: &CallMedia) -> Observation {
-    let c = &msg.record.capture;
+/// The observation of one SIP-format report carried by `c` (a SIP message, or a HEP
+/// proto-35 vq-rtcpxr body).
+pub fn observation(r: &QosReport, c: &Capture, media: &CallMedia) -> Observation {
     let kind = match r.source {
         QosSource::VqRtcpXr => ReportKind::VqRtcpxr,
         QosSource::XRtpStat => ReportKind::XRtpStat,

@@ -134,16 +134,25 @@ fn summarise(g: Vec<Observation>) -> Option<Stream> {
         _ => None,
     };
     let mos_values: Vec<f64> = g.iter().filter_map(|o| mos_of(o).map(|m| m.0)).collect();
+    // A reported interval minimum (MIN_MOS) is the sample's worst MOS.
+    let sample_mos = |o: &Observation| {
+        let m = mos_of(o).map(|m| m.0);
+        match (m, o.min_mos) {
+            (Some(m), Some(lo)) => Some(m.min(lo)),
+            (m, lo) => m.or(lo),
+        }
+    };
     let samples_all: Vec<Sample> = g
         .iter()
         .map(|o| Sample {
             ts_us: o.ts_us,
             jitter_ms: o.jitter_ms,
             loss_pct: o.loss_pct,
-            mos: mos_of(o).map(|m| m.0),
+            mos: sample_mos(o),
             rtt_ms: o.rtt_ms,
         })
         .collect();
+    let mos_min = super::min_of(samples_all.iter().filter_map(|s| s.mos));
     let jitter_max = super::max_of(
         g.iter()
             .flat_map(|o| [o.jitter_ms, o.max_jitter_ms])
@@ -199,7 +208,7 @@ fn summarise(g: Vec<Observation>) -> Option<Stream> {
         rtt_ms: stat(g.iter().filter_map(|o| o.rtt_ms)),
         mos: MosStat {
             mean: mean(&mos_values),
-            min: super::min_of(mos_values.iter().copied()),
+            min: mos_min,
             source: g
                 .iter()
                 .filter_map(mos_of)
