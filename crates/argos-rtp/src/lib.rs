@@ -4,7 +4,11 @@
 //!   [`rtcp::looks_like_rtcp`], rtcp-mux detection ([`rtcp::is_muxed_rtcp`]).
 //! - [`hep_json`]: RTCP as the HEP proto-5 JSON HOMER reads ([`hep_json::to_json`]),
 //!   and a tolerant reader of any producer's proto-5 JSON ([`hep_json::read_report`]).
-//! - [`mos`]: MOS estimates from an RR block or an XR VoIP Metrics block.
+//! - [`mos`]: MOS estimates from an RR block or an XR VoIP Metrics block (HOMER's
+//!   simplified model); [`emodel`]: the ITU-T G.107 E-model per codec (Ie/Bpl, BurstR,
+//!   delay) for measured streams.
+//! - [`dtmf`]: RFC 4733 telephone events and a per-stream key-press tracker.
+//! - [`drift`]: sender clock drift (ppm) by an online least-squares fit.
 //! - [`media_map`]: SDP media endpoints → Call-ID, fed from SIP messages
 //!   ([`media_map::MediaMap`]).
 //! - [`rtp`] and [`stream`]: RTP header decoding and Wireshark-compatible per-stream
@@ -23,6 +27,9 @@
 //! ```
 
 mod bytes;
+pub mod drift;
+pub mod dtmf;
+pub mod emodel;
 mod error;
 pub mod hep_json;
 pub mod media_map;
@@ -42,7 +49,8 @@ pub mod fuzzing {
     use crate::*;
 
     /// Decodes `data` as RTP and feeds it to a stream (twice: a duplicate), with and
-    /// without a payload map, then reads the summary.
+    /// without a payload map, then reads the summary; feeds it three times to a DTMF
+    /// tracker (one event at most) and scores the summary with the E-model.
     pub fn rtp(data: &[u8]) {
         if let Ok(p) = rtp::decode(data) {
             let mut map = payload::PayloadMap::new();
@@ -54,8 +62,27 @@ pub mod fuzzing {
                 with.update(&p, t + i as i64);
                 without.update(&p, t);
             }
-            let _ = with.summary();
+            let s = with.summary();
             let _ = without.summary();
+            // The same packet as a telephone event: decode, track, collapse.
+            let mut dtmf = dtmf::DtmfTracker::new(8000);
+            let mut events = 0;
+            for t in [0i64, 20_000, 40_000] {
+                events += usize::from(dtmf.update(&p, true, t).is_some());
+            }
+            while dtmf.flush().is_some() {
+                events += 1;
+            }
+            assert!(events <= 1, "one timestamp is one event");
+            let e = emodel::emodel(&emodel::EmodelInput {
+                codec: emodel::codec_from_payload_type(p.payload_type),
+                loss_percent: s.lost_percent,
+                burst_ratio: s.burst_ratio,
+                one_way_delay_ms: s.max_delta_ms,
+                jitter_ms: s.max_jitter_ms,
+                jitter_buffer_ms: None,
+            });
+            assert!((1.0..=4.5).contains(&e.mos), "{e:?}");
         }
         let _ = rtcp::is_muxed_rtcp(data);
     }

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::drift::ClockDrift;
 use crate::payload::{packet_clock, payload_name, PayloadMap, PT_CN, PT_CN_OLD};
 use crate::rtp::RtpPacket;
 
@@ -97,6 +98,12 @@ pub struct StreamStats {
     /// Payload types seen (bit per PT).
     seen_pt: u128,
     octets: u64,
+    /// Runs of consecutive missing sequence numbers (forward gaps).
+    loss_runs: u64,
+    /// Sequence numbers missing in those runs, less late arrivals that filled them.
+    run_lost: u64,
+    /// Arrival over RTP time, for the sender's clock drift.
+    drift: ClockDrift,
 }
 
 /// Totals of one stream, as tshark's `rtp,streams` row and the Qt analysis dialog show.
@@ -150,6 +157,14 @@ pub struct StreamSummary {
     pub octets: u64,
     /// A wrong sequence number or timestamp was seen (tshark's `X`).
     pub problem: bool,
+    /// Runs of consecutive missing sequence numbers seen (bursts of loss, ≥ 1 packet).
+    pub loss_runs: u64,
+    /// G.107 BurstR of the loss pattern (see [`StreamStats::burst_ratio`]); 1.0 without
+    /// loss.
+    pub burst_ratio: f64,
+    /// Sender clock drift against the capture clock, ppm (positive: the sender's RTP
+    /// clock runs fast); 0 until two timed packets. See [`crate::drift`].
+    pub drift_ppm: f64,
 }
 
 impl StreamStats {
@@ -190,6 +205,9 @@ impl StreamStats {
             clock_rate: 0,
             seen_pt: 0,
             octets: 0,
+            loss_runs: 0,
+            run_lost: 0,
+            drift: ClockDrift::default(),
         }
     }
 
@@ -246,10 +264,21 @@ impl StreamStats {
         if in_time_sequence && next {
             self.seq_num = seq;
         } else if in_time_sequence && (last + 1 < cur || last - cur > 0xFF00) {
+            // A forward gap of up to half the sequence space is a run of losses; a
+            // larger one is a late packet or a restart.
+            let gap = seq.wrapping_sub(self.seq_num).wrapping_sub(1);
+            if gap > 0 && gap < 0x8000 {
+                self.loss_runs += 1;
+                self.run_lost += u64::from(gap);
+            }
             self.seq_num = seq;
             self.sequence_errors += 1;
             flags |= PacketFlags::WRONG_SEQ;
         } else if last + 1 > cur {
+            // A late packet (not a duplicate of the last one) fills a hole of a run.
+            if cur != last {
+                self.run_lost = self.run_lost.saturating_sub(1);
+            }
             self.sequence_errors += 1;
             self.out_of_order += 1;
             flags |= PacketFlags::WRONG_SEQ;
@@ -293,6 +322,8 @@ impl StreamStats {
                 if self.skew.abs() > self.max_skew.abs() {
                     self.max_skew = self.skew;
                 }
+                self.drift
+                    .add(f64::from(since_first) / f64::from(clock.rate), now / 1000.0);
             } else {
                 self.delta = now - self.time;
             }
@@ -357,6 +388,26 @@ impl StreamStats {
         PacketFlags(flags)
     }
 
+    /// G.107 / G.113 BurstR of the loss seen so far: the mean length of the runs of
+    /// consecutive lost packets divided by the mean run length random loss of the same
+    /// rate would give, `1/(1 − p)` (VoIPmonitor's definition, qos-metrics.md §3.3c).
+    /// 1.0 without loss; never below 1 (a smaller value is sampling noise of random
+    /// loss). A late packet that fills a hole shortens the runs' total, not their count.
+    pub fn burst_ratio(&self) -> f64 {
+        if self.loss_runs == 0 || self.run_lost == 0 {
+            return 1.0;
+        }
+        let lost = self.run_lost as f64;
+        let mean_run = lost / self.loss_runs as f64;
+        let p = lost / (lost + self.total_nr as f64);
+        (mean_run * (1.0 - p)).max(1.0)
+    }
+
+    /// Sender clock drift, ppm (see [`crate::drift`]).
+    pub fn drift_ppm(&self) -> f64 {
+        self.drift.ppm()
+    }
+
     /// The stream's totals so far.
     pub fn summary(&self) -> StreamSummary {
         let expected = i64::from(self.stop_seq) + i64::from(self.seq_cycles) * 65536
@@ -402,6 +453,9 @@ impl StreamStats {
             clock_rate: self.clock_rate,
             octets: self.octets,
             problem: self.sequence_errors > 0 || self.wrong_timestamps > 0,
+            loss_runs: self.loss_runs,
+            burst_ratio: self.burst_ratio(),
+            drift_ppm: self.drift.ppm(),
         }
     }
 }
