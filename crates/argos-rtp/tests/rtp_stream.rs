@@ -252,3 +252,89 @@ fn rfc3550_jitter_in_timestamp_units() {
     let j = r.report(false).jitter;
     assert!((75..=80).contains(&j), "{j}");
 }
+
+/// A 10-minute G.711 stream whose sender clock runs 100 ppm fast (RTP time advances
+/// 1.0001 s per second of arrival), with ±2 ms of deterministic arrival jitter: the
+/// least-squares drift is 100 ppm within 1.
+#[test]
+fn drift_of_a_fast_sender_clock() {
+    let mut s = StreamStats::new(None);
+    let mut lcg = 12345u32;
+    for i in 0..30_000u32 {
+        lcg = lcg.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        let noise_us = i64::from(lcg >> 16) % 4001 - 2000;
+        let arrival_us = (f64::from(i) * 20_000.0 / 1.0001) as i64 + noise_us + 1_000_000;
+        let p = packet(8, i == 0, i as u16, i * 160);
+        s.update(&rtp::decode(&p).unwrap(), arrival_us);
+    }
+    let sum = s.summary();
+    assert!((sum.drift_ppm - 100.0).abs() < 1.0, "{}", sum.drift_ppm);
+    assert_eq!(sum.drift_ppm, s.drift_ppm());
+
+    // A slow sender (−250 ppm), no jitter: exact.
+    let mut s = StreamStats::new(None);
+    for i in 0..3000u32 {
+        let arrival_us = (f64::from(i) * 20_000.0 / (1.0 - 250e-6)).round() as i64;
+        let p = packet(0, false, i as u16, i * 160);
+        s.update(&rtp::decode(&p).unwrap(), arrival_us);
+    }
+    assert!((s.drift_ppm() + 250.0).abs() < 0.5, "{}", s.drift_ppm());
+    // Too few packets: 0.
+    let mut one = StreamStats::new(None);
+    one.update(&rtp::decode(&packet(0, false, 1, 0)).unwrap(), 0);
+    assert_eq!(one.summary().drift_ppm, 0.0);
+}
+
+/// Loss runs and G.107 BurstR: mean run length × (1 − loss rate).
+#[test]
+fn burst_ratio_from_loss_runs() {
+    // 1000 sequence numbers; drop 10 single packets → random-like: mean run 1, p = 1 %,
+    // BurstR = 1·0.99 → clamped to 1.
+    let feed_without = |dropped: &dyn Fn(u16) -> bool| {
+        let mut s = StreamStats::new(None);
+        for i in 0..1000u16 {
+            if dropped(i) {
+                continue;
+            }
+            let p = packet(8, false, i, u32::from(i) * 160);
+            s.update(&rtp::decode(&p).unwrap(), i64::from(i) * 20_000);
+        }
+        s.summary()
+    };
+    let random = feed_without(&|i| i % 100 == 50);
+    assert_eq!(random.loss_runs, 10);
+    assert_eq!(random.lost, 10);
+    assert_eq!(random.burst_ratio, 1.0);
+    // 10 runs of 5: mean run 5, p = 50/1000 → BurstR = 5·0.95 = 4.75.
+    let bursty = feed_without(&|i| i % 100 >= 50 && i % 100 < 55);
+    assert_eq!((bursty.loss_runs, bursty.lost), (10, 50));
+    assert!(
+        (bursty.burst_ratio - 4.75).abs() < 1e-9,
+        "{}",
+        bursty.burst_ratio
+    );
+    // No loss.
+    let clean = feed_without(&|_| false);
+    assert_eq!((clean.loss_runs, clean.burst_ratio), (0, 1.0));
+    // Across the sequence wrap: 65534, [65535, 0, 1 lost], 2 → one run of 3.
+    let mut s = StreamStats::new(None);
+    for (k, seq) in [65533u16, 65534, 2, 3].into_iter().enumerate() {
+        let p = packet(8, false, seq, k as u32 * 160);
+        s.update(&rtp::decode(&p).unwrap(), k as i64 * 20_000);
+    }
+    assert_eq!(s.summary().loss_runs, 1);
+    // A late packet filling a hole shortens the run.
+    let mut s = StreamStats::new(None);
+    for (k, seq) in [1u16, 2, 6, 4, 7].into_iter().enumerate() {
+        let p = packet(8, false, seq, u32::from(seq) * 160);
+        s.update(&rtp::decode(&p).unwrap(), k as i64 * 20_000);
+    }
+    let sum = s.summary();
+    assert_eq!(sum.loss_runs, 1);
+    // Runs hold 2 lost (3 and 5) over 5 received: mean 2 · (1 − 2/7) = 1.43.
+    assert!(
+        (sum.burst_ratio - 2.0 * 5.0 / 7.0).abs() < 1e-9,
+        "{}",
+        sum.burst_ratio
+    );
+}
