@@ -575,9 +575,25 @@ fn sip_carried_reports_become_streams() {
         to,
     )
     .expect("send");
+    // A retransmission of the BYE: the same report, counted once.
+    u.send_to(
+        &hep(
+            "10.1.1.1:5060",
+            "10.2.2.2:5060",
+            t0 + 31_500_000,
+            1,
+            None,
+            bye.as_bytes(),
+        ),
+        to,
+    )
+    .expect("send");
     let q = wait_qos(&s, cid, |q| {
         let st = streams(q);
-        st.iter().any(|x| kind(x) == "vq_rtcpxr") && st.iter().any(|x| kind(x) == "x_rtp_stat")
+        // The PUBLISH and both copies of the BYE.
+        q["summary"]["reports"] == 3
+            && st.iter().any(|x| kind(x) == "vq_rtcpxr")
+            && st.iter().any(|x| kind(x) == "x_rtp_stat")
     });
     let st = streams(&q);
     let vq = find(&st, |x| kind(x) == "vq_rtcpxr").expect("vq");
@@ -601,6 +617,10 @@ fn sip_carried_reports_become_streams() {
     let xtx =
         find(&st, |x| kind(x) == "x_rtp_stat" && x["direction"] == "tx").expect("x-rtp-stat tx");
     assert_eq!(xtx["packets"], 1500);
+    assert_eq!(
+        xtx["reports"], 1,
+        "the retransmitted BYE is the same report"
+    );
     // PS=1500 but PR=0: one-way audio, named by its header.
     let ow = q["one_way_audio"].as_array().expect("one_way_audio");
     assert!(

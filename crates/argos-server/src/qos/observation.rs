@@ -82,11 +82,15 @@ pub enum MosSource {
 /// What identifies a stream: observations with equal keys fold into one stream.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StreamKey {
+    /// The report's format.
     pub kind: ReportKind,
     /// The reporter's address (`ip:port`), or its report name.
     pub reporter: String,
+    /// HEP node name of the agent that sent the report.
     pub node: Option<String>,
+    /// Received, sent or seen, from the reporter's point of view.
     pub direction: Direction,
+    /// SSRC of the stream reported on.
     pub ssrc: Option<u32>,
     /// Media source and destination as the report names them (for RTCP: the RTCP
     /// addresses of the two ends).
@@ -97,10 +101,15 @@ pub struct StreamKey {
 /// One report's values for one stream; `None` where the report says nothing.
 #[derive(Debug, Clone)]
 pub struct Observation {
+    /// Which stream this is about.
     pub key: StreamKey,
+    /// When the report was made (its own time when it gives one, else capture time), µs.
     pub ts_us: i64,
+    /// Which way the media flows, from the call's SDP.
     pub media_direction: Option<MediaDirection>,
+    /// Codec name, from the report or the SDP.
     pub codec: Option<String>,
+    /// RTP clock rate used to convert RTCP jitter to ms.
     pub clock_rate: Option<u32>,
     /// Packets received (rx, seen) or sent (tx), cumulative.
     pub packets: Option<u64>,
@@ -112,19 +121,31 @@ pub struct Observation {
     pub highest_seq: Option<u32>,
     /// Loss over the report's interval, %.
     pub loss_pct: Option<f64>,
+    /// Jitter-buffer discards, %.
     pub discard_pct: Option<f64>,
+    /// Interarrival jitter, ms.
     pub jitter_ms: Option<f64>,
+    /// Largest jitter over the report's interval, ms.
     pub max_jitter_ms: Option<f64>,
+    /// Round-trip time, ms.
     pub rtt_ms: Option<f64>,
+    /// One-way (symmetric) delay, ms.
     pub one_way_delay_ms: Option<f64>,
+    /// End-system delay, ms.
     pub end_system_delay_ms: Option<f64>,
+    /// Loss and discards within bursts, %.
     pub burst_density_pct: Option<f64>,
+    /// Loss and discards within gaps, %.
     pub gap_density_pct: Option<f64>,
+    /// The MOS of this report and how it was obtained.
     pub mos: Option<(f64, MosSource)>,
     /// The lowest MOS over the report's interval, when the report gives it (`MIN_MOS`).
     pub min_mos: Option<f64>,
+    /// The endpoint's own MOS-LQ.
     pub mos_lq: Option<f64>,
+    /// The endpoint's own MOS-CQ.
     pub mos_cq: Option<f64>,
+    /// R factor, reported or from the estimate.
     pub r_factor: Option<f64>,
     /// The report's text, for SIP-carried reports (shown as text, never as markup).
     pub raw: Option<String>,

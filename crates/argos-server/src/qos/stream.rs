@@ -10,14 +10,21 @@ pub const MAX_SAMPLES: usize = 600;
 /// What one reporter said about one stream over the call.
 #[derive(Debug, Clone, Serialize)]
 pub struct Stream {
+    /// Who reported.
     pub reporter: Reporter,
+    /// Received, sent or seen, from the reporter's point of view.
     pub direction: Direction,
     /// Which way the media flows in call terms (from the SDP), when known.
     pub media_direction: Option<MediaDirection>,
+    /// SSRC of the stream reported on.
     pub ssrc: Option<u32>,
+    /// Media source as the report names it (for RTCP: the RTCP address).
     pub src: Option<String>,
+    /// Media destination as the report names it.
     pub dst: Option<String>,
+    /// Codec name, from the reports or the SDP.
     pub codec: Option<String>,
+    /// RTP clock rate that converted RTCP jitter to ms.
     pub clock_rate: Option<u32>,
     /// Number of reports folded into this stream.
     pub reports: u32,
@@ -29,22 +36,36 @@ pub struct Stream {
     pub lost: Option<i64>,
     /// Highest extended RTP sequence number an RTCP report block acknowledged.
     pub highest_seq: Option<u32>,
+    /// Loss per report interval, %.
     pub loss_pct: Stat,
+    /// Jitter, ms (`max` includes reported maxima).
     pub jitter_ms: Stat,
+    /// Round-trip time, ms.
     pub rtt_ms: Stat,
+    /// MOS, reported or estimated.
     pub mos: MosStat,
+    /// R factor.
     pub r_factor: Stat,
     /// Last MOS-LQ / MOS-CQ the endpoint reported itself.
     pub mos_lq: Option<f64>,
     pub mos_cq: Option<f64>,
+    /// Highest jitter-buffer discard rate reported, %.
     pub discard_pct: Option<f64>,
+    /// Highest burst density reported, %.
     pub burst_density_pct: Option<f64>,
+    /// Highest gap density reported, %.
     pub gap_density_pct: Option<f64>,
+    /// Highest one-way delay reported, ms.
     pub one_way_delay_ms: Option<f64>,
+    /// Highest end-system delay reported, ms.
     pub end_system_delay_ms: Option<f64>,
+    /// Time of the first report, µs.
     pub first_us: i64,
+    /// Time of the last report, µs.
     pub last_us: i64,
+    /// The time series, at most [`MAX_SAMPLES`] points.
     pub samples: Vec<Sample>,
+    /// The worst value of each metric.
     pub worst: Worst,
     /// The last SIP-carried report's text.
     pub raw: Option<String>,
@@ -57,6 +78,7 @@ pub struct Reporter {
     pub addr: String,
     /// HEP node name of the agent that sent it.
     pub node: Option<String>,
+    /// The report's format.
     pub kind: ReportKind,
 }
 
@@ -109,7 +131,9 @@ pub fn fold(mut obs: Vec<Observation>) -> Vec<Stream> {
         match index.get(&o.key) {
             Some(&i) => {
                 if let Some(g) = groups.get_mut(i) {
-                    g.push(o);
+                    if !g.last().is_some_and(|prev| same_report(prev, &o)) {
+                        g.push(o);
+                    }
                 }
             }
             None => {
@@ -119,6 +143,13 @@ pub fn fold(mut obs: Vec<Observation>) -> Vec<Stream> {
         }
     }
     groups.into_iter().filter_map(summarise).collect()
+}
+
+/// A SIP-carried report seen again: a retransmitted BYE, or the same message captured
+/// on both sides of a proxy. Counted once.
+fn same_report(prev: &Observation, o: &Observation) -> bool {
+    const SAME_WINDOW_US: i64 = 5_000_000;
+    prev.raw.is_some() && prev.raw == o.raw && o.ts_us.saturating_sub(prev.ts_us) <= SAME_WINDOW_US
 }
 
 fn summarise(g: Vec<Observation>) -> Option<Stream> {
