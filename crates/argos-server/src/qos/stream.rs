@@ -257,7 +257,18 @@ fn summarise(g: Vec<Observation>) -> Option<Stream> {
         end_system_delay_ms: super::max_of(g.iter().filter_map(|o| o.end_system_delay_ms)),
         first_us: first.ts_us,
         last_us: last.ts_us,
-        samples: downsample(samples_all),
+        // A point with no value (an SR's sender info) draws nothing: left out.
+        samples: downsample(
+            samples_all
+                .into_iter()
+                .filter(|s| {
+                    s.jitter_ms.is_some()
+                        || s.loss_pct.is_some()
+                        || s.mos.is_some()
+                        || s.rtt_ms.is_some()
+                })
+                .collect(),
+        ),
         worst,
         raw: g.iter().rev().find_map(|o| o.raw.clone()),
     })
