@@ -1,9 +1,12 @@
-//! Criterion benches: per-packet stream update, RTCP decode, RTCP → HEP JSON.
+//! Criterion benches: per-packet stream update (with the DTMF check), the E-model,
+//! RTCP decode, RTCP → HEP JSON.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 
 use std::net::{IpAddr, SocketAddr};
 
+use argos_rtp::dtmf::DtmfTracker;
+use argos_rtp::emodel::{self, Codec, EmodelInput};
 use argos_rtp::media_map::{MediaMap, MediaMapLimits};
 use argos_rtp::payload::PayloadMap;
 use argos_rtp::stream::{StreamKey, StreamStats, StreamTable};
@@ -57,6 +60,43 @@ fn benches(c: &mut Criterion) {
             black_box(s.summary().max_jitter_ms)
         })
     });
+    // The media stage per packet: decode, stream statistics, telephone-event check (one
+    // key press of 8 packets every 100 packets, PT 101), then the E-model of the summary.
+    let with_events: Vec<Vec<u8>> = (0..1000u16)
+        .map(|i| {
+            if i % 100 < 8 {
+                let mut p = rtp_packet(i, 16_000 * u32::from(i / 100));
+                p[1] = 101;
+                p.truncate(12);
+                let end = if i % 100 >= 5 { 0x80 } else { 0 };
+                let duration = (i % 100 + 1) * 160;
+                p.extend_from_slice(&[5, end | 10]);
+                p.extend_from_slice(&duration.to_be_bytes());
+                p
+            } else {
+                rtp_packet(i, u32::from(i) * 160)
+            }
+        })
+        .collect();
+    let mut te_map = PayloadMap::new();
+    te_map.insert(101, "telephone-event", 8000);
+    let te_map = std::sync::Arc::new(te_map);
+    g.bench_function("decode+stream_update+dtmf", |b| {
+        b.iter(|| {
+            let mut s = StreamStats::new(Some(te_map.clone()));
+            let mut dtmf = DtmfTracker::new(8000);
+            let mut events = 0u32;
+            for (i, p) in with_events.iter().enumerate() {
+                if let Ok(pkt) = rtp::decode(black_box(p)) {
+                    let t = i as i64 * 20_000 + (i as i64 % 7) * 100;
+                    let flags = s.update(&pkt, t);
+                    let is_te = flags.has(argos_rtp::stream::PacketFlags::PT_T_EVENT);
+                    events += u32::from(dtmf.update(&pkt, is_te, t).is_some());
+                }
+            }
+            black_box((s.summary().drift_ppm, events))
+        })
+    });
     // The agent's path: 1000 calls in the map, one table of 1000 streams.
     let mut map = MediaMap::new(MediaMapLimits::default());
     let sip: IpAddr = [10, 0, 0, 1].into();
@@ -87,6 +127,27 @@ fn benches(c: &mut Criterion) {
                 });
             }
             black_box(table.len())
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("mos");
+    g.throughput(Throughput::Elements(1));
+    let input = EmodelInput {
+        codec: Codec::G729A,
+        loss_percent: 2.0,
+        burst_ratio: 1.3,
+        one_way_delay_ms: 180.0,
+        jitter_ms: 12.0,
+        jitter_buffer_ms: None,
+    };
+    g.bench_function("emodel", |b| {
+        b.iter(|| black_box(emodel::emodel(black_box(&input)).mos))
+    });
+    g.bench_function("codec_from_name+emodel", |b| {
+        b.iter(|| {
+            let codec = emodel::codec_from_name(black_box("G729"), 8000);
+            black_box(emodel::emodel(&EmodelInput { codec, ..input }).mos)
         })
     });
     g.finish();
