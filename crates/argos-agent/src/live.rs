@@ -131,19 +131,15 @@ pub fn run(
     let wait = Duration::from_millis(100 / caps.len().max(1) as u64);
     while !stop.load(Ordering::Relaxed) {
         for (name, cap) in &mut caps {
-            let link = cap.link_type();
-            let res = cap.next_batch(wait, &mut |f| {
-                if let Some(p) = raw_pcap.as_deref_mut().filter(|_| !pcap_failed) {
-                    if let Err(e) = p.write(link, f.ts_us, f.data) {
-                        pcap_failed = true;
-                        on_pcap_error(e);
-                    }
-                }
-                proc.push(link, f.ts_us, f.data, &mut |c| {
-                    out.push(c);
-                    true
-                });
-            });
+            let res = read_block(
+                cap,
+                wait,
+                &mut raw_pcap,
+                &mut pcap_failed,
+                on_pcap_error,
+                &mut proc,
+                &mut out,
+            );
             if let Err(source) = res {
                 return Err(LiveError::Read {
                     interface: name.clone(),
@@ -155,6 +151,29 @@ pub fn run(
             }
         }
         on_event(LiveEvent::Idle);
+    }
+    // Frames already in the rings when the stop came: a partly filled block is handed
+    // over after the block timeout, so wait for it (twice, to be sure) before ending.
+    let drain = Duration::from_millis(u64::from(live.block_timeout_ms.max(1)) * 2);
+    for (_, cap) in &mut caps {
+        for _ in 0..2 {
+            let n = read_block(
+                cap,
+                drain,
+                &mut raw_pcap,
+                &mut pcap_failed,
+                on_pcap_error,
+                &mut proc,
+                &mut out,
+            )
+            .unwrap_or(0);
+            for c in out.drain(..) {
+                on_event(LiveEvent::Capture(c));
+            }
+            if n == 0 {
+                break;
+            }
+        }
     }
     let counts = proc.finish(&mut |c| {
         out.push(c);
@@ -173,4 +192,30 @@ pub fn run(
         });
     }
     Ok((counts, summary))
+}
+
+/// Reads one ring block (waiting up to `wait`): raw frames to the pcap output (the first
+/// write error is reported, then writing stops), messages to `out`.
+fn read_block(
+    cap: &mut LiveCapture,
+    wait: Duration,
+    raw_pcap: &mut Option<&mut PcapRotator>,
+    pcap_failed: &mut bool,
+    on_pcap_error: &mut dyn FnMut(PcapOutError),
+    proc: &mut FrameProcessor,
+    out: &mut Vec<Capture>,
+) -> Result<usize, argos_afpacket::CaptureError> {
+    let link = cap.link_type();
+    cap.next_batch(wait, &mut |f| {
+        if let Some(p) = raw_pcap.as_deref_mut().filter(|_| !*pcap_failed) {
+            if let Err(e) = p.write(link, f.ts_us, f.data) {
+                *pcap_failed = true;
+                on_pcap_error(e);
+            }
+        }
+        proc.push(link, f.ts_us, f.data, &mut |c| {
+            out.push(c);
+            true
+        });
+    })
 }
