@@ -436,6 +436,37 @@ mod tests {
         assert!(close(r.r_factor, 66.90, 0.005) && close(r.mos, 3.45, 0.005));
     }
 
+    /// Rows of the comparison table in docs/decisions/0008-mos-emodel.md.
+    #[test]
+    fn decision_table_rows() {
+        // (loss, burst, jitter, rtt, homer R, G.711+PLC R, no-PLC R, G.729A R)
+        let rows = [
+            (1.0, 1.0, 10.0, 40.0, 88.95, 88.60, 74.32, 77.04),
+            (5.0, 1.0, 20.0, 100.0, 76.95, 75.26, 39.96, 62.54),
+            (5.0, 2.0, 20.0, 100.0, 76.95, 73.83, 21.19, 60.51),
+            (1.0, 1.0, 30.0, 300.0, 65.70, 80.92, 66.64, 69.36),
+        ];
+        for (loss, burst, jitter, rtt, homer, plc, no_plc, g729a) in rows {
+            let h = crate::mos::homer_mos(loss, jitter, rtt);
+            assert!(close(h.r_factor, homer, 0.005), "{h:?}");
+            for (codec, want) in [
+                (Codec::G711, plc),
+                (Codec::G711NoPlc, no_plc),
+                (Codec::G729A, g729a),
+            ] {
+                let r = emodel(&EmodelInput {
+                    codec,
+                    loss_percent: loss,
+                    burst_ratio: burst,
+                    one_way_delay_ms: rtt / 2.0,
+                    jitter_ms: jitter,
+                    jitter_buffer_ms: None,
+                });
+                assert!(close(r.r_factor, want, 0.005), "{codec:?} {r:?}");
+            }
+        }
+    }
+
     #[test]
     fn hostile_inputs_stay_in_range() {
         for v in [f64::NAN, f64::INFINITY, -1.0, 1e300, 0.0] {

@@ -203,3 +203,30 @@ fn sipp_capture_reports_digit_1_once_with_its_duration() {
     assert_eq!(got[0].duration_ms, 280.0);
     assert_eq!(got[0].volume, 10);
 }
+
+/// The fuzz target's entry point (RTP, stream, DTMF tracker, E-model) on pseudo-random
+/// packets, a quarter of them shaped as telephone events: no panic, at most one event per
+/// timestamp (asserted inside).
+#[test]
+fn fuzz_entry_survives_random_packets() {
+    let mut x = 0x9E37_79B9u32;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x
+    };
+    for _ in 0..20_000 {
+        let len = (next() % 40) as usize;
+        let mut buf: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        if let Some(b0) = buf.first_mut() {
+            *b0 = 0x80 | (*b0 & 0x3F);
+        }
+        if next() % 4 == 0 {
+            if let Some(b1) = buf.get_mut(1) {
+                *b1 = 101;
+            }
+        }
+        argos_rtp::fuzzing::rtp(&buf);
+    }
+}
