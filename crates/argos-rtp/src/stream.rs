@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::drift::ClockDrift;
+use crate::emodel::{self, Codec, EmodelInput, EmodelResult};
 use crate::payload::{packet_clock, payload_name, PayloadMap, PT_CN, PT_CN_OLD};
 use crate::rtp::RtpPacket;
 
@@ -104,6 +105,9 @@ pub struct StreamStats {
     run_lost: u64,
     /// Arrival over RTP time, for the sender's clock drift.
     drift: ClockDrift,
+    /// Last payload type that was neither comfort noise nor a telephone event: the
+    /// voice codec the E-model scores.
+    voice_pt: Option<u8>,
 }
 
 /// Totals of one stream, as tshark's `rtp,streams` row and the Qt analysis dialog show.
@@ -208,6 +212,7 @@ impl StreamStats {
             loss_runs: 0,
             run_lost: 0,
             drift: ClockDrift::default(),
+            voice_pt: None,
         }
     }
 
@@ -299,6 +304,8 @@ impl StreamStats {
         let clock = packet_clock(pt, self.payload_map.as_deref());
         if clock.telephone_event {
             flags |= PacketFlags::PT_T_EVENT;
+        } else if flags & PacketFlags::PT_CN == 0 {
+            self.voice_pt = Some(pt);
         }
         // Delta, jitter and skew only for packets in time sequence.
         let mut current_jitter = 0.0;
@@ -380,6 +387,13 @@ impl StreamStats {
         self.time = 0.0;
         self.pt = pkt.payload_type;
         self.reg_pt = pkt.payload_type;
+        let pt = pkt.payload_type;
+        if pt != PT_CN
+            && pt != PT_CN_OLD
+            && !packet_clock(pt, self.payload_map.as_deref()).telephone_event
+        {
+            self.voice_pt = Some(pt);
+        }
         self.total_nr = 1;
         let mut flags = PacketFlags::FIRST;
         if pkt.marker {
@@ -403,23 +417,65 @@ impl StreamStats {
         (mean_run * (1.0 - p)).max(1.0)
     }
 
+    /// The voice codec of the stream: the last payload type that was neither comfort
+    /// noise nor a telephone event, named by its static number or the SDP's rtpmap;
+    /// [`Codec::Unknown`] before any such packet or when the SDP did not map it.
+    pub fn codec(&self) -> Codec {
+        match self.voice_pt {
+            Some(pt) if pt < 96 => emodel::codec_from_payload_type(pt),
+            Some(pt) => self
+                .payload_map
+                .as_deref()
+                .and_then(|m| m.get(pt))
+                .map_or(Codec::Unknown, |f| {
+                    emodel::codec_from_name(&f.encoding, f.clock_rate)
+                }),
+            None => Codec::Unknown,
+        }
+    }
+
+    /// The E-model inputs this stream gives: its codec, loss % (0 when duplicates
+    /// outnumber losses), BurstR and Wireshark's mean jitter; `one_way_delay_ms` from
+    /// elsewhere (RTCP RTT / 2), 0 when unknown. No jitter-buffer size is known here.
+    pub fn emodel_input(&self, one_way_delay_ms: f64) -> EmodelInput {
+        EmodelInput {
+            codec: self.codec(),
+            loss_percent: self.loss().2.max(0.0),
+            burst_ratio: self.burst_ratio(),
+            one_way_delay_ms,
+            jitter_ms: self.mean_jitter,
+            jitter_buffer_ms: None,
+        }
+    }
+
+    /// The G.107 E-model of this stream ([`Self::emodel_input`], [`emodel::emodel`]).
+    pub fn emodel(&self, one_way_delay_ms: f64) -> EmodelResult {
+        emodel::emodel(&self.emodel_input(one_way_delay_ms))
+    }
+
     /// Sender clock drift, ppm (see [`crate::drift`]).
     pub fn drift_ppm(&self) -> f64 {
         self.drift.ppm()
     }
 
-    /// The stream's totals so far.
-    pub fn summary(&self) -> StreamSummary {
+    /// Expected, lost and lost % as the summary gives them.
+    fn loss(&self) -> (i64, i64, f64) {
         let expected = i64::from(self.stop_seq) + i64::from(self.seq_cycles) * 65536
             - i64::from(self.start_seq)
             + 1;
-        let packets = self.total_nr;
-        let lost = expected - packets as i64;
+        let lost = expected - self.total_nr as i64;
         let lost_percent = if expected != 0 {
             lost as f64 * 100.0 / expected as f64
         } else {
             0.0
         };
+        (expected, lost, lost_percent)
+    }
+
+    /// The stream's totals so far.
+    pub fn summary(&self) -> StreamSummary {
+        let (expected, lost, lost_percent) = self.loss();
+        let packets = self.total_nr;
         let payload_types: Vec<u8> = (0u8..128)
             .filter(|pt| self.seen_pt & (1u128 << pt) != 0)
             .collect();

@@ -338,3 +338,44 @@ fn burst_ratio_from_loss_runs() {
         sum.burst_ratio
     );
 }
+
+/// The stream's codec (skipping comfort noise and telephone events) and its E-model.
+#[test]
+fn stream_codec_and_emodel() {
+    use argos_rtp::emodel::Codec;
+    let mut map = PayloadMap::new();
+    map.insert(96, "opus", 48000);
+    map.insert(101, "telephone-event", 8000);
+    let map = std::sync::Arc::new(map);
+    let mut s = StreamStats::new(Some(map.clone()));
+    assert_eq!(s.codec(), Codec::Unknown);
+    // G.729 with a CN packet and a telephone event last: still G.729A.
+    feed(
+        &mut s,
+        &[
+            (18, true, 1, 0, 0),
+            (18, false, 2, 160, 20_000),
+            (13, false, 3, 320, 40_000),
+            (101, false, 4, 480, 60_000),
+        ],
+    );
+    assert_eq!(s.codec(), Codec::G729A);
+    let mut opus = StreamStats::new(Some(map));
+    feed(&mut opus, &[(96, false, 1, 0, 0)]);
+    assert_eq!(opus.codec(), Codec::Opus);
+
+    // G.711, 100 packets with 2 lost in one run, no jitter: BurstR 2·0.98 = 1.96,
+    // Ie,eff = 95·2/(2/1.96 + 25.1) = 7.2740, one-way delay 150 ms → Id 3.6.
+    let mut s = StreamStats::new(None);
+    for i in (0..100u16).filter(|i| !(50..52).contains(i)) {
+        let p = packet(8, false, i, u32::from(i) * 160);
+        s.update(&rtp::decode(&p).unwrap(), i64::from(i) * 20_000);
+    }
+    let input = s.emodel_input(150.0);
+    assert_eq!(input.codec, Codec::G711);
+    assert!((input.loss_percent - 2.0).abs() < 1e-9);
+    assert!((input.burst_ratio - 1.96).abs() < 1e-9);
+    let r = s.emodel(150.0);
+    assert!((r.ie_eff - 7.2740).abs() < 1e-4, "{r:?}");
+    assert!((r.r_factor - (93.2 - 3.6 - 7.2740)).abs() < 1e-4, "{r:?}");
+}
