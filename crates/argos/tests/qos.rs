@@ -251,6 +251,22 @@ fn imported_rtcp_streams_match_tshark() {
             .fold(0.0, f64::max);
         let tshark_max = t.jitters.iter().copied().max().unwrap_or(0) as f64 / 8.0;
         assert_eq!(max_jitter, tshark_max, "max jitter from {src}");
+        // Every non-zero jitter tshark decodes from this reporter, in order, is a sample
+        // (× 8 back to timestamp units); zeros are left out of the comparison because an
+        // all-zero placeholder block (SSRC 0) is not a stream.
+        let mut ours: Vec<(i64, f64)> = rx
+            .iter()
+            .flat_map(|x| x["samples"].as_array().cloned().unwrap_or_default())
+            .filter_map(|p| Some((p["ts_us"].as_i64()?, p["jitter_ms"].as_f64()?)))
+            .collect();
+        ours.sort_by_key(|p| p.0);
+        let ours: Vec<u64> = ours
+            .iter()
+            .map(|p| (p.1 * 8.0).round() as u64)
+            .filter(|&j| j > 0)
+            .collect();
+        let theirs: Vec<u64> = t.jitters.iter().copied().filter(|&j| j > 0).collect();
+        assert_eq!(ours, theirs, "jitter series from {src}");
         for x in &rx {
             assert_eq!(x["clock_rate"], 8000);
             assert_eq!(x["codec"], "pcma");
