@@ -32,15 +32,17 @@
 //! "impairment factors of codecs"); the slopes the Bpl values imply — about 4 R per
 //! percent of random loss with PLC (95/25.1 = 3.8), about 25 without (95/4.3 = 22) —
 //! match the Telektronikk survey "IP telephony and some factors that influence speech
-//! quality" (Figure 5 text). The remaining G.113 numbers (Bpl 25.1, 4.3, 19.0, 16.1,
-//! 10.0; GSM-EFR Ie 5; GSM-FR Ie 20) are as qos-metrics.md §3.2 recalls them and are
-//! **unverified** here. Codecs without a G.113 value carry an Argos assumption, marked
+//! quality" (Figure 5 text); Bpl 4.3 is G.107's default, its permitted range 4.3–40
+//! (tohojo/flent issue #247, quoting G.107 and the ITU's online E-model calculator). The
+//! remaining G.113 numbers (Bpl 25.1, 19.0, 16.1, 10.0; GSM-EFR Ie 5; GSM-FR Ie 20;
+//! G.726/G.728/G.729 Ie) are as qos-metrics.md §3.2 recalls them and are **unverified**
+//! here. Codecs without a G.113 value carry an Argos assumption, marked
 //! so; all values are planning values, not measurements of a given implementation.
 //!
 //! | Codec | Ie | Bpl | ptime | source |
 //! |---|---|---|---|---|
 //! | G.711 with PLC (PCMU/PCMA, default) | 0 | 25.1 | 20 | G.113 App. I (Ie verified, Bpl unverified) |
-//! | G.711 without PLC | 0 | 4.3 | 20 | G.113 App. I (Bpl unverified) |
+//! | G.711 without PLC | 0 | 4.3 | 20 | G.113 App. I; Bpl = G.107's default (verified) |
 //! | G.726 32k | 7 | 4.3 | 20 | G.113 App. I Ie (unverified); Bpl assumed: no PLC, as G.711 without PLC |
 //! | G.728 16k | 7 | 4.3 | 10 | G.113 App. I Ie (unverified); Bpl assumed as G.726 |
 //! | G.729 | 10 | 19.0 | 20 | G.113 App. I Ie (unverified); Bpl of G.729A |
