@@ -307,6 +307,12 @@ fn imported_rtcp_streams_match_tshark() {
     assert_eq!(reg["one_way_audio"], serde_json::json!([]));
     let (code, _) = s.get(&qos_path("no-such-call@nowhere"));
     assert_eq!(code, 404);
+    // Same login as the rest of the API.
+    let anon = Server::client()
+        .get(s.url(&qos_path(CAPTURE_CALL)))
+        .send()
+        .expect("GET");
+    assert_eq!(anon.status().as_u16(), 401);
 }
 
 /// Proto-5 JSON as captagent, rtpengine, heplify and Asterisk write it (hep.md §6.1), and
