@@ -28,7 +28,7 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Import pcap/pcapng files (or Argos archives) into the store.
     Import(cmd::import::Args),
-    /// sipgrep over pcap/pcapng files: matching messages or whole dialogs, pcap out, reports.
+    /// sipgrep over pcap/pcapng files, a live interface or a HEP port: matching messages or whole dialogs, pcap out, reports.
     Grep(cmd::grep::Args),
     /// Search stored messages from the command line.
     Search(cmd::search::Args),
@@ -40,7 +40,7 @@ enum Command {
     Gen(cmd::gen::Args),
     /// Set a user's password in the data directory.
     Passwd(cmd::passwd::Args),
-    /// Capture agent: send the SIP of pcap/pcapng files as HEPv3 to collectors (live capture: coming).
+    /// Capture agent: live interfaces (AF_PACKET) or pcap files, and log lines → HEPv3 over UDP/TCP/TLS (SIP, RTCP, RTP reports; spool, pcap out).
     Agent(cmd::agent::Args),
 }
 
