@@ -102,7 +102,7 @@ export async function renderQos(box, callId, ctx) {
   box.append(streamTable(streams));
   box.append(h('p.muted.small.qos-legend', null,
     'Thresholds: MOS amber < 3.6, red < 3.1 · loss amber > 1 %, red > 5 % · jitter amber > 30 ms, red > 60 ms · RTT amber > 300 ms, red > 800 ms. ',
-    'Times in ', tzLabel(), '. "estimated" MOS: HOMER\'s simplified E-model from loss, jitter and RTT; "reported": the endpoint\'s own.'));
+    'Times in ', tzLabel(), '. "estimated" MOS: HOMER\'s simplified E-model from loss, jitter and RTT (the G.107 E-model for the codec is under each row); "reported": the endpoint\'s own.'));
   box.append(charts(streams));
 }
 
@@ -161,6 +161,8 @@ function streamTable(streams) {
       cell(String(num(s.reports) ?? '')),
       h('td.mono.nowrap', null, period)));
     const extra = [];
+    const g107 = s.mos_g107 || {};
+    if (num(g107.min) !== null) extra.push(`G.107 E-model MOS min ${f1(g107.min, 2)}, mean ${f1(g107.mean, 2)}`);
     if (num(s.mos_lq) !== null) extra.push(`MOS-LQ ${f1(s.mos_lq, 2)}`);
     if (num(s.mos_cq) !== null) extra.push(`MOS-CQ ${f1(s.mos_cq, 2)}`);
     if (num(s.discard_pct) !== null) extra.push(`discard ${f1(s.discard_pct, 2)} %`);

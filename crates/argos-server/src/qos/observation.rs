@@ -141,6 +141,9 @@ pub struct Observation {
     pub mos: Option<(f64, MosSource)>,
     /// The lowest MOS over the report's interval, when the report gives it (`MIN_MOS`).
     pub min_mos: Option<f64>,
+    /// MOS by the ITU-T G.107 E-model for the stream's codec (`argos_rtp::emodel`),
+    /// beside the reported or HOMER-style MOS, never in its place.
+    pub mos_g107: Option<f64>,
     /// The endpoint's own MOS-LQ.
     pub mos_lq: Option<f64>,
     /// The endpoint's own MOS-CQ.
@@ -175,6 +178,7 @@ impl Observation {
             gap_density_pct: None,
             mos: None,
             min_mos: None,
+            mos_g107: None,
             mos_lq: None,
             mos_cq: None,
             r_factor: None,
@@ -182,8 +186,28 @@ impl Observation {
         }
     }
 
-    /// Fills `mos` with the E-model estimate when the report gave none and loss is known.
+    /// Fills `mos` with HOMER's estimate when the report gave none, and `mos_g107` with
+    /// the G.107 E-model, when loss is known.
     pub fn estimate_mos(&mut self) {
+        if let Some(loss) = self.loss_pct {
+            let codec = argos_rtp::emodel::codec_from_name(
+                self.codec.as_deref().unwrap_or(""),
+                self.clock_rate.unwrap_or(0),
+            );
+            let one_way = self
+                .one_way_delay_ms
+                .or(self.rtt_ms.map(|r| r / 2.0))
+                .unwrap_or(0.0);
+            let e = argos_rtp::emodel::emodel(&argos_rtp::emodel::EmodelInput {
+                codec,
+                loss_percent: loss,
+                burst_ratio: 1.0,
+                one_way_delay_ms: one_way,
+                jitter_ms: self.jitter_ms.unwrap_or(0.0),
+                jitter_buffer_ms: None,
+            });
+            self.mos_g107 = Some(e.mos);
+        }
         if self.mos.is_some() {
             return;
         }

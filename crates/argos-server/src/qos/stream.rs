@@ -44,6 +44,9 @@ pub struct Stream {
     pub rtt_ms: Stat,
     /// MOS, reported or estimated.
     pub mos: MosStat,
+    /// MOS by the ITU-T G.107 E-model for the stream's codec (loss, jitter, delay; random
+    /// loss assumed), shown beside `mos`.
+    pub mos_g107: Stat,
     /// R factor.
     pub r_factor: Stat,
     /// Last MOS-LQ / MOS-CQ the endpoint reported itself.
@@ -247,6 +250,7 @@ fn summarise(g: Vec<Observation>) -> Option<Stream> {
                 .find(|&s| s != MosSource::EstimatedEModel)
                 .or_else(|| g.iter().find_map(mos_of).map(|m| m.1)),
         },
+        mos_g107: stat(g.iter().filter_map(|o| o.mos_g107)),
         r_factor: stat(g.iter().filter_map(|o| o.r_factor)),
         mos_lq: g.iter().rev().find_map(|o| o.mos_lq),
         mos_cq: g.iter().rev().find_map(|o| o.mos_cq),
