@@ -11,7 +11,7 @@ use anyhow::Context;
 use argos_model::Record;
 use argos_wire::{read_captures_with, ImportCounts};
 use regex::{Regex, RegexBuilder};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -96,6 +96,76 @@ pub struct Args {
     report: bool,
     #[command(flatten)]
     wire: super::WireArgs,
+}
+
+/// Scanner User-Agents seen: requests per source address, and one line per dialog.
+#[derive(Default)]
+struct ScannerTally {
+    sources: HashMap<std::net::IpAddr, (String, usize)>,
+    dialogs: Vec<(String, String, String)>,
+    seen: HashSet<String>,
+}
+
+impl ScannerTally {
+    fn add(&mut self, rec: &Record, re: &argos_track::alarm::UaMatcher) {
+        let f = &rec.fields;
+        let Some(ua) = f.user_agent.as_deref() else {
+            return;
+        };
+        let Some(tool) = re.find(ua) else { return };
+        if f.method.is_some() {
+            let e = self
+                .sources
+                .entry(rec.capture.src.ip())
+                .or_insert_with(|| (tool.to_string(), 0));
+            e.1 += 1;
+        }
+        let cid = f.call_id.as_deref().unwrap_or("-");
+        if self.seen.insert(cid.to_string()) {
+            self.dialogs
+                .push((cid.to_string(), rec.capture.src.to_string(), ua.to_string()));
+        }
+    }
+}
+
+/// Reads one capture file through the packet path, handing each capture to `each`;
+/// `None` (after saying why) when the file cannot be read at all.
+fn read_file(
+    path: &Path,
+    wire: &argos_wire::WireOptions,
+    mut each: impl FnMut(argos_model::Capture),
+) -> Option<ImportCounts> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("argos grep: {}: {e}", path.display());
+            return None;
+        }
+    };
+    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    match read_captures_with(reader, wire, |c| {
+        each(c);
+        true
+    }) {
+        Ok(n) => {
+            if n.file_errors > 0 {
+                eprintln!(
+                    "argos grep: {}: {} file error(s): truncated or corrupt record; {} frames before it were read",
+                    path.display(),
+                    n.file_errors,
+                    n.frames
+                );
+            }
+            Some(n)
+        }
+        Err(e) => {
+            eprintln!(
+                "argos grep: {}: not a readable capture: {e}",
+                path.display()
+            );
+            None
+        }
+    }
 }
 
 /// Known scanner tools: `argos_track`'s scanner rule default list and matcher.
@@ -600,49 +670,59 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
     };
 
-    // Read everything: dialogs need their messages from before and after the match.
+    // Files are read twice when messages are to be printed: the first pass matches and
+    // keeps only the Call-IDs of dialogs holding a match (and the scanner tallies); the
+    // second keeps the messages of those dialogs. Memory follows what is printed, not the
+    // size of the files, and there is no dialog limit.
     let cfg = argos_server::pipeline::PipelineConfig::default();
     let metrics = argos_server::metrics::Metrics::default();
     let mut msgs: Vec<Msg> = Vec::new();
     let mut total = ImportCounts::default();
     let wire = a.wire.options()?;
     let mut failed = 0usize;
+    let mut scan = ScannerTally::default();
+    let scanners = scanner_matcher();
+    let mut matched_cids: HashSet<String> = HashSet::new();
+    let mut matched_msgs = 0usize;
+    let mut read_msgs = 0usize;
+    let mut readable: Vec<&PathBuf> = Vec::new();
     for path in &files {
-        let file = match std::fs::File::open(path) {
-            Ok(f) => f,
-            Err(e) => {
-                failed += 1;
-                eprintln!("argos grep: {}: {e}", path.display());
-                continue;
-            }
-        };
-        let reader = std::io::BufReader::with_capacity(1 << 20, file);
-        let res = read_captures_with(reader, &wire, |c| {
+        let res = read_file(path, &wire, |c| {
             let rec = argos_server::pipeline::parse(c, &cfg, &metrics);
-            let text = String::from_utf8_lossy(&rec.capture.payload).into_owned();
-            let matched = matcher.matches(&rec, &text);
-            msgs.push(Msg { rec, text, matched });
-            true
+            read_msgs += 1;
+            scan.add(&rec, &scanners);
+            if matcher.matches(&rec, &String::from_utf8_lossy(&rec.capture.payload)) {
+                matched_msgs += 1;
+                if let Some(cid) = &rec.fields.call_id {
+                    matched_cids.insert(cid.clone());
+                }
+            }
         });
         match res {
-            Ok(n) => {
-                if n.file_errors > 0 {
-                    eprintln!(
-                        "argos grep: {}: {} file error(s): truncated or corrupt record; {} frames before it were read",
-                        path.display(),
-                        n.file_errors,
-                        n.frames
-                    );
-                }
+            Some(n) => {
                 total.add(&n);
+                readable.push(path);
             }
-            Err(e) => {
-                failed += 1;
-                eprintln!(
-                    "argos grep: {}: not a readable capture: {e}",
-                    path.display()
-                );
-            }
+            None => failed += 1,
+        }
+    }
+    let print_any = matched_msgs > 0 && (!a.quiet || a.write.is_some() || a.report);
+    if print_any {
+        for path in &readable {
+            read_file(path, &wire, |c| {
+                let rec = argos_server::pipeline::parse(c, &cfg, &metrics);
+                let in_dialog = dialog_mode
+                    && rec
+                        .fields
+                        .call_id
+                        .as_ref()
+                        .is_some_and(|c| matched_cids.contains(c));
+                let text = String::from_utf8_lossy(&rec.capture.payload).into_owned();
+                let matched = matcher.matches(&rec, &text);
+                if matched || in_dialog {
+                    msgs.push(Msg { rec, text, matched });
+                }
+            });
         }
     }
     // TCP messages are handed over when their stream is reassembled: put time order back.
@@ -661,6 +741,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             Some(spec) => listen_hep(spec, &mut p, &mut msgs)?,
             None => listen_interfaces(&mut p, &wire, &mut msgs)?,
         }
+        for m in &msgs {
+            scan.add(&m.rec, &scanners);
+        }
+        read_msgs += msgs.len();
+        matched_msgs += msgs.iter().filter(|m| m.matched).count();
     }
     msgs.sort_by_key(|m| m.rec.capture.ts_us);
 
@@ -679,7 +764,6 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             None => order.push(vec![i]),
         }
     }
-    let matched_msgs = msgs.iter().filter(|m| m.matched).count();
     // The selection: dialogs (all or only matching messages) holding a match.
     let selected: Vec<Vec<&Msg>> = order
         .iter()
@@ -748,31 +832,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
 
     // Scanners among everything read (not only the selection): dialogs and sources.
     if !a.quiet || a.report {
-        let re = scanner_matcher();
-        let mut sources: HashMap<std::net::IpAddr, (String, usize)> = HashMap::new();
-        let mut dialogs: Vec<(String, String, String)> = Vec::new();
-        let mut seen: HashMap<&str, ()> = HashMap::new();
-        for m in &msgs {
-            let f = &m.rec.fields;
-            let Some(ua) = f.user_agent.as_deref() else {
-                continue;
-            };
-            let Some(tool) = re.find(ua) else { continue };
-            if f.method.is_some() {
-                let e = sources
-                    .entry(m.rec.capture.src.ip())
-                    .or_insert_with(|| (tool.to_string(), 0));
-                e.1 += 1;
-            }
-            let cid = f.call_id.as_deref().unwrap_or("-");
-            if seen.insert(cid, ()).is_none() {
-                dialogs.push((
-                    cid.to_string(),
-                    m.rec.capture.src.to_string(),
-                    ua.to_string(),
-                ));
-            }
-        }
+        let ScannerTally {
+            sources, dialogs, ..
+        } = std::mem::take(&mut scan);
         if !dialogs.is_empty() {
             let mut lines = vec![format!(
                 "--- scanners: {} source(s), {} dialog(s) with a known scanner User-Agent ---",
@@ -805,7 +867,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             "argos grep: {} file(s) read, {} frames, {} SIP messages; {} file error(s), {} file(s) unreadable, {} undecodable frames",
             files.len() - failed,
             total.frames,
-            msgs.len(),
+            read_msgs,
             total.file_errors,
             failed,
             total.skipped_undecodable
