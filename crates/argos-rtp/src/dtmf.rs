@@ -133,6 +133,15 @@ impl DtmfTracker {
         }
     }
 
+    /// Sets the clock used for [`DtmfEvent::duration_ms`] (an SDP re-negotiated the
+    /// telephone-event rate, or the stream was created before its rtpmap was known);
+    /// 0 is ignored.
+    pub fn set_clock_rate(&mut self, clock_rate: u32) {
+        if clock_rate != 0 {
+            self.clock_rate = clock_rate;
+        }
+    }
+
     /// Telephone-event packets too short to decode.
     pub fn malformed(&self) -> u64 {
         self.malformed
@@ -287,6 +296,11 @@ mod tests {
             (Some('1'), 800, true)
         );
         assert_eq!(ev[0].duration_ms, 100.0);
+        let mut wide = DtmfTracker::new(0);
+        wide.set_clock_rate(16000);
+        wide.set_clock_rate(0);
+        let e = feed(&mut wide, &[(7, 9, true, 1600)]);
+        assert_eq!((e.len(), e[0].duration_ms), (1, 100.0));
         assert_eq!(ev[0].start_us, 0);
         assert_eq!(
             (ev[1].digit, ev[1].duration_ms, ev[1].start_us),
