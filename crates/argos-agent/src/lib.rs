@@ -1,11 +1,13 @@
-//! The Argos capture agent: every SIP message of a capture (and, optionally, the lines of
-//! a log file), sent as HEPv3 to one or more collectors.
+//! The Argos capture agent: every SIP message of a capture or a live interface (and,
+//! optionally, RTCP, RTP stream reports and the lines of a log file), sent as HEPv3 to one
+//! or more collectors.
 //!
-//! * Input: pcap/pcapng files, read through exactly the packet path of `argos import`
-//!   ([`argos_server::pcap_input::read_captures`]: UDP, TCP reassembly, WebSocket, SCTP), so a
-//!   collector stores what an import would. Optionally paced at the capture's own timing
-//!   ([`AgentConfig::pace`]) or capped at a rate ([`AgentConfig::max_rate`]). Live capture
-//!   from an interface is not here yet.
+//! * Input: pcap/pcapng files and live interfaces ([`live`]: AF_PACKET rings from
+//!   `argos-afpacket`), both through exactly the packet path of `argos import`
+//!   (`argos_wire`: tunnels, defragmentation, TCP/WebSocket/SCTP reassembly, TLS with a key
+//!   log, RTCP and RTP by the SDP of their call), so a collector stores what an import
+//!   would. Files optionally paced at the capture's own timing ([`AgentConfig::pace`]) or
+//!   capped at a rate ([`AgentConfig::max_rate`]).
 //! * Log lines ([`logs`], [`AgentConfig::logs`]): a file followed like `tail -F`, or stdin,
 //!   each line sent as HEP LOG (proto 100) with the Call-ID found in it as correlation id,
 //!   so a collector shows it with the call (hepipe's job).
@@ -24,8 +26,9 @@
 //!   end [`HepSender::finish`] gives waiting packets until [`AgentConfig::drain_timeout`]
 //!   to go out; then what is in memory is spooled (or counted as dropped without a spool)
 //!   and the spool is left for the next run.
-//! * [`AgentConfig::pcap_out`]: every SIP message sent is also written, as a rebuilt
-//!   Ethernet frame, to pcap files rotated by time and size ([`pcap_out`]).
+//! * [`AgentConfig::pcap_out`]: pcap files rotated by time and size ([`pcap_out`]): from
+//!   files, every SIP message sent, as a rebuilt Ethernet frame; live, the raw frames that
+//!   passed the kernel filter.
 //!
 //! * [`AgentConfig::stop`] (SIGINT/SIGTERM in `argos agent`) ends the input early; the run
 //!   then finishes as above and still returns its [`Summary`].

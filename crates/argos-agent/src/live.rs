@@ -43,8 +43,11 @@ impl Default for LiveInput {
 }
 
 /// The usual SIP ports plus UDP datagrams that may be RTCP (or RTP), as a kernel filter:
-/// what an agent wants off a busy interface when no `--bpf` is given. IP fragments are kept (their
-/// first piece carries the ports, the others do not), as are VLAN-tagged frames.
+/// what an agent wants off a busy interface when no `--bpf` is given. IP fragments are kept
+/// (their first piece carries the ports, the others do not), as are VLAN-tagged frames and
+/// the tunnels the packet path opens — whose inner ports a filter cannot see: IP-in-IP and
+/// IPv6-in-IP, GRE (incl. ERSPAN), VXLAN (udp/4789), Geneve (udp/6081), TZSP (udp/37008)
+/// and GTP-U (udp/2152).
 pub fn default_bpf(sip_ports: &str, rtcp: bool, rtp: bool) -> String {
     let ports = sip_ports.replace(',', " or portrange ");
     let mut f = format!("(tcp or udp or sctp) and portrange {ports}");
@@ -56,6 +59,8 @@ pub fn default_bpf(sip_ports: &str, rtcp: bool, rtp: bool) -> String {
         f.push_str(" or (udp and udp[8] & 0xc0 = 0x80 and udp[9] >= 200 and udp[9] <= 207)");
     }
     f.push_str(" or (ip[6:2] & 0x3fff != 0) or (ip6 and ip6[6] = 44)");
+    f.push_str(" or ip proto 4 or ip proto 41 or ip proto 47 or ip6 proto 4 or ip6 proto 41 or ip6 proto 47");
+    f.push_str(" or udp port 4789 or udp port 6081 or udp port 37008 or udp port 2152");
     format!("({f}) or (vlan and ({f}))")
 }
 

@@ -83,7 +83,8 @@ pub struct Args {
     #[arg(long)]
     rtp: bool,
     /// Decrypt SIP over TLS seen on the wire with the secrets of this key log (NSS
-    /// SSLKEYLOGFILE format: TLS 1.2 ECDHE with AES-GCM/ChaCha20, TLS 1.3).
+    /// SSLKEYLOGFILE format): TLS 1.3, and TLS 1.2 with AES-GCM or ChaCha20-Poly1305 suites
+    /// (CBC suites are counted as unsupported).
     #[arg(long, value_name = "FILE")]
     tls_keylog: Option<PathBuf>,
     /// Collector: udp:HOST:PORT, tcp:HOST:PORT or tls:HOST:PORT (repeatable: every packet goes to all).
@@ -137,8 +138,9 @@ pub struct Args {
     /// keeps what is left for the next run).
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]
     drain_timeout: f64,
-    /// Also write each SIP message sent to pcap files in DIR (argos-<UTC yyyymmdd-HHMMSS>.pcap),
-    /// as rebuilt Ethernet/IP/UDP|TCP frames.
+    /// Also write pcap files in DIR (argos-<UTC yyyymmdd-HHMMSS>.pcap): live, the raw frames
+    /// that passed the kernel filter; from files, each SIP message sent as a rebuilt
+    /// Ethernet/IP/UDP|TCP frame.
     #[arg(long, value_name = "DIR")]
     write_pcap: Option<PathBuf>,
     /// --write-pcap: start a new file after this many seconds (0: never by time).

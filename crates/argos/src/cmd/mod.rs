@@ -35,9 +35,10 @@ pub struct WireArgs {
     /// Read the contents of HEP packets found in the capture instead of skipping them.
     #[arg(long)]
     pub unwrap_hep: bool,
-    /// Decrypt SIP over TLS (1.2 with ECDHE/AEAD suites, 1.3) with the secrets in this key
-    /// log (NSS SSLKEYLOGFILE format, as written by browsers, curl, rustls, OpenSSL's
-    /// -keylogfile, or a PBX with SSLKEYLOGFILE set).
+    /// Decrypt SIP over TLS with the secrets in this key log (NSS SSLKEYLOGFILE format, as
+    /// written by curl, rustls, OpenSSL's -keylogfile, or a PBX with SSLKEYLOGFILE set): TLS
+    /// 1.3, and TLS 1.2 with AES-GCM or ChaCha20-Poly1305 suites (CBC suites are counted as
+    /// unsupported).
     #[arg(long, value_name = "FILE")]
     pub tls_keylog: Option<std::path::PathBuf>,
     /// Also take RTCP, as reports (HEP proto-5 JSON) linked to the call whose SDP announced
