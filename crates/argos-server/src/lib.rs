@@ -22,6 +22,7 @@ pub mod listen;
 pub mod metrics;
 pub mod pcap_input;
 pub mod pipeline;
+pub mod qos;
 pub mod serve;
 pub mod store_open;
 pub mod tracking;

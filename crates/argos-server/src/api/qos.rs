@@ -1,10 +1,7 @@
 //! `GET /api/v1/calls/{call_id}/qos`: the call's quality reports as streams, time
 //! series, worst values and one-way-audio findings (docs/API.md).
 
-// The model lives in src/qos/; declared from here so registering the route stays the
-// only change outside this module (it belongs in lib.rs as `pub mod qos;`).
-#[path = "../qos/mod.rs"]
-pub mod model;
+use crate::qos as model;
 
 use super::params::parse_time;
 use super::{blocking, ApiError, AppState};
