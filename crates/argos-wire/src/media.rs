@@ -11,6 +11,7 @@
 
 use crate::counts::WireCounts;
 use argos_model::{Capture, PayloadKind, Transport};
+use argos_rtp::dtmf::{DtmfEvent, DtmfTracker};
 use argos_rtp::hep_json::HepJsonError;
 use argos_rtp::media_map::{MediaMap, MediaMapLimits};
 use argos_rtp::stream::StreamStats;
@@ -35,18 +36,36 @@ const STREAM_IDLE_US: i64 = 5_000_000;
 const STREAM_IDLE_MAX_US: i64 = 300_000_000;
 /// Streams analysed at once; packets of more are counted and not analysed.
 const MAX_STREAMS: usize = 50_000;
+/// DTMF events kept per stream (a report lists them; a flood of events is cut here).
+const MAX_DTMF_EVENTS: usize = 256;
 /// HEP proto type of the stream reports.
 const PROTO_RTP_REPORT: PayloadKind = PayloadKind::MOS_FULL;
 
 /// One RTP stream and what its reports need.
 struct Stream {
     stats: StreamStats,
+    /// The SDP's payload map (which payload types are telephone events, their clock).
+    payloads: Arc<argos_rtp::payload::PayloadMap>,
+    dtmf: DtmfTracker,
+    /// DTMF key presses (RFC 4733) of the stream so far, for its reports.
+    dtmf_events: Vec<DtmfEvent>,
     call_id: Arc<str>,
     last_seen_us: i64,
     next_report_us: i64,
     /// Expected and lost at the previous report: the next one gives the interval's loss.
     prev_expected: i64,
     prev_lost: i64,
+}
+
+impl Stream {
+    /// An event whose end packets were all lost is still a key press.
+    fn flush_dtmf(&mut self) {
+        while let Some(ev) = self.dtmf.flush() {
+            if self.dtmf_events.len() < MAX_DTMF_EVENTS {
+                self.dtmf_events.push(ev);
+            }
+        }
+    }
 }
 
 /// (source, destination, SSRC).
@@ -180,6 +199,9 @@ impl MediaStage {
                 key,
                 Stream {
                     stats: StreamStats::new(Some(Arc::clone(&entry.payloads))),
+                    payloads: Arc::clone(&entry.payloads),
+                    dtmf: DtmfTracker::new(8000),
+                    dtmf_events: Vec::new(),
                     call_id: Arc::clone(&entry.call_id),
                     last_seen_us: ts_us,
                     next_report_us: ts_us.saturating_add(REPORT_EVERY_US),
@@ -190,6 +212,16 @@ impl MediaStage {
         }
         let s = self.streams.get_mut(&key)?;
         s.stats.update(&pkt, ts_us);
+        let clock = argos_rtp::payload::packet_clock(pkt.payload_type, Some(&s.payloads));
+        if clock.telephone_event {
+            let rate = s.payloads.get(pkt.payload_type).map_or(0, |f| f.clock_rate);
+            s.dtmf.set_clock_rate(if rate > 0 { rate } else { 8000 });
+        }
+        if let Some(ev) = s.dtmf.update(&pkt, clock.telephone_event, ts_us) {
+            if s.dtmf_events.len() < MAX_DTMF_EVENTS {
+                s.dtmf_events.push(ev);
+            }
+        }
         s.last_seen_us = ts_us;
         if ts_us >= s.next_report_us {
             s.next_report_us = ts_us.saturating_add(REPORT_EVERY_US);
@@ -217,7 +249,8 @@ impl MediaStage {
             .map(|(k, _)| *k)
             .collect();
         for k in quiet {
-            if let Some(s) = self.streams.remove(&k) {
+            if let Some(mut s) = self.streams.remove(&k) {
+                s.flush_dtmf();
                 out.push(report(&k, &s, s.last_seen_us, "FINAL"));
                 n.rtp_reports += 1;
             }
@@ -229,7 +262,8 @@ impl MediaStage {
         let mut keys: Vec<StreamKey> = self.streams.keys().copied().collect();
         keys.sort_by_key(|k| self.streams.get(k).map_or(0, |s| s.last_seen_us));
         for k in keys {
-            if let Some(s) = self.streams.remove(&k) {
+            if let Some(mut s) = self.streams.remove(&k) {
+                s.flush_dtmf();
                 out.push(report(&k, &s, s.last_seen_us, "FINAL"));
                 n.rtp_reports += 1;
             }
@@ -257,7 +291,10 @@ fn is_rtp(payload: &[u8]) -> bool {
 }
 
 /// A proto-34 report of one stream (HEPGEN/rtpagent keys, plus `SSRC`, `INTERVAL_*`,
-/// `LOSS_PCT` and the Wireshark counters Argos adds).
+/// `LOSS_PCT`, the Wireshark counters, the G.107 E-model score for the stream's codec and
+/// loss pattern (`MOS_G107`, `R_G107`; one-way delay unknown on the wire, so 0), the burst
+/// ratio, clock drift and DTMF key presses that Argos adds). `MOS`/`RFACTOR` keep HOMER's
+/// simplified model, so dashboards built on rtpagent's keys read comparable numbers.
 fn report(key: &StreamKey, s: &Stream, ts_us: i64, kind: &str) -> Capture {
     let (src, dst, ssrc) = *key;
     let sum = s.stats.summary();
@@ -269,6 +306,19 @@ fn report(key: &StreamKey, s: &Stream, ts_us: i64, kind: &str) -> Capture {
         0.0
     };
     let codec_pt = sum.payload_types.first().copied().unwrap_or(0);
+    let g107 = s.stats.emodel(0.0);
+    let dtmf: Vec<serde_json::Value> = s
+        .dtmf_events
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "DIGIT": e.digit.map(String::from).unwrap_or_else(|| e.event.to_string()),
+                "TS": e.start_us as f64 / 1e6,
+                "DURATION_MS": round3(e.duration_ms),
+                "ENDED": e.ended,
+            })
+        })
+        .collect();
     let json = serde_json::json!({
         "CORRELATION_ID": &*s.call_id,
         "RTP_SIP_CALL_ID": &*s.call_id,
@@ -300,6 +350,13 @@ fn report(key: &StreamKey, s: &Stream, ts_us: i64, kind: &str) -> Capture {
         "TL_BYTE": sum.octets,
         "MOS": round3(mos.mos),
         "RFACTOR": round3(mos.r_factor),
+        "MOS_G107": round3(g107.mos),
+        "R_G107": round3(g107.r_factor),
+        "CODEC": s.stats.codec().params().name,
+        "BURST_RATIO": round3(sum.burst_ratio),
+        "LOSS_RUNS": sum.loss_runs,
+        "DRIFT_PPM": round3(sum.drift_ppm),
+        "DTMF": dtmf,
         "FIRST_TS": sum.first_us as f64 / 1e6,
         "LAST_TS": sum.last_us as f64 / 1e6,
         "REPORT_NAME": format!("{src}"),

@@ -177,3 +177,38 @@ fn rtp_stream_reports_match_tshark() {
     assert!(compared >= 20, "only {compared} streams compared");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// DTMF (RFC 4733) key presses land in the stream's final report, in order: the acoustic
+/// capture's caller types 2255#4125#4321# (tshark's `rtpevent` shows the same 15 events).
+#[test]
+fn dtmf_key_presses_are_in_the_final_report() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/captures");
+    let Ok(data) = std::fs::read(root.join("acoustic__Voip-trace.pcap")) else {
+        eprintln!("SKIP: ../shared/testdata/captures/acoustic__Voip-trace.pcap not present");
+        return;
+    };
+    let opts = WireOptions {
+        rtp: true,
+        ..WireOptions::default()
+    };
+    let mut digits = String::new();
+    read_captures_with(&data[..], &opts, |c| {
+        if c.kind == PayloadKind::MOS_FULL {
+            let v: serde_json::Value = serde_json::from_slice(&c.payload).expect("report JSON");
+            assert!(
+                v["MOS_G107"]
+                    .as_f64()
+                    .is_some_and(|m| (1.0..=4.5).contains(&m)),
+                "{v}"
+            );
+            if v["TYPE"] == "FINAL" {
+                for d in v["DTMF"].as_array().into_iter().flatten() {
+                    digits.push_str(d["DIGIT"].as_str().unwrap_or("?"));
+                }
+            }
+        }
+        true
+    })
+    .expect("capture reads");
+    assert_eq!(digits, "2255#4125#4321#");
+}
