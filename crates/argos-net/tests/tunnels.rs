@@ -533,8 +533,7 @@ fn tshark_rows(path: &Path) -> Vec<Row> {
 ///
 /// No decode-as is needed here: tshark 4.0 dissects TZSP on udp/37008 and ERSPAN types
 /// I–III (GRE 0x88BE / 0x22EB) by default, so every capture is compared as tshark reads it
-/// out of the box. (Older tshark needs `-d udp.port==37008,tzsp` and, for ERSPAN type I,
-/// `-o erspan.fake_erspan:TRUE`.)
+/// out of the box.
 const CAPTURES: &[(&str, usize)] = &[
     ("heplify__erspan_sip_ipv4_udp.pcapng", 0),
     ("heplify__ipip0.pcap", 0),
