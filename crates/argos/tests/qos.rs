@@ -732,3 +732,91 @@ fn hostile_strings_stay_data() {
         "{x}"
     );
 }
+
+/// The whole media path against tshark: `argos agent --rtp --rtcp` reads the lab capture
+/// (SIPp playing G.711 and echoing it back through Kamailio), analyses the RTP the SDP
+/// announced and sends per-stream reports as HEP 34 to a real server; the call's QoS then
+/// holds those streams with the packet and loss counts `tshark -z rtp,streams` gives.
+#[test]
+fn agent_rtp_reports_reach_the_call_qos_with_tsharks_counts() {
+    let Some(pcap) = testdata("lab/lab-calls.pcap") else {
+        return;
+    };
+    if !have("tshark") {
+        return;
+    }
+    // tshark's G.711 streams: (src port, dst port, SSRC) → (packets, lost).
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&pcap)
+        .args(["-q", "-z", "rtp,streams"])
+        .output()
+        .expect("tshark");
+    let mut want: Vec<(u16, u16, u64, i64, i64)> = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() > 10 && f[7] == "g711A" {
+            let n = |i: usize| f[i].parse::<i64>().expect("number");
+            let ssrc = u64::from_str_radix(f[6].trim_start_matches("0x"), 16).expect("SSRC");
+            want.push((n(3) as u16, n(5) as u16, ssrc, n(8), n(9)));
+        }
+    }
+    assert!(!want.is_empty(), "tshark finds the G.711 streams");
+    let s = Server::start(&["--retention-days", "0"]);
+    let st = std::process::Command::new(util::bin())
+        .args(["agent", "--rtp", "--rtcp", "-r"])
+        .arg(&pcap)
+        .args(["--hep", &format!("udp:127.0.0.1:{}", s.hep_port)])
+        .args(["--max-rate", "20000", "--json"])
+        .output()
+        .expect("argos agent");
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let sum: Value = serde_json::from_slice(&st.stdout).expect("summary");
+    assert!(
+        sum["rtp_streams"].as_u64() >= Some(want.len() as u64),
+        "{sum}"
+    );
+    // The call whose SDP announced port 6000 (SIPp's RTP echo UAS).
+    let calls = s
+        .wait_for(Duration::from_secs(10), |s| {
+            // The capture's own time: since the epoch.
+            let v = s.get_json("/api/v1/calls?method=INVITE&limit=1000&since=0");
+            let c = v["calls"].as_array().cloned().unwrap_or_default();
+            (c.len() >= 40).then_some(c)
+        })
+        .expect("calls stored");
+    let mut matched = 0;
+    for c in &calls {
+        let key = c["call_key"].as_str().unwrap_or("");
+        let q = s.get_json(&format!("{}?since=0", qos_path(key)));
+        for st in streams(&q).iter().filter(|st| kind(st) == "rtp_report") {
+            let port = |a: &Value| {
+                a.as_str()
+                    .and_then(|a| a.rsplit_once(':'))
+                    .and_then(|(_, p)| p.parse::<u16>().ok())
+            };
+            let (Some(sp), Some(dp)) = (port(&st["src"]), port(&st["dst"])) else {
+                continue;
+            };
+            let ssrc = st["ssrc"].as_u64();
+            if let Some(w) = want
+                .iter()
+                .find(|w| w.0 == sp && w.1 == dp && Some(w.2) == ssrc)
+            {
+                assert_eq!(st["packets"].as_i64(), Some(w.3), "{key}: {st}");
+                assert_eq!(st["lost"].as_i64(), Some(w.4), "{key}: {st}");
+                assert!(st["mos"]["mean"].as_f64().is_some_and(|m| m > 4.0), "{st}");
+                matched += 1;
+            }
+        }
+    }
+    assert_eq!(
+        matched,
+        want.len(),
+        "every tshark G.711 stream shows in its call's QoS"
+    );
+}
