@@ -42,6 +42,8 @@ enum Command {
     Passwd(cmd::passwd::Args),
     /// Capture agent: live interfaces (AF_PACKET) or pcap files, and log lines → HEPv3 over UDP/TCP/TLS (SIP, RTCP, RTP reports; spool, pcap out).
     Agent(cmd::agent::Args),
+    /// sngrep-style terminal UI over pcap files, a live interface, a HEP port or an Argos server's API (--dump: the call list as text).
+    Tui(cmd::tui::Args),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::Gen(a) => cmd::gen::run(a),
         Command::Passwd(a) => cmd::passwd::run(a),
         Command::Agent(a) => cmd::agent::run(a),
+        Command::Tui(a) => cmd::tui::run(a),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,6 +8,7 @@ pub mod import;
 pub mod passwd;
 pub mod search;
 pub mod serve;
+pub mod tui;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,47 @@
+//! Captured text is hostile: a Call-ID or User-Agent may hold escape sequences that would
+//! move the cursor, recolour or retitle the operator's terminal. Every input-derived string
+//! goes through [`visible`] before it reaches the screen or `--dump` output.
+
+use std::borrow::Cow;
+
+/// `s` with every control character (C0, DEL, C1) written out: `\e` for ESC, `\t`, `\r`,
+/// `\n`, `\xNN`/`\u{NN}` for the rest. Text without controls is borrowed unchanged.
+pub fn visible(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\x1b' => out.push_str("\\e"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x80 && c.is_control() => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// One line of a message for display: like [`visible`], but a tab becomes spaces (headers
+/// and SDP use tabs legitimately) and the line's own CR/LF are dropped by the caller.
+pub fn visible_line(line: &str) -> String {
+    visible(&line.replace('\t', "    ")).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_are_written_out() {
+        assert_eq!(visible("abc@host"), "abc@host");
+        assert_eq!(visible("a\x1b[31mb\x07"), "a\\e[31mb\\x07");
+        assert_eq!(visible("x\u{9b}2J"), "x\\u{9b}2J");
+        assert_eq!(visible_line("a\tb\x1b]0;t"), "a    b\\e]0;t");
+    }
+}
