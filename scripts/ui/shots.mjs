@@ -93,6 +93,25 @@ async function sendHostileCall(hostPort) {
   const send = (buf) => new Promise((res, rej) => sock.send(buf, port, host, (e) => (e ? rej(e) : res())));
   await send(hep3(invite, { src: '192.0.2.10', sport: 5060, dst: '192.0.2.20', dport: 5060, us: now }));
   await send(hep3(busy, { src: '192.0.2.20', sport: 5060, dst: '192.0.2.10', dport: 5060, us: now + 2500 }));
+  // A proxy log line about the call (HEP proto 100, correlated by Call-ID), with markup in it.
+  await send(hep3(XSS_LOG, { src: '192.0.2.20', sport: 5060, dst: '192.0.2.20', dport: 5060, us: now + 3000, proto: 100, corr: callId }));
+  sock.close();
+  return callId;
+}
+const XSS_LOG = 'NOTICE: <i>routing</i> 1001 -> 2002 rejected 486 <script>alert(5)</script>';
+
+// A plain INVITE + 200 OK from `fromUser`, now (for the live search).
+async function sendSimpleCall(hostPort, fromUser) {
+  const [host, port] = [hostPort.slice(0, hostPort.lastIndexOf(':')), Number(hostPort.slice(hostPort.lastIndexOf(':') + 1))];
+  const callId = `live-${Date.now()}@argos.test`;
+  const now = Date.now() * 1000;
+  const msg = (start) => [start, 'Via: SIP/2.0/UDP 192.0.2.60:5060;branch=z9hG4bK-live-1',
+    `From: <sip:${fromUser}@192.0.2.60>;tag=l1`, 'To: <sip:4002@192.0.2.70>', `Call-ID: ${callId}`, 'CSeq: 1 INVITE',
+    'Content-Length: 0', '', ''].join('\r\n');
+  const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  const send = (buf) => new Promise((res, rej) => sock.send(buf, port, host, (e) => (e ? rej(e) : res())));
+  await send(hep3(msg('INVITE sip:4002@192.0.2.70 SIP/2.0'), { src: '192.0.2.60', sport: 5060, dst: '192.0.2.70', dport: 5060, us: now }));
+  await send(hep3(msg('SIP/2.0 200 OK'), { src: '192.0.2.70', sport: 5060, dst: '192.0.2.60', dport: 5060, us: now + 1000 }));
   sock.close();
   return callId;
 }
@@ -188,6 +207,179 @@ async function qosTab(page) {
 
 // ---- call tracker pages (Calls, Devices, Stats, Alarms) -----------------------------------------
 let shotFn = null;
+let fromUser = '';
+const ALIAS = 'Lab UAC <b>1</b>';
+
+// Click `what` and wait for the download it starts: { name, bytes }.
+async function download(page, what) {
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 10000 }), page.locator(what).first().click()]);
+  const file = await dl.path();
+  return { name: dl.suggestedFilename(), bytes: file ? fs.readFileSync(file) : Buffer.alloc(0) };
+}
+
+async function callFeatures(page) {
+  const legs = await page.locator('ul.legend li:not(.legend-keys)').count();
+  check(legs >= 2, `call page: both legs of the proxied call in the flow (${legs} legs in the legend)`);
+
+  // Host alias: name the first host; the ladder header and the message list show it.
+  const host = await page.locator('svg.ladder-head-svg g.host').first().getAttribute('data-host');
+  await page.locator('button', { hasText: 'Host aliases' }).click();
+  const dlg = page.locator('dialog.alias-dialog');
+  check(await visible(dlg), 'call page: host alias dialog opens');
+  await dlg.locator(`input[data-host="${host}"]`).fill(ALIAS);
+  await dlg.locator('button[type=submit]').click();
+  await page.locator('svg.ladder-head-svg .host-alias').first().waitFor({ timeout: 5000 }).catch(() => {});
+  const headText = await page.locator('svg.ladder-head-svg g.host').first().textContent();
+  check(headText.includes(ALIAS) && headText.includes(host), `alias shown in the ladder header with the address (${JSON.stringify(headText)})`);
+  await page.locator('svg.ladder-svg g.msg').first().locator('.arrow').click({ force: true });
+  const pathText = await page.locator('.details-head .msg-path').textContent().catch(() => '');
+  check(pathText.includes(ALIAS), `alias shown in the message details (${pathText})`);
+  check(await page.locator('#view b').count() === 0, 'alias with markup stays text');
+  await page.mouse.move(0, 0);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shotFn('15-call-alias.png');
+
+  // Diff: shift-click two messages.
+  await page.locator('svg.ladder-svg g.msg').nth(0).locator('.arrow').click({ force: true, modifiers: ['Shift'] });
+  await page.locator('svg.ladder-svg g.msg').nth(1).locator('.arrow').click({ force: true, modifiers: ['Shift'] });
+  const diffShown = await visible(page.locator('.diff-panel table.diff-table'), 5000);
+  check(diffShown, 'diff of two shift-clicked messages shown');
+  const marked = await page.locator('svg.ladder-svg g.msg.cmp').count();
+  const dels = await page.locator('.diff-table td.del').count();
+  const adds = await page.locator('.diff-table td.add').count();
+  check(marked === 2 && dels + adds > 0, `diff marks 2 messages and highlights changed lines (${dels} removed, ${adds} added)`);
+  await page.locator('.diff-panel').scrollIntoViewIfNeeded();
+  await page.mouse.move(0, 0);
+  await shotFn('16-call-diff.png');
+  await page.locator('.diff-panel button', { hasText: 'Clear' }).click();
+  check(await page.locator('svg.ladder-svg g.msg.cmp').count() === 0 && await page.locator('.diff-panel').isHidden(), 'diff cleared');
+  // The Compare box of the message details does the same.
+  await page.locator('svg.ladder-svg g.msg').nth(0).locator('.arrow').click({ force: true });
+  await page.locator('label.compare input').check();
+  await page.locator('svg.ladder-svg g.msg').nth(2).locator('.arrow').click({ force: true });
+  await page.locator('label.compare input').check();
+  check(await visible(page.locator('.diff-panel table.diff-table'), 3000), 'diff from the Compare boxes of two messages');
+  await page.locator('.diff-panel button', { hasText: 'Clear' }).click();
+
+  // Logs tab.
+  check(await page.locator('.call-tab[data-tab=logs]').count() === 1, 'call page: Logs tab present');
+  await page.locator('.call-tab[data-tab=logs]').click();
+  check(await visible(page.locator('.logs-view .empty, .logs-view table.call-logs'), 3000), 'Logs tab: shows its lines or says there are none');
+  await page.locator('.call-tab', { hasText: 'Flow' }).click();
+
+  // Exports.
+  const nMsgs = await page.locator('svg.ladder-svg g.msg').count();
+  const svg = await download(page, '[data-export=svg]');
+  const svgText = svg.bytes.toString('utf8');
+  check(svg.name.endsWith('.svg') && svgText.includes('<svg') && svgText.includes('Lab UAC &lt;b&gt;1&lt;/b&gt;')
+    && (svgText.match(/class="msg /g) || []).length === nMsgs && /fill="rgb/.test(svgText),
+  `export SVG: ${svg.name}, ${svg.bytes.length} bytes, ${nMsgs} messages, styles inlined`);
+  const png = await download(page, '[data-export=png]');
+  check(png.name.endsWith('.png') && png.bytes.length > 1000 && png.bytes.subarray(1, 4).toString() === 'PNG', `export PNG: ${png.name}, ${png.bytes.length} bytes`);
+  fs.writeFileSync(path.join(OUT, '18-export-flow.png'), png.bytes);
+  const txt = await download(page, '[data-export=text]');
+  const txtText = txt.bytes.toString('utf8');
+  check(txt.name.endsWith('.txt') && (txtText.match(/^=== /gm) || []).length >= nMsgs && /Call-ID:/i.test(txtText), `export text: ${txt.name}, ${(txtText.match(/^=== /gm) || []).length} messages`);
+  const json = await download(page, '[data-export=json]');
+  let bundle = null;
+  try { bundle = JSON.parse(json.bytes.toString('utf8')); } catch { bundle = null; }
+  check(!!bundle && Array.isArray(bundle.call && bundle.call.messages) && bundle.call.messages.length >= nMsgs
+    && 'qos' in bundle && Array.isArray(bundle.diagnosis), `export JSON bundle: ${json.name}, call + qos + diagnosis`);
+  const pcap = await download(page, 'a.button[download$=".pcap"]');
+  const magic = pcap.bytes.length >= 4 ? pcap.bytes.readUInt32LE(0) : 0;
+  check(pcap.name.endsWith('.pcap') && (magic === 0xa1b2c3d4 || magic === 0xd4c3b2a1 || magic === 0xa1b23c4d), `pcap download: ${pcap.name}, ${pcap.bytes.length} bytes`);
+}
+
+async function searchFeatures(page, context) {
+  if (!fromUser) { log('skip  search page tools (no From user)'); return; }
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE }).catch(() => {});
+  const hash = `#/search?mode=calls&range=all&from_user=${encodeURIComponent(fromUser)}`;
+  await goHash(page, hash);
+  await page.locator('table.grid tbody tr').first().waitFor().catch(() => {});
+  const nRows = await page.locator('table.grid tbody tr').count();
+  const counts = await page.locator('.summary .counts').textContent().catch(() => '');
+  check(counts.includes(String(nRows)), `search counts shown: "${counts}"`);
+
+  // Quick filter over the shown rows: one Call-ID keeps one row; the counts say shown / returned.
+  const firstId = (await page.locator('table.grid tbody tr').first().getAttribute('data-href')) || '';
+  const cid = decodeURIComponent(firstId.replace(/^#\/call\//, '').replace(/\?.*$/, ''));
+  await page.fill('input.quick-filter', cid);
+  const shown = await page.locator('table.grid tbody tr').count();
+  const counts2 = await page.locator('.summary .counts').textContent();
+  check(shown >= 1 && shown < nRows || nRows === 1, `quick filter by Call-ID keeps ${shown} of ${nRows} rows`);
+  check(nRows === 1 || new RegExp(`^${shown} shown / ${nRows} `).test(counts2), `counts show rows shown / returned: "${counts2}"`);
+  await page.fill('input.quick-filter', '');
+
+  // Column chooser: hide Legs; the choice survives a reload.
+  await page.locator('details.columns summary').click();
+  await page.locator('details.columns input[value=legs]').uncheck();
+  check(await page.locator('table.grid th[data-key=legs]').count() === 0, 'column chooser hides the Legs column');
+  await page.locator('details.columns input[value=callkey]').check();
+  check(await page.locator('table.grid th[data-key=callkey]').count() === 1, 'column chooser adds the Call key column');
+  await page.reload();
+  await page.locator('table.grid tbody tr').first().waitFor().catch(() => {});
+  check(await page.locator('table.grid th[data-key=legs]').count() === 0 && await page.locator('table.grid th[data-key=callkey]').count() === 1,
+    'column choice kept after a reload');
+  await page.mouse.move(0, 0);
+  await shotFn('19-search-columns.png');
+  await page.locator('details.columns summary').click();
+  await page.locator('details.columns input[value=legs]').check();
+  await page.locator('details.columns input[value=callkey]').uncheck();
+  await page.locator('details.columns summary').click();
+
+  // Saved search: save, go elsewhere, reopen it from the list.
+  const name = `lab calls from ${fromUser}`;
+  await page.locator('details.saved summary').click();
+  await page.fill('.saved-form input', name);
+  await page.locator('.saved-form button[type=submit]').click();
+  check(await page.locator('.saved-list a', { hasText: name }).count() === 1, 'saved search listed');
+  await page.mouse.move(0, 0);
+  await shotFn('20-search-saved.png');
+  await goHash(page, '#/search');
+  await page.locator('form.search').waitFor();
+  await page.locator('details.saved').evaluate((d) => { d.open = true; });
+  await page.locator('.saved-list a', { hasText: name }).click();
+  await page.locator('table.grid tbody tr').first().waitFor().catch(() => {});
+  check(await page.inputValue('input[name=from_user]') === fromUser && await page.locator('table.grid tbody tr').count() === nRows,
+    `saved search reloads from the list (${nRows} rows from ${fromUser})`);
+
+  // Share link: a new tab opens the same search, and a call from it.
+  await page.locator('.search-tools button', { hasText: 'Copy link' }).click();
+  await page.waitForFunction(() => !!document.querySelector('.search-tools button[data-url]'), null, { timeout: 3000 }).catch(() => {});
+  const url = await page.locator('.search-tools button[data-url]').getAttribute('data-url').catch(() => null);
+  if (check(!!url && url.includes('from_user='), `share link made: ${url}`)) {
+    const p2 = await context.newPage();
+    const errs = [];
+    p2.on('pageerror', (e) => errs.push(e.message));
+    await p2.goto(url);
+    await p2.locator('table.grid tbody tr').first().waitFor().catch(() => {});
+    const n2 = await p2.locator('table.grid tbody tr').count();
+    check(n2 === nRows && await p2.inputValue('input[name=from_user]') === fromUser, `share link reproduces the search in a new tab (${n2} rows)`);
+    await p2.locator('table.grid tbody tr').first().click();
+    check(await visible(p2.locator('svg.ladder-svg g.msg')), 'share link: a call opens from the shared search');
+    check(errs.length === 0, `share link tab: no page error${errs.length ? ': ' + errs[0] : ''}`);
+    await p2.close();
+  }
+
+  // Live mode: the last 5 minutes, refreshed every 2 s; a call sent now appears as a new row.
+  if (HEP) {
+    const liveUser = `live${Date.now() % 100000}`;
+    await goHash(page, `#/search?mode=calls&range=1h&from_user=${liveUser}`);
+    await page.locator('#view .results .empty, table.grid').first().waitFor().catch(() => {});
+    await page.locator('input[name=live]').check();
+    await page.waitForFunction(() => location.hash.includes('live=5'), null, { timeout: 5000 }).catch(() => {});
+    check(await visible(page.locator('.summary .live-note', { hasText: 'live' }), 3000), 'live mode on (every 2 s, last 5 min)');
+    await sendSimpleCall(HEP, liveUser);
+    const fresh = await visible(page.locator('table.grid tbody tr.new'), 8000);
+    check(fresh, 'live mode: a call sent now appears highlighted as new');
+    await page.mouse.move(0, 0);
+    await shotFn('21-search-live.png');
+    await page.locator('input[name=live]').uncheck();
+    await page.waitForFunction(() => !location.hash.includes('live='), null, { timeout: 5000 }).catch(() => {});
+  } else {
+    log('skip  live mode (no --hep-udp)');
+  }
+}
 async function apiGet(page, p) {
   // From node, not the page: a probe of a missing endpoint must not count as a failed page request.
   const token = await page.evaluate(() => localStorage.getItem('argos.token'));
@@ -455,6 +647,18 @@ try {
   await shot('02-results.png');
   if (!nRows) throw new Error('no call rows');
 
+  // 2b. search by the From user of an answered call
+  const answeredAll = page.locator('table.grid tbody tr', { has: page.locator('.status.st-2xx') }).filter({ hasText: 'INVITE' }).first();
+  fromUser = ((await answeredAll.locator('td').nth(1).textContent().catch(() => '')) || '').trim();
+  if (check(fromUser !== '', `an answered call has a From user (${fromUser})`)) {
+    await page.fill('input[name=from_user]', fromUser);
+    await page.click('form.search button[type=submit]');
+    await page.waitForFunction(() => location.hash.includes('from_user='), null, { timeout: 5000 }).catch(() => {});
+    await page.locator('table.grid:not(.stale) tbody tr').first().waitFor().catch(() => {});
+    const froms = (await page.locator('table.grid tbody tr td:nth-child(2)').allTextContents()).map((t) => t.trim());
+    check(froms.length > 0 && froms.every((f) => f === fromUser), `search by From user ${fromUser}: ${froms.length} calls, all from ${fromUser}`);
+  }
+
   // 3. an answered INVITE call
   const answered = page.locator('table.grid tbody tr', { has: page.locator('.status.st-2xx') })
     .filter({ hasText: 'INVITE' }).first();
@@ -483,6 +687,9 @@ try {
   // Show the selected arrow and the message under it.
   await page.evaluate(() => window.scrollTo(0, document.querySelector('.ladder').getBoundingClientRect().top + window.scrollY - 48));
   await shot('04-message.png');
+
+  // 4a. call page tools: legs, host aliases, diff of two messages, Logs tab, exports, pcap
+  await callFeatures(page);
 
   // 4b. a cancelled call (487: INVITE, CANCEL, 200 CANCEL, 487, ACK on both legs), when the capture has one
   await page.evaluate(() => { location.hash = '#/search?mode=calls&range=all&status=487&method=INVITE'; });
@@ -536,6 +743,13 @@ try {
     }));
     check(injected.scripts === scriptsBefore && injected.imgs === 0 && injected.bold === 0,
       `no markup from SIP data became elements (${JSON.stringify(injected)})`);
+    await page.locator('.call-tab[data-tab=logs]').click();
+    const logLines = await page.locator('table.call-logs pre.log-line').allTextContents();
+    check(logLines.some((t) => t.includes(XSS_LOG)), `Logs tab: the call's proto-100 log line shown as text (${logLines.length} lines)`);
+    check(await page.locator('#view i, #view script').count() === 0, 'Logs tab: no markup from the log line became elements');
+    await page.mouse.move(0, 0);
+    await shot('17-call-logs.png');
+    await page.locator('.call-tab', { hasText: 'Flow' }).click();
     check(dialogs === 0, 'no alert() dialog opened');
     await page.mouse.move(0, 0);
     await shot('06-hostile-user-agent.png');
@@ -548,6 +762,9 @@ try {
 
   // 7. a call's QoS tab: streams, charts, one-way audio, hostile report strings
   await qosTab(page);
+
+  // 8. search page tools: counts, quick filter, columns, saved searches, share link, live mode
+  await searchFeatures(page, context);
 
   const uniq = (a) => [...new Set(a)].slice(0, 5).join(' | ') + (new Set(a).size > 5 ? ' | ...' : '');
   check(consoleErrors.length === 0, `no console errors${consoleErrors.length ? ': ' + uniq(consoleErrors) : ''}`);

@@ -5,6 +5,12 @@ import { drawLadder, LEG_COLORS } from './ladder.js';
 import { LAST_SEARCH_KEY } from './search.js';
 import { summaryBox, diagnosisBox } from './summary.js';
 import { callTabs } from './qos.js';
+import { allAliases, aliasOf, hostLabel, openAliasDialog } from './aliases.js';
+import { diffView } from './diff.js';
+import { saveFile, callText, ladderSvg, ladderPng, callBundle } from './export.js';
+
+// HEP proto 100: log lines sent with the call (Kamailio/OpenSIPS/FreeSWITCH logs), listed in the Logs tab.
+const PROTO_LOG = 100;
 
 const enc = encodeURIComponent;
 
@@ -59,7 +65,10 @@ export async function renderCall(root, r, ctx) {
     throw e;
   }
   if (ctx.signal.aborted) return;
-  const messages = (data && data.messages) || [];
+  const all = (data && Array.isArray(data.messages)) ? data.messages : [];
+  const logs = all.filter((m) => m.proto === PROTO_LOG);
+  // The ladder shows packets between hosts; log lines have their own tab (unless the call is only logs).
+  const messages = logs.length < all.length ? all.filter((m) => m.proto !== PROTO_LOG) : all;
   const callIds = (data && data.call_ids && data.call_ids.length) ? data.call_ids : [id];
 
   // ---- header ----
@@ -70,6 +79,8 @@ export async function renderCall(root, r, ctx) {
   const pcapUrl = `/api/v1/calls/${enc(id)}/pcap`;
   const pcapBtn = h('a.button', { href: pcapUrl, download: `${safeName(id)}.pcap`, title: 'Open in Wireshark' }, '↓ Download pcap');
   pcapBtn.addEventListener('click', (ev) => downloadPcap(ev, pcapUrl, `${safeName(id)}.pcap`, pcapBtn));
+  const aliasBtn = h('button', { type: 'button', title: 'Name the hosts of this call (kept in this browser)' }, 'Host aliases…');
+  const exportMenu = exportButtons(id, data, all, () => ladderBox, ctx);
 
   const dl = h('dl.call-facts');
   const fact = (k, ...v) => dl.append(h('div', null, h('dt', null, k), h('dd', null, ...v)));
@@ -107,7 +118,7 @@ export async function renderCall(root, r, ctx) {
   clear(root);
   root.append(
     h('div.call-top', null, back, h('h1.call-title', null, 'Call ', h('code', null, data.call_key || id)),
-      h('span.spacer'), pcapBtn),
+      h('span.spacer'), aliasBtn, exportMenu, pcapBtn),
     dl,
     summary || diagnosis ? h(`div.call-insight${summary && diagnosis ? '' : '.single'}`, null, summary, diagnosis) : null,
     legend,
@@ -119,19 +130,45 @@ export async function renderCall(root, r, ctx) {
   }
 
   const ladderBox = h('section.ladder');
+  const diffBox = h('section.diff-panel', { hidden: true, 'aria-live': 'polite' });
   const details = h('section.details', { 'aria-live': 'polite' });
-  root.append(ladderBox, details);
+  root.append(ladderBox, diffBox, details);
 
-  ladder = drawLadder(ladderBox, messages, {
-    hosts: data.hosts,
-    callIds,
-    width: ladderBox.clientWidth,
-    onSelect: (i) => {
-      showMessage(details, messages, i, ladder);
-      const m = messages[i];
-      if (m && m.id !== undefined) history.replaceState(null, '', `#/call/${enc(id)}?msg=${enc(m.id)}`);
-    },
-  });
+  // Two messages picked for the diff (shift-click in the ladder, or the Compare box of a message).
+  let picked = [];
+  const togglePick = (i) => {
+    picked = picked.includes(i) ? picked.filter((x) => x !== i) : [...picked, i].slice(-2);
+    ladder.mark(picked);
+    showDiff(diffBox, messages, picked, () => { picked = []; ladder.mark(picked); showDiff(diffBox, messages, picked); refreshDetails(); });
+    refreshDetails();
+  };
+  const refreshDetails = () => {
+    if (ladder.selected >= 0) showMessage(details, messages, ladder.selected, ladder, { picked, togglePick });
+  };
+
+  const drawFlow = () => {
+    const aliases = allAliases();
+    const sel = ladder ? ladder.selected : -1;
+    ladder = drawLadder(ladderBox, messages, {
+      hosts: data.hosts,
+      callIds,
+      width: ladderBox.clientWidth,
+      alias: (host) => aliasOf(host, aliases),
+      onMark: togglePick,
+      onSelect: (i) => {
+        showMessage(details, messages, i, ladder, { picked, togglePick });
+        const m = messages[i];
+        if (m && m.id !== undefined) history.replaceState(null, '', `#/call/${enc(id)}?msg=${enc(m.id)}`);
+      },
+    });
+    ladder.mark(picked);
+    if (sel >= 0) ladder.select(sel, { scroll: false });
+  };
+  drawFlow();
+  aliasBtn.addEventListener('click', () => openAliasDialog(ladder.hosts, () => {
+    drawFlow();
+    showDiff(diffBox, messages, picked);
+  }));
 
   ladder.legs.forEach((leg, k) => {
     legend.append(h('li', null,
@@ -148,7 +185,14 @@ export async function renderCall(root, r, ctx) {
   ladder.select(idx, { scroll: want !== null });
   ladder.focus();
   // Flow / QoS tabs, set up once the ladder has its width (qos.js).
-  callTabs({ before: legend, flowParts: [legend, ladderBox, details], callId: id, ctx, initial: r.query.get('tab') });
+  callTabs({
+    before: legend,
+    flowParts: [legend, ladderBox, diffBox, details],
+    callId: id,
+    ctx,
+    initial: r.query.get('tab'),
+    tabs: [{ key: 'logs', label: `Logs (${logs.length})`, render: (box) => renderLogs(box, logs) }],
+  });
 }
 
 function safeName(id) {
@@ -183,7 +227,7 @@ async function downloadPcap(ev, url, name, btn) {
 
 // ---- selected message ---------------------------------------------------------
 
-function showMessage(root, messages, i, ladder) {
+function showMessage(root, messages, i, ladder, { picked = [], togglePick = null } = {}) {
   const m = messages[i];
   clear(root);
   if (!m) return;
@@ -205,10 +249,13 @@ function showMessage(root, messages, i, ladder) {
       h('span.muted', null, `${i + 1} / ${messages.length}`),
       m.method ? h('strong.method', null, m.method)
         : h(`strong.status.${statusClass(m.status)}`, null, msgLabel(m)),
-      h('span.mono', null, `${hostOf(m.src_ip, m.src_port)} → ${hostOf(m.dst_ip, m.dst_port)}`),
+      h('span.mono.msg-path', null, `${hostLabel(hostOf(m.src_ip, m.src_port))} → ${hostLabel(hostOf(m.dst_ip, m.dst_port))}`),
       h('span.mono.muted', null, `${(m.transport || '').toUpperCase()} ${fmtDateTimeUs(us)}`),
       h('span.muted', null, prev !== null ? ` ${fmtDelta(us - prev)} since previous, ${fmtDelta(us - first)} since first` : ''),
       h('span.spacer'),
+      togglePick ? h('label.compare', { title: 'Pick two messages to compare them line by line (or shift-click arrows)' },
+        h('input', { type: 'checkbox', checked: picked.includes(i), onchange: () => togglePick(i) }),
+        picked.length === 1 && !picked.includes(i) ? ' Compare with the picked message' : ' Compare') : null,
       copyBtn),
     h('div.details-body', null,
       h('pre.raw', { tabindex: 0, 'aria-label': 'Raw SIP message' }, raw ? highlightSip(raw) : h('span.muted', null, '(no raw payload)')),
@@ -269,4 +316,92 @@ async function copyText(text, btn) {
   const old = btn.textContent;
   btn.textContent = ok ? 'Copied' : 'Copy failed';
   setTimeout(() => { btn.textContent = old; }, 1200);
+}
+
+// ---- diff of two picked messages ------------------------------------------------
+
+function msgTitle(messages, i) {
+  const m = messages[i];
+  const us = usOf(m.ts_us, m.ts);
+  return `#${i + 1} ${msgLabel(m)} · ${hostLabel(hostOf(m.src_ip, m.src_port))} → ${hostLabel(hostOf(m.dst_ip, m.dst_port))} · ${fmtDateTimeUs(us)}`;
+}
+
+function showDiff(box, messages, picked, onClear) {
+  clear(box);
+  if (!picked.length) { box.hidden = true; return; }
+  box.hidden = false;
+  const clearBtn = h('button', { type: 'button', onclick: () => onClear && onClear() }, 'Clear');
+  if (picked.length < 2) {
+    box.append(h('div.diff-head', null,
+      h('strong', null, 'Compare: '),
+      h('span', null, msgTitle(messages, picked[0])),
+      h('span.muted', null, ' — pick a second message (shift-click an arrow, or its Compare box).'),
+      h('span.spacer'), onClear ? clearBtn : null));
+    return;
+  }
+  // Older message on the left.
+  const [a, b] = picked.slice().sort((x, y) => x - y);
+  const raw = (i) => (typeof messages[i].raw === 'string' ? messages[i].raw : '');
+  box.append(
+    h('div.diff-head', null, h('strong', null, 'Diff of two messages'), h('span.spacer'), onClear ? clearBtn : null),
+    diffView(raw(a), raw(b), { aTitle: msgTitle(messages, a), bTitle: msgTitle(messages, b) }));
+}
+
+// ---- Logs tab (HEP proto 100) ----------------------------------------------------
+
+function renderLogs(box, logs) {
+  clear(box);
+  if (!logs.length) {
+    box.append(h('div.empty', null,
+      h('p', null, 'No log line for this call.'),
+      h('p.muted', null, 'Log lines arrive as HEP proto 100 with the call\'s Call-ID as correlation id (e.g. Kamailio siptrace hlog, FreeSWITCH, OpenSIPS).')));
+    return;
+  }
+  const first = usOf(logs[0].ts_us, logs[0].ts);
+  const tbody = h('tbody');
+  for (const m of logs) {
+    const us = usOf(m.ts_us, m.ts);
+    tbody.append(h('tr', null,
+      h('td.mono.nowrap', null, fmtDateTimeUs(us)),
+      h('td.mono.nowrap.muted', null, first !== null && us !== null ? fmtDelta(us - first) : ''),
+      h('td.mono.nowrap', null, hostLabel(hostOf(m.src_ip, m.src_port))),
+      h('td', null, h('pre.log-line', null, typeof m.raw === 'string' ? m.raw.replace(/\s+$/, '') : ''))));
+  }
+  box.append(h('p.muted.small', null, `${logs.length} log line${logs.length === 1 ? '' : 's'} (HEP proto 100), in time order.`),
+    h('table.grid.call-logs', null,
+      h('thead', null, h('tr', null, h('th', null, `Time (${tzLabel()})`), h('th', null, 'Since first'), h('th', null, 'From'), h('th', null, 'Line'))),
+      tbody));
+}
+
+// ---- exports ---------------------------------------------------------------------
+
+function exportButtons(id, data, messages, ladderBox, ctx) {
+  const name = safeName(id);
+  const run = (btn, fn) => async () => {
+    btn.disabled = true;
+    try { await fn(); } catch (e) {
+      if (e && e.name === 'AbortError') return;
+      const { showError } = await import('./app.js');
+      showError(`Export failed: ${e && e.message ? e.message : e}`);
+    } finally { btn.disabled = false; }
+  };
+  const mk = (label, title, fn) => {
+    const btn = h('button', { type: 'button', title, dataset: { export: label.toLowerCase() } }, label);
+    btn.addEventListener('click', run(btn, fn));
+    return btn;
+  };
+  const svgOf = () => {
+    const svg = ladderSvg(ladderBox());
+    if (!svg) throw new Error('open the Flow tab first');
+    return svg;
+  };
+  return h('div.export-group', { role: 'group', 'aria-label': 'Export' },
+    h('span.muted.small', null, 'Export'),
+    mk('Text', 'All messages as plain text', () => saveFile(`${name}.txt`, callText(data.call_key || id, messages, hostLabel))),
+    mk('SVG', 'The flow diagram as SVG', () => saveFile(`${name}.svg`, svgOf().text, 'image/svg+xml')),
+    mk('PNG', 'The flow diagram as PNG', async () => saveFile(`${name}.png`, await ladderPng(ladderBox()))),
+    mk('JSON', 'Call detail, QoS and diagnosis in one file', async () => {
+      const bundle = await callBundle(id, data, ctx.signal);
+      saveFile(`${name}.json`, JSON.stringify(bundle, null, 2), 'application/json');
+    }));
 }

@@ -58,8 +58,9 @@ function clip(text, maxChars) {
   return text.slice(0, Math.max(1, maxChars - 1)) + '…';
 }
 
-// Draw into `root`; returns { select(i), focus() }. onSelect(i) is called on click / keys.
-export function drawLadder(root, messages, { hosts, callIds, onSelect, width }) {
+// Draw into `root`; returns { select(i), focus(), mark(list) }. onSelect(i) is called on click / keys,
+// onMark(i) on shift-click (pick messages to compare); alias(host) names a host column ('' for none).
+export function drawLadder(root, messages, { hosts, callIds, onSelect, onMark, width, alias }) {
   clear(root);
   const { cols, src, dst } = buildHosts(messages, hosts);
   const { legs, of: legOf } = legIndex(messages, callIds);
@@ -87,11 +88,14 @@ export function drawLadder(root, messages, { hosts, callIds, onSelect, width }) 
   cols.forEach((c, j) => {
     const x = xOf(j);
     const maxC = Math.floor((colW - 10) / CHAR_W);
-    head.append(s('g', { class: 'host' },
-      s('title', null, hostUa[j] ? `${c}\n${hostUa[j]}` : c),
+    const name = alias ? alias(c) : '';
+    // An aliased host shows its name, then its address in place of the User-Agent (which stays in the tooltip).
+    head.append(s('g', { class: name ? 'host aliased' : 'host', 'data-host': c },
+      s('title', null, [name, c, hostUa[j]].filter(Boolean).join('\n')),
       s('rect', { x: x - colW / 2 + 5, y: 4, width: colW - 10, height: HEAD_H - 10, rx: 4 }),
-      s('text', { x, y: 20, 'text-anchor': 'middle', class: 'host-addr' }, clip(c, maxC)),
-      s('text', { x, y: 34, 'text-anchor': 'middle', class: 'host-ua' }, clip(hostUa[j] || '', Math.floor((colW - 10) / 6))),
+      s('text', { x, y: 20, 'text-anchor': 'middle', class: name ? 'host-addr host-alias' : 'host-addr' }, clip(name || c, maxC)),
+      s('text', { x, y: 34, 'text-anchor': 'middle', class: name ? 'host-ua host-sub' : 'host-ua' },
+        clip(name ? c : (hostUa[j] || ''), Math.floor((colW - 10) / 6))),
     ));
   });
 
@@ -113,6 +117,7 @@ export function drawLadder(root, messages, { hosts, callIds, onSelect, width }) 
     return false;
   });
 
+  const named = (host) => { const a = alias ? alias(host) : ''; return a ? `${a} (${host})` : host; };
   let prevUs = null;
   const rows = new Array(messages.length);
   messages.forEach((m, i) => {
@@ -129,7 +134,7 @@ export function drawLadder(root, messages, { hosts, callIds, onSelect, width }) 
     });
     const label = retrans[i] ? `${msgLabel(m)} (retrans.)` : msgLabel(m);
     g.append(
-      s('title', null, `${label}\n${hostOf(m.src_ip, m.src_port)} → ${hostOf(m.dst_ip, m.dst_port)}\n${m.call_id || ''}`),
+      s('title', null, `${label}\n${named(hostOf(m.src_ip, m.src_port))} → ${named(hostOf(m.dst_ip, m.dst_port))}\n${m.call_id || ''}`),
       s('rect', { class: 'rowbg', x: 0, y: top, width: BG_W, height: ROW_H }),
       s('text', { class: 'ts', x: 8, y: y + 4 }, fmtTime(us)),
       s('text', { class: 'delta', x: 100, y: y + 4 }, delta),
@@ -198,8 +203,11 @@ export function drawLadder(root, messages, { hosts, callIds, onSelect, width }) 
     if (notify && onSelect) onSelect(i);
   }
 
+  // Shift-click picks a message for the diff: keep the browser from selecting the text between clicks.
+  body.addEventListener('mousedown', (ev) => { if (ev.shiftKey && onMark) ev.preventDefault(); });
   body.addEventListener('click', (ev) => {
     const g = ev.target.closest('g.msg');
+    if (g && ev.shiftKey && onMark) { ev.preventDefault(); onMark(Number(g.getAttribute('data-i'))); return; }
     if (g) { select(Number(g.getAttribute('data-i')), { scroll: false }); scroller.focus({ preventScroll: true }); }
   });
   scroller.addEventListener('keydown', (ev) => {
@@ -228,9 +236,19 @@ export function drawLadder(root, messages, { hosts, callIds, onSelect, width }) 
     return marked.length;
   }
 
+  // Messages picked for comparison.
+  let cmp = [];
+  function mark(list) {
+    for (const i of cmp) if (rows[i]) rows[i].classList.remove('cmp');
+    cmp = (list || []).filter((i) => rows[i]);
+    for (const i of cmp) rows[i].classList.add('cmp');
+  }
+
   return {
     select,
     highlight,
+    mark,
+    root: scroller,
     focus: () => scroller.focus({ preventScroll: true }),
     legs,
     hosts: cols,

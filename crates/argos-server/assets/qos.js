@@ -41,8 +41,10 @@ const hex = (v) => (num(v) === null ? '—' : `0x${(v >>> 0).toString(16).padSta
 
 // Tabs above the call flow: "Flow" (legend, ladder, message) and "QoS" (loaded on first show).
 // initial: 'flow' | 'qos'. Returns nothing; keeps ?tab=qos in the URL while QoS is shown.
-export function callTabs({ before, flowParts, callId, ctx, initial }) {
+export function callTabs({ before, flowParts, callId, ctx, initial, tabs = [] }) {
   const qosBox = h('section.qos-view', { hidden: true, 'aria-live': 'polite' });
+  // More tabs (e.g. Logs): { key, label, render(box) }, rendered on first show.
+  const extra = tabs.map((t) => ({ ...t, box: h(`section.tab-view.${t.key}-view`, { hidden: true }), loaded: false }));
   let loaded = false;
   const buttons = {};
   const show = (which) => {
@@ -52,8 +54,12 @@ export function callTabs({ before, flowParts, callId, ctx, initial }) {
     }
     for (const el of flowParts) el.hidden = which !== 'flow';
     qosBox.hidden = which !== 'qos';
+    for (const t of extra) {
+      t.box.hidden = which !== t.key;
+      if (which === t.key && !t.loaded) { t.loaded = true; t.render(t.box); }
+    }
     const base = `#/call/${enc(callId)}`;
-    if (location.hash.startsWith(base)) history.replaceState(null, '', which === 'qos' ? `${base}?tab=qos` : base);
+    if (location.hash.startsWith(base)) history.replaceState(null, '', which === 'flow' ? base : `${base}?tab=${which}`);
     if (which === 'qos' && !loaded) {
       loaded = true;
       renderQos(qosBox, callId, ctx);
@@ -61,10 +67,11 @@ export function callTabs({ before, flowParts, callId, ctx, initial }) {
   };
   buttons.flow = h('button.call-tab', { type: 'button', role: 'tab', onclick: () => show('flow') }, 'Flow');
   buttons.qos = h('button.call-tab', { type: 'button', role: 'tab', onclick: () => show('qos') }, 'QoS');
-  before.before(h('div.call-tabs', { role: 'tablist', 'aria-label': 'Call views' }, buttons.flow, buttons.qos));
+  for (const t of extra) buttons[t.key] = h('button.call-tab', { type: 'button', role: 'tab', dataset: { tab: t.key }, onclick: () => show(t.key) }, t.label);
+  before.before(h('div.call-tabs', { role: 'tablist', 'aria-label': 'Call views' }, Object.values(buttons)));
   const last = flowParts[flowParts.length - 1];
-  last.after(qosBox);
-  show(initial === 'qos' ? 'qos' : 'flow');
+  last.after(qosBox, ...extra.map((t) => t.box));
+  show(initial && buttons[initial] ? initial : 'flow');
 }
 
 export async function renderQos(box, callId, ctx) {

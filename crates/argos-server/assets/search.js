@@ -2,6 +2,11 @@
 import { h, clear, tzLabel, usOf, fmtDateTime, fmtDuration, statusClass, hostOf } from './dom.js';
 import { api, qs } from './api.js';
 import { rangeFromQuery, rangeToQuery, rangeApiParams, rangeControl } from './range.js';
+import { savedPanel } from './saved.js';
+
+// Live mode: re-run the search this often, over the last N minutes.
+const LIVE_EVERY_MS = 2000;
+const LIVE_MINUTES = ['1', '5', '15', '60'];
 
 export const LAST_SEARCH_KEY = 'argos.lastSearch';
 
@@ -29,7 +34,7 @@ export const API_FIELDS = ['method', 'status', 'reason', 'ruri', 'ruri_user', 'r
   'user_agent', 'src_ip', 'dst_ip', 'src_port', 'dst_port', 'transport', 'proto', 'capture_id', 'node',
   'correlation_id', 'text'];
 const EXTRA_FIELDS = API_FIELDS.filter((f) => !MAIN_FIELDS.some(([n]) => n === f));
-const RESERVED = new Set(['mode', 'range', 'since', 'until', 'limit']);
+const RESERVED = new Set(['mode', 'range', 'since', 'until', 'limit', 'live']);
 
 // ---- search state <-> hash ----------------------------------------------------
 
@@ -38,6 +43,7 @@ function stateFromQuery(q) {
     mode: q.get('mode') === 'messages' ? 'messages' : 'calls',
     ...rangeFromQuery(q, '1h'),
     limit: q.get('limit') || '100',
+    live: LIVE_MINUTES.includes(q.get('live')) ? q.get('live') : '',
     fields: {},
     extra: [],
   };
@@ -56,11 +62,13 @@ function hashFromState(st) {
   for (const [n] of MAIN_FIELDS) if (st.fields[n]) u.set(n, st.fields[n]);
   for (const [k, v] of st.extra) if (k && v !== '') u.append(k, v);
   if (st.limit && st.limit !== '100') u.set('limit', st.limit);
+  if (st.live) u.set('live', st.live);
   return '#/search?' + u.toString();
 }
 
 function apiParams(st) {
-  const p = rangeApiParams(st);
+  // Live: the last N minutes, whatever range the form shows.
+  const p = st.live ? { since: Math.floor(Date.now() / 1000) - Number(st.live) * 60 } : rangeApiParams(st);
   p.limit = st.limit || 100;
   const u = new URLSearchParams(qs(p));
   // Filters apply to each message, and a reply has a status but no method: "INVITE + 487" means
@@ -89,18 +97,37 @@ export async function renderSearch(root, r, ctx) {
   sessionStorage.setItem(LAST_SEARCH_KEY, location.hash);
   document.title = `Search · Argos`;
   page.showLoading();
-  const url = `/api/v1/${st.mode}?${apiParams(st)}`;
-  const t0 = performance.now();
-  let data;
+  const run = async () => {
+    const t0 = performance.now();
+    const data = await api(`/api/v1/${st.mode}?${apiParams(st)}`, { signal: ctx.signal });
+    const rows = (st.mode === 'calls' ? data && data.calls : data && data.messages) || [];
+    return { rows, ms: performance.now() - t0 };
+  };
+  let res;
   try {
-    data = await api(url, { signal: ctx.signal });
+    res = await run();
   } catch (e) {
     if (e && e.name !== 'AbortError') page.showFailure(e.message || String(e));
     throw e;
   }
   if (ctx.signal.aborted) return;
-  const rows = (st.mode === 'calls' ? data && data.calls : data && data.messages) || [];
-  page.showResults(st, rows, Number(st.limit || 100), performance.now() - t0);
+  const table = page.showResults(st, res.rows, Number(st.limit || 100), res.ms);
+  if (!st.live) return;
+  // Live: refresh in place (sort, filter and columns stay); rows not seen before are marked new.
+  let timer = null;
+  const tick = async () => {
+    try {
+      const next = await run();
+      if (ctx.signal.aborted) return;
+      table.update(next.rows, next.ms);
+    } catch (e) {
+      if (ctx.signal.aborted || (e && e.name === 'AbortError')) return;
+      table.note(`live refresh failed: ${e && e.message ? e.message : e}`);
+    }
+    if (!ctx.signal.aborted) timer = setTimeout(tick, LIVE_EVERY_MS);
+  };
+  timer = setTimeout(tick, LIVE_EVERY_MS);
+  ctx.onCleanup(() => clearTimeout(timer));
 }
 
 function buildPage(root) {
@@ -117,6 +144,10 @@ function buildPage(root) {
   // time range
   const range = rangeControl();
   const limitIn = h('input.num', { type: 'number', min: 1, max: 10000, step: 1, name: 'limit', value: '100', 'aria-label': 'Limit' });
+  const liveBox = h('input', { type: 'checkbox', name: 'live', onchange: () => submit() });
+  const liveMin = h('select', { name: 'live_minutes', 'aria-label': 'Live window', onchange: () => { if (liveBox.checked) submit(); } },
+    LIVE_MINUTES.map((m) => h('option', { value: m }, `last ${m} min`)));
+  liveMin.value = '5';
 
   // main fields
   const inputs = {};
@@ -158,6 +189,8 @@ function buildPage(root) {
       modeBox,
       ...range.nodes,
       h('label.inline', null, h('span', null, 'Limit'), limitIn),
+      h('label.inline.live-toggle', { title: `Re-run this search every ${LIVE_EVERY_MS / 1000} s over the last minutes; new rows are highlighted` },
+        liveBox, h('span', null, 'Live'), liveMin),
       h('span.spacer'),
       resetBtn, submitBtn),
     grid,
@@ -166,13 +199,17 @@ function buildPage(root) {
   );
 
   const results = h('section.results', { 'aria-live': 'polite' });
-  root.append(form, results);
+  const shareBtn = h('button', { type: 'button', title: 'Copy a link that opens this search (for a colleague or a ticket)' }, 'Copy link');
+  shareBtn.addEventListener('click', () => shareLink(hashFromState(readForm()), shareBtn));
+  const tools = h('div.search-tools', null, savedPanel(() => hashFromState(readForm())), shareBtn);
+  root.append(form, tools, results);
 
   function readForm() {
     const st = {
       mode: modeMsgs.checked ? 'messages' : 'calls',
       ...range.read(),
       limit: String(Math.max(1, Math.min(10000, Number(limitIn.value) || 100))),
+      live: liveBox.checked ? liveMin.value : '',
       fields: {}, extra: [],
     };
     for (const [n] of MAIN_FIELDS) {
@@ -201,6 +238,8 @@ function buildPage(root) {
     modeMsgs.checked = st.mode === 'messages';
     range.fill(st);
     limitIn.value = st.limit;
+    liveBox.checked = !!st.live;
+    if (st.live) liveMin.value = st.live;
     for (const [n] of MAIN_FIELDS) inputs[n].value = st.fields[n] || '';
     clear(extraBox);
     for (const [k, v] of st.extra) addExtra(k, v);
@@ -226,7 +265,9 @@ function buildPage(root) {
       setResults(h('div.empty.error', null, h('p', null, 'Search failed: ', msg)));
     },
     showResults(st, rows, limit, ms) {
-      setResults(resultsTable(st, rows, limit, ms));
+      const t = resultsTable(st, rows, limit, ms);
+      setResults(t.el);
+      return t;
     },
   };
 }
@@ -284,40 +325,116 @@ function rowLink(st, row) {
   return id ? `#/call/${encodeURIComponent(id)}${row.id !== undefined ? `?msg=${encodeURIComponent(row.id)}` : ''}` : null;
 }
 
-function resultsTable(st, rows, limit, ms) {
-  const cols = st.mode === 'calls' ? CALL_COLS : MSG_COLS;
-  const noun = st.mode === 'calls' ? (rows.length === 1 ? 'call' : 'calls') : (rows.length === 1 ? 'message' : 'messages');
-  const summary = h('div.summary', null,
-    h('strong', null, `${rows.length.toLocaleString()} ${noun}`),
-    h('span.muted', null, ` · ${Math.round(ms)} ms`),
-    rows.length >= limit ? h('span.warn', null, ` · limit of ${limit} reached: narrow the time range or filters, or raise the limit`) : null);
-  if (!rows.length) {
-    const wider = st.range === 'all' ? null
-      : h('p', null, h('a.button', { href: hashFromState({ ...st, range: 'all', since: '', until: '' }) }, 'Search all time instead'));
-    return h('div', null, summary, h('div.empty', null,
-      h('p', null, `No ${st.mode} match these filters in this time range.`),
-      h('p.muted', null, 'Try a wider time range (imported captures keep their original timestamps), fewer filters, or a * wildcard (e.g. 1001*).'),
-      wider));
-  }
+// Optional columns, hidden until chosen in the column chooser.
+CALL_COLS.push(
+  { key: 'end', label: () => `End (${tzLabel()})`, optional: true, get: (c) => usOf(c.last_ts_us, c.last_ts), render: (c) => fmtDateTime(usOf(c.last_ts_us, c.last_ts)), cls: 'mono nowrap' },
+  { key: 'callkey', label: 'Call key', optional: true, get: (c) => c.call_key || '', cls: 'mono clip' },
+);
+MSG_COLS.push(
+  { key: 'ruri', label: 'R-URI', optional: true, get: (m) => m.ruri || '', cls: 'mono clip' },
+  { key: 'cseq', label: 'CSeq', optional: true, get: (m) => (m.cseq_num ? `${m.cseq_num} ${m.cseq_method || ''}`.trim() : ''), cls: 'mono nowrap' },
+  { key: 'transport', label: 'Transport', optional: true, get: (m) => (m.transport || '').toUpperCase() },
+  { key: 'size', label: 'Size', optional: true, get: (m) => Number(m.size) || 0, cls: 'num' },
+  { key: 'node', label: 'Node', optional: true, get: (m) => m.node || '' },
+);
 
+const colsKey = (mode) => `argos.columns.${mode}`;
+
+// Visible column keys for a mode: the saved choice, else every non-optional column.
+function visibleCols(mode, cols) {
+  try {
+    const v = JSON.parse(localStorage.getItem(colsKey(mode)) || 'null');
+    if (Array.isArray(v)) {
+      const keep = cols.filter((c) => v.includes(c.key)).map((c) => c.key);
+      if (keep.length) return keep;
+    }
+  } catch { /* default below */ }
+  return cols.filter((c) => !c.optional).map((c) => c.key);
+}
+
+// Identity of a row across live refreshes.
+function rowKey(st, r) {
+  return st.mode === 'calls' ? String(r.call_key || (r.call_ids && r.call_ids[0]) || '') : String(r.id ?? '');
+}
+
+async function shareLink(hash, btn) {
+  const url = `${location.origin}${location.pathname}${hash}`;
+  let ok = false;
+  try { await navigator.clipboard.writeText(url); ok = true; } catch { ok = false; }
+  btn.dataset.url = url;
+  const old = btn.textContent;
+  btn.textContent = ok ? 'Link copied' : 'Copy failed: see the address bar';
+  if (!ok && location.hash !== hash) location.hash = hash;
+  setTimeout(() => { btn.textContent = old; }, 1500);
+}
+
+// Returns { el, update(rows, ms), note(text) }: sort, quick filter and columns survive live updates.
+function resultsTable(st, rows, limit, ms) {
+  const allCols = st.mode === 'calls' ? CALL_COLS : MSG_COLS;
+  const nounOf = (n) => (st.mode === 'calls' ? (n === 1 ? 'call' : 'calls') : (n === 1 ? 'message' : 'messages'));
+  const countEl = h('strong.counts');
+  const timing = h('span.muted');
+  const liveEl = h('span.live-note');
+  const limitEl = h('span.warn');
+  const summary = h('div.summary', null, countEl, timing, liveEl, limitEl);
+  const wrap = h('div.results-body');
+  const el = h('div', null, summary, wrap);
+  let shown = visibleCols(st.mode, allCols);
+  let filterText = '';
+  let fresh = new Set();
+  let known = new Set(rows.map((r) => rowKey(st, r)));
   let sortKey = 'time';
-  let sortDir = 1;
-  const tbody = h('tbody');
-  const ths = cols.map((c) => {
-    const btn = h('button.sort', { type: 'button', onclick: () => sortBy(c.key) },
-      typeof c.label === 'function' ? c.label() : c.label, h('span.arrow'));
-    return h(`th${c.cls && c.cls.includes('num') ? '.num' : ''}`, { 'aria-sort': 'none', dataset: { key: c.key } }, btn);
+  let sortDir = st.live ? -1 : 1; // live: newest on top
+
+  const quick = h('input.quick-filter', {
+    type: 'search', placeholder: 'Filter shown rows…', 'aria-label': 'Filter the rows shown', spellcheck: 'false',
+    oninput: () => { filterText = quick.value.trim().toLowerCase(); fill(); },
   });
+  const chooser = h('details.columns.dropdown', null, h('summary', { title: 'Choose the columns' }, 'Columns'),
+    h('div.dropdown-body', null, allCols.map((c) => h('label.col-choice', null,
+      h('input', {
+        type: 'checkbox', value: c.key, checked: shown.includes(c.key),
+        onchange: (ev) => {
+          const on = ev.target.checked;
+          const next = allCols.filter((x) => (x.key === c.key ? on : shown.includes(x.key))).map((x) => x.key);
+          if (!next.length) { ev.target.checked = true; return; }
+          shown = next;
+          localStorage.setItem(colsKey(st.mode), JSON.stringify(shown));
+          build();
+        },
+      }),
+      ' ', typeof c.label === 'function' ? c.label() : c.label))));
+  const tableTools = h('div.table-tools', null, quick, chooser);
+
+  const tbody = h('tbody');
+  let ths = [];
+  let cols = [];
+  const thead = h('thead');
 
   function sortBy(key) {
     if (sortKey === key) sortDir = -sortDir; else { sortKey = key; sortDir = 1; }
     fill();
   }
 
+  function build() {
+    cols = allCols.filter((c) => shown.includes(c.key));
+    if (!cols.some((c) => c.key === sortKey)) sortKey = cols[0].key;
+    ths = cols.map((c) => {
+      const btn = h('button.sort', { type: 'button', onclick: () => sortBy(c.key) },
+        typeof c.label === 'function' ? c.label() : c.label, h('span.arrow'));
+      return h(`th${c.cls && c.cls.includes('num') ? '.num' : ''}`, { 'aria-sort': 'none', dataset: { key: c.key } }, btn);
+    });
+    clear(thead).append(h('tr', null, ths));
+    fill();
+  }
+
+  const rowText = (r) => allCols.map((c) => String(c.get(r) ?? '')).join('\u0001').toLowerCase()
+    + (st.mode === 'calls' ? `\u0001${(r.call_ids || []).join(' ')}`.toLowerCase() : '');
+
   function fill() {
-    const col = cols.find((c) => c.key === sortKey);
-    const sorted = rows.map((r, i) => [r, i]);
-    sorted.sort((a, b) => {
+    const col = cols.find((c) => c.key === sortKey) || cols[0];
+    const kept = rows.map((r, i) => [r, i]).filter(([r]) => !filterText || rowText(r).includes(filterText));
+    kept.sort((a, b) => {
       const va = col.get(a[0]); const vb = col.get(b[0]);
       let d;
       if (typeof va === 'number' && typeof vb === 'number') d = va - vb;
@@ -330,9 +447,9 @@ function resultsTable(st, rows, limit, ms) {
       th.querySelector('.arrow').textContent = on ? (sortDir > 0 ? ' ▲' : ' ▼') : '';
     }
     const frag = document.createDocumentFragment();
-    for (const [r] of sorted) {
+    for (const [r] of kept) {
       const link = rowLink(st, r);
-      const tr = h('tr', { tabindex: 0, dataset: link ? { href: link } : {} });
+      const tr = h(`tr${fresh.has(rowKey(st, r)) ? '.new' : ''}`, { tabindex: 0, dataset: link ? { href: link } : {} });
       cols.forEach((c, i) => {
         const v = c.render ? c.render(r) : c.get(r);
         const td = h(`td${c.cls ? '.' + c.cls.split(' ').join('.') : ''}`);
@@ -344,6 +461,15 @@ function resultsTable(st, rows, limit, ms) {
       frag.append(tr);
     }
     clear(tbody).append(frag);
+    countEl.textContent = kept.length === rows.length
+      ? `${rows.length.toLocaleString()} ${nounOf(rows.length)}`
+      : `${kept.length.toLocaleString()} shown / ${rows.length.toLocaleString()} ${nounOf(rows.length)} returned`;
+    noMatch.hidden = !(rows.length && !kept.length);
+  }
+
+  function head(n, t) {
+    timing.textContent = ` · ${Math.round(t)} ms`;
+    limitEl.textContent = n >= limit ? ` · limit of ${limit} reached: narrow the time range or filters, or raise the limit` : '';
   }
 
   const open = (ev) => {
@@ -362,7 +488,46 @@ function resultsTable(st, rows, limit, ms) {
     else if (ev.key === 'ArrowUp' && tr.previousElementSibling) { ev.preventDefault(); tr.previousElementSibling.focus(); }
   });
 
-  fill();
-  const table = h(`table.grid.${st.mode}`, null, h('thead', null, h('tr', null, ths)), tbody);
-  return h('div', null, summary, h('div.table-wrap', null, table));
+  const table = h(`table.grid.${st.mode}`, null, thead, tbody);
+  const noMatch = h('div.empty.muted', { hidden: true }, 'No shown row matches the quick filter.');
+  const tableBox = h('div', null, tableTools, h('div.table-wrap', null, table), noMatch);
+
+  function emptyBox() {
+    const wider = st.range === 'all' || st.live ? null
+      : h('p', null, h('a.button', { href: hashFromState({ ...st, range: 'all', since: '', until: '' }) }, 'Search all time instead'));
+    return h('div.empty', null,
+      h('p', null, st.live ? `No ${st.mode} in the last ${st.live} min yet: waiting for new ones…`
+        : `No ${st.mode} match these filters in this time range.`),
+      st.live ? null : h('p.muted', null, 'Try a wider time range (imported captures keep their original timestamps), fewer filters, or a * wildcard (e.g. 1001*).'),
+      wider);
+  }
+
+  function show(t) {
+    head(rows.length, t);
+    if (!rows.length) {
+      countEl.textContent = `0 ${nounOf(0)}`;
+      clear(wrap).append(emptyBox());
+      return;
+    }
+    if (!wrap.contains(tableBox)) clear(wrap).append(tableBox);
+    fill();
+  }
+
+  build();
+  show(ms);
+  if (st.live) liveEl.textContent = ` · live, last ${st.live} min, every ${LIVE_EVERY_MS / 1000} s`;
+
+  return {
+    el,
+    update(next, t) {
+      const keys = next.map((r) => rowKey(st, r));
+      fresh = new Set(keys.filter((k) => !known.has(k)));
+      known = new Set(keys);
+      rows = next;
+      show(t);
+      const now = new Date();
+      liveEl.textContent = ` · live, last ${st.live} min · updated ${now.toLocaleTimeString()}${fresh.size ? ` · ${fresh.size} new` : ''}`;
+    },
+    note(text) { liveEl.textContent = ` · ${text}`; },
+  };
 }
