@@ -90,7 +90,7 @@ impl App {
     /// Takes one event from the source.
     pub fn on_source(&mut self, ev: SourceEvent) {
         match ev {
-            SourceEvent::Message(m) => self.store.add(m),
+            SourceEvent::Message(m) => self.store.add(*m),
             SourceEvent::Status(s) => self.status = s,
             SourceEvent::Done(s) => {
                 self.status = s;

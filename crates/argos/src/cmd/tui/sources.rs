@@ -16,7 +16,7 @@ const CHANNEL_DEPTH: usize = 8192;
 /// What a source thread reports.
 #[derive(Debug)]
 pub enum SourceEvent {
-    Message(Incoming),
+    Message(Box<Incoming>),
     /// A line for the header: what the source is doing, or a non-fatal problem.
     Status(String),
     /// The source has ended (a file read to its end, a timeout, an error), with why.
@@ -96,7 +96,7 @@ impl Parser {
 
 /// Sends one message; false when the UI is gone or asked to stop.
 fn send(tx: &SyncSender<SourceEvent>, stop: &AtomicBool, m: Incoming) -> bool {
-    !stop.load(Ordering::Relaxed) && tx.send(SourceEvent::Message(m)).is_ok()
+    !stop.load(Ordering::Relaxed) && tx.send(SourceEvent::Message(Box::new(m))).is_ok()
 }
 
 fn read_files(
@@ -208,7 +208,7 @@ fn capture_live(
             if let argos_agent::live::LiveEvent::Capture(c) = ev {
                 if let Some(m) = parser.parse(c) {
                     // The UI is gone: nothing more to capture for.
-                    if tx.send(SourceEvent::Message(m)).is_err() {
+                    if tx.send(SourceEvent::Message(Box::new(m))).is_err() {
                         stop.store(true, Ordering::Relaxed);
                     }
                 }
