@@ -6,6 +6,7 @@ mod assets;
 mod calls;
 mod json;
 mod messages;
+mod openapi;
 mod params;
 pub mod qos;
 mod session;
@@ -58,6 +59,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(session::metrics))
         .route("/api/v1/login", post(session::login))
+        // No login for the API description: it names routes, holds no data (api/openapi.rs).
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/docs", get(openapi::page))
         .merge(protected)
         .route("/api/{*rest}", get(not_found).post(not_found))
         .fallback(assets::serve)
