@@ -46,6 +46,12 @@ pub struct ServeConfig {
     pub call_tracking: bool,
     /// Relay every accepted HEP packet to other collectors.
     pub forward: crate::forward::ForwardConfig,
+    /// PEM certificate chain: serve the web UI and API over HTTPS (with `http_tls_key`).
+    pub http_tls_cert: Option<PathBuf>,
+    /// PEM private key of the HTTPS server.
+    pub http_tls_key: Option<PathBuf>,
+    /// Login rate limit window, also the first lockout (it doubles with each lockout).
+    pub login_window: Duration,
 }
 
 /// Runs the collector until Ctrl-C / SIGTERM, then stores what is queued and returns.
@@ -61,6 +67,13 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
                  add --tls-cert CERT.pem and --tls-key KEY.pem (PEM files)"
             ),
         }
+    };
+    let http_tls = match (&cfg.http_tls_cert, &cfg.http_tls_key) {
+        (Some(cert), Some(key)) => Some(crate::listen::tls::load_config(cert, key)?),
+        (None, None) => None,
+        _ => anyhow::bail!(
+            "HTTPS needs both --http-tls-cert CERT.pem and --http-tls-key KEY.pem (PEM files)"
+        ),
     };
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
@@ -130,19 +143,44 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         ));
     }
 
-    print_banner(&cfg, &listeners, http_addr, &admin, &opened.describe);
+    let audit = crate::auth::audit::AuditLog::open(&cfg.data_dir)
+        .with_context(|| format!("opening audit log in {}", cfg.data_dir.display()))?;
+    print_banner(
+        &cfg,
+        &listeners,
+        http_addr,
+        http_tls.is_some(),
+        &admin,
+        &opened.describe,
+    );
     let state = Arc::new(AppState {
         store: store.clone(),
         metrics,
         auth,
         started: Instant::now(),
         listeners,
+        audit,
+        login_limiter: crate::auth::limit::LoginLimiter::new(cfg.login_window),
+        login_metrics: api::LoginMetrics::default(),
+        https: http_tls.is_some(),
+        short_tokens: std::env::var("ARGOS_TEST_SHORT_TOKENS").is_ok_and(|v| v == "1"),
     });
-    let app = api::router(state);
-    axum::serve(http, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("HTTP server")?;
+    // Connect info gives handlers the client IP (login limiter, audit log).
+    let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    match http_tls {
+        Some(tls) => {
+            use axum::serve::ListenerExt as _;
+            let https = https::HttpsListener::start(http, tls)?;
+            axum::serve(https.tap_io(|_| {}), app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .context("HTTPS server")?;
+        }
+        None => axum::serve(http, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("HTTP server")?,
+    }
     eprintln!("argos: shutting down, storing queued messages");
     drop(handle);
     // UDP threads still hold senders: flush directly so nothing already batched is lost.
@@ -209,9 +247,11 @@ fn print_banner(
     cfg: &ServeConfig,
     listeners: &[String],
     http: SocketAddr,
+    https: bool,
     admin: &AdminSetup,
     store: &str,
 ) {
+    let scheme = if https { "https" } else { "http" };
     let shown = if http.ip().is_unspecified() {
         SocketAddr::new([127, 0, 0, 1].into(), http.port())
     } else {
@@ -221,8 +261,8 @@ fn print_banner(
         "Argos {} — SIP capture and troubleshooting",
         env!("CARGO_PKG_VERSION")
     );
-    println!("  web UI & API   http://{shown}/");
-    println!("  metrics        http://{shown}/metrics");
+    println!("  web UI & API   {scheme}://{shown}/");
+    println!("  metrics        {scheme}://{shown}/metrics");
     for l in listeners {
         println!("  HEP listener   {l}");
     }
@@ -251,4 +291,85 @@ fn print_banner(
     println!("ready");
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
+}
+
+/// HTTPS for the web UI and API: TLS handshakes run in their own tasks (with a deadline),
+/// and finished streams are handed to axum, so a stalled client never holds the accept loop.
+mod https {
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::mpsc;
+    use tokio_rustls::server::TlsStream;
+    use tokio_rustls::TlsAcceptor;
+
+    /// Longest a client may take to finish the TLS handshake.
+    const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Handshaken connections waiting for axum to take them.
+    const BACKLOG: usize = 256;
+
+    /// A TLS listener axum can serve.
+    pub struct HttpsListener {
+        rx: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+        local: SocketAddr,
+    }
+
+    impl HttpsListener {
+        /// Starts accepting and handshaking on `tcp`.
+        pub fn start(
+            tcp: TcpListener,
+            tls: Arc<rustls::ServerConfig>,
+        ) -> std::io::Result<HttpsListener> {
+            let local = tcp.local_addr()?;
+            let (tx, rx) = mpsc::channel(BACKLOG);
+            let acceptor = TlsAcceptor::from(tls);
+            tokio::spawn(async move {
+                loop {
+                    let (stream, peer) = match tcp.accept().await {
+                        Ok(c) => c,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "HTTPS accept failed");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    if tx.is_closed() {
+                        break;
+                    }
+                    let (acceptor, tx) = (acceptor.clone(), tx.clone());
+                    tokio::spawn(async move {
+                        match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                        {
+                            Ok(Ok(tls)) => {
+                                let _ = tx.send((tls, peer)).await;
+                            }
+                            Ok(Err(e)) => {
+                                tracing::debug!(%peer, error = %e, "HTTPS handshake failed")
+                            }
+                            Err(_) => tracing::debug!(%peer, "HTTPS handshake timed out"),
+                        }
+                    });
+                }
+            });
+            Ok(HttpsListener { rx, local })
+        }
+    }
+
+    impl axum::serve::Listener for HttpsListener {
+        type Io = TlsStream<TcpStream>;
+        type Addr = SocketAddr;
+
+        async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+            match self.rx.recv().await {
+                Some(c) => c,
+                // The accept task ended: no more connections will come.
+                None => std::future::pending().await,
+            }
+        }
+
+        fn local_addr(&self) -> std::io::Result<SocketAddr> {
+            Ok(self.local)
+        }
+    }
 }

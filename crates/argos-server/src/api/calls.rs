@@ -130,6 +130,7 @@ pub async fn pcap(
     Query(p): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let msgs = load_call(&st, call_id.clone(), &p).await?;
+    st.audit.export("pcap", &call_id);
     let bytes = crate::export::pcap_of(&msgs)
         .map_err(|e| ApiError::Internal(format!("pcap export: {e}")))?;
     let name: String = call_id

@@ -3,6 +3,7 @@
 //! Store calls are blocking (SQLite), so handlers run them on tokio's blocking pool.
 
 mod assets;
+mod audit;
 mod calls;
 mod json;
 mod messages;
@@ -10,15 +11,20 @@ mod openapi;
 mod params;
 pub mod qos;
 mod session;
+mod tokens;
 mod tracked;
+mod users;
 
+use crate::auth::audit::AuditLog;
+use crate::auth::limit::LoginLimiter;
 use crate::auth::Auth;
 use crate::metrics::Metrics;
 use argos_store::Store;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -33,6 +39,25 @@ pub struct AppState {
     pub started: Instant,
     /// Human-readable listener list for `/api/v1/status`.
     pub listeners: Vec<String>,
+    /// `DATA/audit.log`.
+    pub audit: AuditLog,
+    /// Failed-login counting and lockouts.
+    pub login_limiter: LoginLimiter,
+    /// Counters of the login endpoint for `/metrics`.
+    pub login_metrics: LoginMetrics,
+    /// The API is served over HTTPS: cookies get `Secure`.
+    pub https: bool,
+    /// `ARGOS_TEST_SHORT_TOKENS=1`: `POST /api/v1/tokens` accepts `expires_in_seconds`.
+    pub short_tokens: bool,
+}
+
+/// Login outcomes counted for `/metrics`.
+#[derive(Debug, Default)]
+pub struct LoginMetrics {
+    /// Wrong user name or password.
+    pub failures: AtomicU64,
+    /// Refused with 429 before the password was checked.
+    pub rate_limited: AtomicU64,
 }
 
 /// Builds the router: public routes, the login-protected API, and the UI assets.
@@ -51,9 +76,20 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/stats/top", get(tracked::top))
         .route("/api/v1/status", get(session::status))
         .route("/api/v1/logout", post(session::logout))
+        .route("/api/v1/me", get(users::me))
+        .route("/api/v1/me/password", put(users::change_own_password))
+        .route("/api/v1/users", get(users::list).post(users::create))
+        .route(
+            "/api/v1/users/{name}",
+            put(users::update).delete(users::delete),
+        )
+        .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
+        .route("/api/v1/tokens/{id}", axum::routing::delete(tokens::revoke))
+        .route("/api/v1/audit", get(audit::list))
+        // Login and role checks for every route above (see session::required_role).
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            session::require_login,
+            session::authorize,
         ));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -63,7 +99,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/docs", get(openapi::page))
         .merge(protected)
-        .route("/api/{*rest}", get(not_found).post(not_found))
+        .route(
+            "/api/{*rest}",
+            get(not_found)
+                .post(not_found)
+                .put(not_found)
+                .delete(not_found),
+        )
         .fallback(assets::serve)
         .with_state(state)
 }
@@ -77,7 +119,11 @@ async fn not_found() -> Response {
 pub enum ApiError {
     BadRequest(String),
     Unauthorized,
+    /// Logged in, but the role does not allow it.
+    Forbidden(String),
     NotFound(&'static str),
+    /// The request clashes with current state (name taken, last admin).
+    Conflict(String),
     Internal(String),
 }
 
@@ -86,10 +132,36 @@ impl IntoResponse for ApiError {
         let (code, msg) = match self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "login required".to_owned()),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m.to_owned()),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, m),
             ApiError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m),
         };
         (code, axum::Json(serde_json::json!({ "error": msg }))).into_response()
+    }
+}
+
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(e: crate::auth::AuthError) -> ApiError {
+        use crate::auth::AuthError as E;
+        match e {
+            E::NoSuchUser(_) => ApiError::NotFound("no such user"),
+            E::UserExists(_) | E::LastAdmin => ApiError::Conflict(e.to_string()),
+            E::Invalid(m) => ApiError::BadRequest(m),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Runs blocking auth work (argon2, file writes) off the async threads.
+async fn blocking_auth<T, F>(f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, crate::auth::AuthError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(ApiError::from),
+        Err(e) => Err(ApiError::Internal(format!("task: {e}"))),
     }
 }
 

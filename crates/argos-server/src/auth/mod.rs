@@ -1,9 +1,17 @@
-//! Users, passwords and sessions.
+//! Users, roles, passwords, sessions, API tokens, the login limiter and the audit log.
 //!
-//! Users live in `DATA/users.json` with argon2id password hashes. The first start creates
-//! `admin` with a random password that the banner prints once; `ARGOS_ADMIN_PASSWORD` sets
-//! it at any start. Sessions are random 256-bit tokens held in memory (valid 7 days), given
-//! to browsers as an HttpOnly cookie and to scripts as a bearer token.
+//! Users live in `DATA/users.json` with argon2id password hashes and a [`Role`]. The first
+//! start creates `admin` with a random password that the banner prints once;
+//! `ARGOS_ADMIN_PASSWORD` sets it at any start. Sessions are random 256-bit tokens held in
+//! memory (valid 7 days), given to browsers as an HttpOnly cookie and to scripts as a bearer
+//! token. Long-lived API tokens are in [`tokens`]; `ARGOS_API_TOKEN` is an admin token.
+//!
+//! Sessions and tokens name their user, never a copy of its role: a role change or a deleted
+//! user takes effect on the next request.
+
+pub mod audit;
+pub mod limit;
+pub mod tokens;
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -18,16 +26,18 @@ use std::time::{Duration, Instant};
 
 const SESSION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 const MAX_SESSIONS: usize = 10_000;
+/// Shortest password the API and `argos passwd` accept.
+pub const MIN_PASSWORD_LEN: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
-    #[error("reading or writing users file {path}")]
+    #[error("reading or writing {path}")]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("users file {path} is not valid JSON")]
+    #[error("{path} is not valid JSON")]
     Format {
         path: PathBuf,
         #[source]
@@ -35,18 +45,83 @@ pub enum AuthError {
     },
     #[error("hashing a password failed: {0}")]
     Hash(argon2::password_hash::Error),
+    #[error("no such user: {0}")]
+    NoSuchUser(String),
+    #[error("user {0} exists already")]
+    UserExists(String),
+    #[error("the last admin cannot be removed or demoted")]
+    LastAdmin,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// What a user may do. Ordered: each role may do everything the ones before it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads everything (calls, messages, stats); changes nothing.
+    ReadOnly,
+    /// Reads, and manages its own password and API tokens.
+    User,
+    /// Everything, including users, all tokens and the audit log.
+    Admin,
+}
+
+impl Role {
+    /// The name used in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::ReadOnly => "read_only",
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = AuthError;
+    fn from_str(s: &str) -> Result<Role, AuthError> {
+        match s {
+            "read_only" | "read-only" | "readonly" => Ok(Role::ReadOnly),
+            "user" => Ok(Role::User),
+            "admin" => Ok(Role::Admin),
+            other => Err(AuthError::Invalid(format!(
+                "unknown role {other:?}: use admin, user or read_only"
+            ))),
+        }
+    }
+}
+
+/// Users files written before roles existed have no `role`: their users were all admins.
+fn legacy_role() -> Role {
+    Role::Admin
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct User {
     username: String,
     hash: String,
-    role: String,
+    #[serde(default = "legacy_role", deserialize_with = "role_lenient")]
+    role: Role,
+}
+
+/// Accepts any role string an older file may hold; unknown ones become admin (the only
+/// role older versions knew).
+fn role_lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Role, D::Error> {
+    let s = String::deserialize(d)?;
+    Ok(s.parse().unwrap_or(Role::Admin))
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct UsersFile {
     users: Vec<User>,
+}
+
+/// A user as the API lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserInfo {
+    pub name: String,
+    pub role: Role,
 }
 
 /// What happened to the admin account at start, for the banner.
@@ -60,30 +135,66 @@ pub enum AdminSetup {
     Existing,
 }
 
-/// Who a valid session belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Session {
-    pub username: String,
-    pub role: String,
+/// How a request proved who it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Credential {
+    /// A login session (cookie or bearer).
+    Session,
+    /// An API token with this id.
+    Token(String),
+    /// The `ARGOS_API_TOKEN` of the server's environment.
+    EnvToken,
 }
 
-/// Users and live sessions.
+/// Who a request acts as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub username: String,
+    pub role: Role,
+    pub credential: Credential,
+}
+
+/// Why a presented credential was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Unknown, revoked or logged-out.
+    Invalid,
+    /// An API token past its expiry (unix seconds).
+    Expired { at: i64 },
+}
+
+/// Users, live sessions and API tokens.
 #[derive(Debug)]
 pub struct Auth {
     path: PathBuf,
     users: Mutex<UsersFile>,
-    sessions: Mutex<HashMap<String, (Session, Instant)>>,
-    /// A long-lived token for scripts (`ARGOS_API_TOKEN`), if configured.
+    /// Session token → (user name, expiry).
+    sessions: Mutex<HashMap<String, (String, Instant)>>,
+    /// A long-lived admin token for scripts (`ARGOS_API_TOKEN`), if configured.
     api_token: Option<String>,
+    /// API tokens (`DATA/tokens.json`).
+    pub tokens: tokens::TokenStore,
 }
 
-fn hash_password(pw: &str) -> Result<String, AuthError> {
+/// An argon2id PHC string of `pw` with a fresh salt. Slow by design: call off async threads.
+pub fn hash_password(pw: &str) -> Result<String, AuthError> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(pw.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(AuthError::Hash)
 }
+
+fn verify_password(hash: &str, pw: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+/// Verified against when the user is unknown, so timing does not tell which names exist.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1c6Iu0aOvhGl4g8c8aTSCVa3i1mF3p/5m9UYD1hYd8s";
 
 /// A random hex token of `bytes` bytes.
 pub fn random_token(bytes: usize) -> String {
@@ -92,20 +203,61 @@ pub fn random_token(bytes: usize) -> String {
     hex::encode(b)
 }
 
+/// Checks a user name: 1–64 characters of letters, digits and `._@-`.
+pub fn valid_username(name: &str) -> Result<(), AuthError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AuthError::Invalid(
+            "user name: 1 to 64 letters, digits or . _ @ -".into(),
+        ))
+    }
+}
+
+/// Checks a new password's length.
+pub fn valid_password(pw: &str) -> Result<(), AuthError> {
+    if pw.chars().count() >= MIN_PASSWORD_LEN {
+        Ok(())
+    } else {
+        Err(AuthError::Invalid(format!(
+            "password must have at least {MIN_PASSWORD_LEN} characters"
+        )))
+    }
+}
+
 impl Auth {
-    /// Loads `DIR/users.json`, creating the admin account when missing.
+    /// Loads `DIR/users.json` and `DIR/tokens.json`, creating the admin account when
+    /// missing. Users without a role (older files) become admins.
     pub fn open(
         data_dir: &Path,
         admin_password: Option<&str>,
         api_token: Option<String>,
     ) -> Result<(Auth, AdminSetup), AuthError> {
         let path = data_dir.join("users.json");
-        let mut file: UsersFile = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| AuthError::Format {
-                path: path.clone(),
-                source,
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => UsersFile::default(),
+        let (mut file, migrate): (UsersFile, bool) = match std::fs::read(&path) {
+            Ok(bytes) => {
+                let file = serde_json::from_slice(&bytes).map_err(|source| AuthError::Format {
+                    path: path.clone(),
+                    source,
+                })?;
+                let had_roles = serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .ok()
+                    .and_then(|v| v.get("users").and_then(|u| u.as_array()).cloned())
+                    .is_some_and(|us| {
+                        us.iter().all(|u| {
+                            u.get("role")
+                                .and_then(|r| r.as_str())
+                                .is_some_and(|r| r.parse::<Role>().is_ok())
+                        })
+                    });
+                (file, !had_roles)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (UsersFile::default(), false),
             Err(source) => return Err(AuthError::Io { path, source }),
         };
         let has_admin = file.users.iter().any(|u| u.username == "admin");
@@ -116,7 +268,7 @@ impl Auth {
                 file.users.push(User {
                     username: "admin".into(),
                     hash,
-                    role: "admin".into(),
+                    role: Role::Admin,
                 });
                 AdminSetup::FromEnv
             }
@@ -126,7 +278,7 @@ impl Auth {
                 file.users.push(User {
                     username: "admin".into(),
                     hash: hash_password(&password)?,
-                    role: "admin".into(),
+                    role: Role::Admin,
                 });
                 AdminSetup::Created { password }
             }
@@ -136,8 +288,9 @@ impl Auth {
             users: Mutex::new(file),
             sessions: Mutex::new(HashMap::new()),
             api_token: api_token.filter(|t| !t.is_empty()),
+            tokens: tokens::TokenStore::open(data_dir)?,
         };
-        if setup != AdminSetup::Existing {
+        if setup != AdminSetup::Existing || migrate {
             auth.save()?;
         }
         Ok((auth, setup))
@@ -149,60 +302,144 @@ impl Auth {
                 path: self.path.clone(),
                 source,
             })?;
-        let tmp = self.path.with_extension("json.tmp");
-        let io = |source| AuthError::Io {
-            path: self.path.clone(),
-            source,
-        };
-        std::fs::write(&tmp, json).map_err(io)?;
-        restrict_permissions(&tmp);
-        std::fs::rename(&tmp, &self.path).map_err(io)
+        write_private(&self.path, &json)
     }
 
-    /// Sets (or creates) a user's password.
-    pub fn set_password(
-        &self,
-        username: &str,
-        password: &str,
-        role: &str,
-    ) -> Result<(), AuthError> {
+    /// Every user, by name.
+    pub fn users(&self) -> Vec<UserInfo> {
+        let mut v: Vec<UserInfo> = self
+            .users
+            .lock()
+            .users
+            .iter()
+            .map(|u| UserInfo {
+                name: u.username.clone(),
+                role: u.role,
+            })
+            .collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
+    }
+
+    /// A user's current role, if the user exists.
+    pub fn role_of(&self, username: &str) -> Option<Role> {
+        self.users
+            .lock()
+            .users
+            .iter()
+            .find(|u| u.username == username)
+            .map(|u| u.role)
+    }
+
+    /// Creates a user; fails when the name is taken. Hashes: call off async threads.
+    pub fn create_user(&self, username: &str, password: &str, role: Role) -> Result<(), AuthError> {
+        valid_username(username)?;
+        valid_password(password)?;
         let hash = hash_password(password)?;
         {
             let mut f = self.users.lock();
-            if let Some(u) = f.users.iter_mut().find(|u| u.username == username) {
-                u.hash = hash;
-            } else {
-                f.users.push(User {
-                    username: username.into(),
-                    hash,
-                    role: role.into(),
-                });
+            if f.users.iter().any(|u| u.username == username) {
+                return Err(AuthError::UserExists(username.into()));
+            }
+            f.users.push(User {
+                username: username.into(),
+                hash,
+                role,
+            });
+        }
+        self.save()
+    }
+
+    /// Changes a user's password and/or role. Refuses to demote the last admin.
+    pub fn update_user(
+        &self,
+        username: &str,
+        password: Option<&str>,
+        role: Option<Role>,
+    ) -> Result<(), AuthError> {
+        let hash = match password {
+            Some(pw) => {
+                valid_password(pw)?;
+                Some(hash_password(pw)?)
+            }
+            None => None,
+        };
+        {
+            let mut f = self.users.lock();
+            let admins = f.users.iter().filter(|u| u.role == Role::Admin).count();
+            let u = f
+                .users
+                .iter_mut()
+                .find(|u| u.username == username)
+                .ok_or_else(|| AuthError::NoSuchUser(username.into()))?;
+            if let Some(r) = role {
+                if u.role == Role::Admin && r != Role::Admin && admins <= 1 {
+                    return Err(AuthError::LastAdmin);
+                }
+                u.role = r;
+            }
+            if let Some(h) = hash {
+                u.hash = h;
             }
         }
         self.save()
     }
 
-    /// Checks a password; on success opens a session and returns its token.
-    pub fn login(&self, username: &str, password: &str) -> Option<String> {
-        let user = self
+    /// Deletes a user with its sessions and API tokens. Refuses the last admin.
+    pub fn delete_user(&self, username: &str) -> Result<(), AuthError> {
+        {
+            let mut f = self.users.lock();
+            let admins = f.users.iter().filter(|u| u.role == Role::Admin).count();
+            let pos = f
+                .users
+                .iter()
+                .position(|u| u.username == username)
+                .ok_or_else(|| AuthError::NoSuchUser(username.into()))?;
+            if f.users.get(pos).is_some_and(|u| u.role == Role::Admin) && admins <= 1 {
+                return Err(AuthError::LastAdmin);
+            }
+            f.users.remove(pos);
+        }
+        self.save()?;
+        self.sessions.lock().retain(|_, (u, _)| u != username);
+        self.tokens.remove_owner(username)?;
+        Ok(())
+    }
+
+    /// Sets (or creates, with `role`) a user's password; `role` also updates an existing
+    /// user when given. For `argos passwd`.
+    pub fn set_password(
+        &self,
+        username: &str,
+        password: &str,
+        role: Option<Role>,
+    ) -> Result<(), AuthError> {
+        if self.role_of(username).is_some() {
+            self.update_user(username, Some(password), role)
+        } else {
+            self.create_user(username, password, role.unwrap_or(Role::User))
+        }
+    }
+
+    /// Checks a user's password (argon2: slow, call off async threads).
+    pub fn verify(&self, username: &str, password: &str) -> bool {
+        let hash = self
             .users
             .lock()
             .users
             .iter()
             .find(|u| u.username == username)
-            .cloned();
-        // Verify against a dummy hash when the user is unknown, so timing does not tell.
-        let hash = user.as_ref().map(|u| u.hash.clone()).unwrap_or_else(|| {
-            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1c6Iu0aOvhGl4g8c8aTSCVa3i1mF3p/5m9UYD1hYd8s".into()
-        });
-        let ok = PasswordHash::new(&hash)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false);
-        let user = user.filter(|_| ok)?;
+            .map(|u| u.hash.clone());
+        let known = hash.is_some();
+        let ok = verify_password(hash.as_deref().unwrap_or(DUMMY_HASH), password);
+        known && ok
+    }
+
+    /// Checks a password; on success opens a session and returns its token.
+    pub fn login(&self, username: &str, password: &str) -> Option<String> {
+        if !self.verify(username, password) {
+            return None;
+        }
         let token = random_token(32);
         let mut s = self.sessions.lock();
         if s.len() >= MAX_SESSIONS {
@@ -211,41 +448,71 @@ impl Auth {
         }
         s.insert(
             token.clone(),
-            (
-                Session {
-                    username: user.username,
-                    role: user.role,
-                },
-                Instant::now() + SESSION_TTL,
-            ),
+            (username.to_owned(), Instant::now() + SESSION_TTL),
         );
         Some(token)
     }
 
-    /// The session a token opens, if it is valid.
-    pub fn check(&self, token: &str) -> Option<Session> {
+    /// Who a bearer token or session cookie value acts as.
+    pub fn authenticate(&self, token: &str) -> Result<Principal, Refusal> {
         if let Some(api) = &self.api_token {
             if constant_time_eq(api.as_bytes(), token.as_bytes()) {
-                return Some(Session {
+                return Ok(Principal {
                     username: "api".into(),
-                    role: "admin".into(),
+                    role: Role::Admin,
+                    credential: Credential::EnvToken,
                 });
             }
         }
-        let mut s = self.sessions.lock();
-        match s.get(token) {
-            Some((sess, exp)) if *exp > Instant::now() => Some(sess.clone()),
-            Some(_) => {
-                s.remove(token);
-                None
+        let session = {
+            let mut s = self.sessions.lock();
+            match s.get(token) {
+                Some((user, exp)) if *exp > Instant::now() => Some(user.clone()),
+                Some(_) => {
+                    s.remove(token);
+                    None
+                }
+                None => None,
             }
-            None => None,
+        };
+        if let Some(username) = session {
+            let role = self.role_of(&username).ok_or(Refusal::Invalid)?;
+            return Ok(Principal {
+                username,
+                role,
+                credential: Credential::Session,
+            });
         }
+        let t = self.tokens.check(token)?;
+        // A token never does more than its owner may do now.
+        let owner_role = self.role_of(&t.owner).ok_or(Refusal::Invalid)?;
+        Ok(Principal {
+            username: t.owner,
+            role: t.role.min(owner_role),
+            credential: Credential::Token(t.id),
+        })
+    }
+
+    /// The session a token opens, if it is valid (any credential kind).
+    pub fn check(&self, token: &str) -> Option<Principal> {
+        self.authenticate(token).ok()
     }
 
     pub fn logout(&self, token: &str) {
         self.sessions.lock().remove(token);
     }
+}
+
+/// Writes `bytes` to `path` atomically (temp file + rename), readable by the owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), AuthError> {
+    let tmp = path.with_extension("json.tmp");
+    let io = |source| AuthError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    restrict_permissions(&tmp);
+    std::fs::rename(&tmp, path).map_err(io)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -260,6 +527,14 @@ fn restrict_permissions(p: &Path) {
 #[cfg(not(unix))]
 fn restrict_permissions(_: &Path) {}
 
+/// Seconds since the Unix epoch, now.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,7 +548,7 @@ mod tests {
         };
         assert!(auth.login("admin", "wrong").is_none());
         let tok = auth.login("admin", &password).expect("login");
-        assert_eq!(auth.check(&tok).map(|s| s.role), Some("admin".into()));
+        assert_eq!(auth.check(&tok).map(|s| s.role), Some(Role::Admin));
         auth.logout(&tok);
         assert!(auth.check(&tok).is_none());
         // Second start keeps the password.
@@ -291,5 +566,47 @@ mod tests {
         assert!(auth.login("admin", "s3cret").is_some());
         assert!(auth.check("tok123").is_some());
         assert!(auth.check("tok124").is_none());
+    }
+
+    #[test]
+    fn users_without_role_become_admins() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let hash = hash_password("old-password").expect("hash");
+        let old = serde_json::json!({ "users": [
+            { "username": "admin", "hash": hash },
+            { "username": "ops", "hash": hash, "role": "something-old" },
+        ]});
+        std::fs::write(dir.path().join("users.json"), old.to_string()).expect("write");
+        let (auth, _) = Auth::open(dir.path(), None, None).expect("open");
+        assert_eq!(auth.role_of("admin"), Some(Role::Admin));
+        assert_eq!(auth.role_of("ops"), Some(Role::Admin));
+        let saved = std::fs::read_to_string(dir.path().join("users.json")).expect("read");
+        assert!(saved.contains("\"role\": \"admin\""), "{saved}");
+    }
+
+    #[test]
+    fn last_admin_is_kept_and_role_changes_apply_to_sessions() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let (auth, _) = Auth::open(dir.path(), Some("admin-pass"), None).expect("open");
+        assert!(matches!(
+            auth.delete_user("admin"),
+            Err(AuthError::LastAdmin)
+        ));
+        assert!(matches!(
+            auth.update_user("admin", None, Some(Role::User)),
+            Err(AuthError::LastAdmin)
+        ));
+        auth.create_user("bob", "bob-password", Role::Admin)
+            .expect("create");
+        let tok = auth.login("bob", "bob-password").expect("login");
+        auth.update_user("bob", None, Some(Role::ReadOnly))
+            .expect("demote");
+        assert_eq!(auth.check(&tok).map(|p| p.role), Some(Role::ReadOnly));
+        auth.delete_user("bob").expect("delete");
+        assert!(auth.check(&tok).is_none());
+        assert!(auth.create_user("x", "short", Role::User).is_err());
+        assert!(auth
+            .create_user("bad name", "long-enough", Role::User)
+            .is_err());
     }
 }

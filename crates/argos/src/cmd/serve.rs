@@ -74,6 +74,17 @@ pub struct Args {
     /// With --forward tls:...: do not check the target's certificate.
     #[arg(long, requires = "forward")]
     forward_tls_insecure: bool,
+    /// Serve the web UI and API over HTTPS with this PEM certificate (chain); needs
+    /// --http-tls-key. Session cookies are then marked Secure.
+    #[arg(long, value_name = "CERT.pem", requires = "http_tls_key")]
+    http_tls_cert: Option<PathBuf>,
+    /// PEM private key for --http-tls-cert.
+    #[arg(long, value_name = "KEY.pem", requires = "http_tls_cert")]
+    http_tls_key: Option<PathBuf>,
+    /// Login rate limit: 5 failed logins (per client IP or per user name) within this many
+    /// seconds lock logins out for as long, doubling with each further lockout (max 1 h).
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    login_window: u64,
     /// Calls the tracker follows at most; beyond it the oldest are written as they stand.
     #[arg(long, default_value_t = argos_track::call::CallConfig::default().max_calls)]
     max_tracked_calls: usize,
@@ -115,6 +126,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             tls_ca: a.forward_tls_ca,
             tls_insecure: a.forward_tls_insecure,
         },
+        http_tls_cert: a.http_tls_cert,
+        http_tls_key: a.http_tls_key,
+        login_window: Duration::from_secs(a.login_window.max(1)),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
