@@ -239,6 +239,24 @@ async function callFeatures(page) {
   await page.evaluate(() => window.scrollTo(0, 0));
   await shotFn('15-call-alias.png');
 
+  // diff.js against a brute-force LCS: both texts rebuilt, as many unchanged lines as the LCS length.
+  const wrong = await page.evaluate(async () => {
+    const { lineDiff } = await import('/diff.js');
+    let bad = 0;
+    for (let t = 0; t < 500; t += 1) {
+      const r = () => Array.from({ length: Math.floor(Math.random() * 12) }, () => 'abcd'[Math.floor(Math.random() * 4)]);
+      const a = r(); const b = r();
+      const ops = lineDiff(a, b);
+      const L = Array.from({ length: a.length + 1 }, () => new Array(b.length + 1).fill(0));
+      for (let i = a.length - 1; i >= 0; i -= 1) for (let j = b.length - 1; j >= 0; j -= 1) L[i][j] = a[i] === b[j] ? L[i + 1][j + 1] + 1 : Math.max(L[i + 1][j], L[i][j + 1]);
+      const left = ops.filter((o) => o.op !== '+').map((o) => o.a).join();
+      const right = ops.filter((o) => o.op !== '-').map((o) => o.b).join();
+      if (left !== a.join() || right !== b.join() || ops.filter((o) => o.op === '=').length !== L[0][0]) bad += 1;
+    }
+    return bad;
+  });
+  check(wrong === 0, `diff.js: minimal line diff on 500 random pairs (${wrong} wrong)`);
+
   // Diff: shift-click two messages.
   await page.locator('svg.ladder-svg g.msg').nth(0).locator('.arrow').click({ force: true, modifiers: ['Shift'] });
   await page.locator('svg.ladder-svg g.msg').nth(1).locator('.arrow').click({ force: true, modifiers: ['Shift'] });
@@ -288,6 +306,26 @@ async function callFeatures(page) {
   const pcap = await download(page, 'a.button[download$=".pcap"]');
   const magic = pcap.bytes.length >= 4 ? pcap.bytes.readUInt32LE(0) : 0;
   check(pcap.name.endsWith('.pcap') && (magic === 0xa1b2c3d4 || magic === 0xd4c3b2a1 || magic === 0xa1b23c4d), `pcap download: ${pcap.name}, ${pcap.bytes.length} bytes`);
+}
+
+async function homePage(page) {
+  await goHash(page, '#/home?range=all');
+  check(await visible(page.locator('.home-stats svg.chart-svg')), 'Home: key charts drawn (latest activity)');
+  await page.waitForLoadState('networkidle').catch(() => {});
+  const charts = await page.locator('.home-stats svg.chart-svg').count();
+  const tops = await page.locator('.home-stats .top table.grid').count();
+  const tiles = await page.locator('.home-stats .tiles .tile').count();
+  check(charts === 2 && tops >= 1 && tiles >= 4, `Home: ${tiles} KPI tiles, ${charts} charts, ${tops} top lists`);
+  check(await visible(page.locator('.home-alarms li, .home-alarms p'), 3000), 'Home: recent alarms box');
+  await page.mouse.move(0, 0);
+  await shotFn('22-home.png');
+  // Quick search: a number searches the From user.
+  if (fromUser) {
+    await page.fill('.home-quick input', fromUser);
+    await page.locator('.home-quick button[type=submit]').click();
+    await page.waitForFunction(() => location.hash.startsWith('#/search') && location.hash.includes('from_user='), null, { timeout: 5000 }).catch(() => {});
+    check(await page.inputValue('input[name=from_user]').catch(() => '') === fromUser, 'Home: quick search opens the search by From user');
+  }
 }
 
 async function searchFeatures(page, context) {
@@ -632,7 +670,10 @@ try {
   await page.fill('input[name=password]', PASS);
   await shot('01-login.png');
   await page.click('form.login-card button[type=submit]');
-  check(await page.locator('form.search').waitFor().then(() => true, () => false), 'logged in: search form shown');
+  check(await page.locator('form.home-quick').waitFor().then(() => true, () => false), 'logged in: Home page shown');
+  check(await page.locator('#nav-home.active').count() === 1, 'Home tab is the active one after login');
+  await goHash(page, '#/search');
+  check(await page.locator('form.search').waitFor().then(() => true, () => false), 'search form shown');
   const status = await page.locator('#status-line').textContent({ timeout: 5000 }).catch(() => '');
   await page.waitForFunction(() => document.getElementById('status-line').textContent.length > 0, null, { timeout: 5000 }).catch(() => {});
   const statusText = await page.locator('#status-line').textContent();
@@ -762,6 +803,9 @@ try {
 
   // 7. a call's QoS tab: streams, charts, one-way audio, hostile report strings
   await qosTab(page);
+
+  // 7b. Home: key charts, top lists, saved searches, recent alarms
+  await homePage(page);
 
   // 8. search page tools: counts, quick filter, columns, saved searches, share link, live mode
   await searchFeatures(page, context);

@@ -1,6 +1,7 @@
-// Argos web UI: router, top bar, login. Pages: search.js, call.js, calls.js, devices.js, stats.js, alarms.js.
+// Argos web UI: router, top bar, login. Pages: home.js, search.js, call.js, calls.js, devices.js, stats.js, alarms.js.
 import { h, clear, tz } from './dom.js';
 import { api, session, setUnauthorizedHandler, ApiError } from './api.js';
+import { renderHome } from './home.js';
 import { renderSearch } from './search.js';
 import { renderCall } from './call.js';
 import { renderCalls } from './calls.js';
@@ -10,6 +11,7 @@ import { renderAlarms } from './alarms.js';
 
 // Top-level pages: hash name -> [render, nav link id]. The call page belongs to no tab.
 const PAGES = {
+  home: renderHome,
   search: renderSearch,
   calls: renderCalls,
   devices: renderDevices,
@@ -21,6 +23,8 @@ const view = document.getElementById('view');
 const topbar = document.getElementById('topbar');
 const banner = document.getElementById('banner');
 const NEXT_KEY = 'argos.next';
+// The landing page after login and for a bare URL.
+const HOME = '#/home';
 
 // Each render gets a controller; navigating away aborts the previous page's fetches.
 let current = { name: null, abort: new AbortController(), cleanups: [] };
@@ -60,7 +64,7 @@ export function go(hash) {
 
 function toLogin() {
   const r = parseHash();
-  if (r.name !== 'login') sessionStorage.setItem(NEXT_KEY, location.hash || '#/search');
+  if (r.name !== 'login') sessionStorage.setItem(NEXT_KEY, location.hash || HOME);
   session.clear();
   if (r.name !== 'login') location.hash = '#/login';
   else route();
@@ -203,7 +207,7 @@ function renderLogin(root) {
         statusLoaded = 0;
         const next = sessionStorage.getItem(NEXT_KEY);
         sessionStorage.removeItem(NEXT_KEY);
-        location.hash = next && !next.startsWith('#/login') ? next : '#/search';
+        location.hash = next && !next.startsWith('#/login') ? next : HOME;
       } catch (e) {
         err.textContent = e instanceof ApiError && e.status === 401 ? 'Wrong username or password.' : (e.message || String(e));
         err.hidden = false;
@@ -224,5 +228,5 @@ function renderLogin(root) {
 }
 
 window.addEventListener('hashchange', route);
-if (!location.hash || location.hash === '#' || location.hash === '#/') history.replaceState(null, '', '#/search');
+if (!location.hash || location.hash === '#' || location.hash === '#/') history.replaceState(null, '', HOME);
 route();

@@ -191,7 +191,7 @@ export async function renderCall(root, r, ctx) {
     callId: id,
     ctx,
     initial: r.query.get('tab'),
-    tabs: [{ key: 'logs', label: `Logs (${logs.length})`, render: (box) => renderLogs(box, logs) }],
+    tabs: [{ key: 'logs', label: `Logs (${logs.length})`, render: (box) => renderLogs(box, logs, firstUs) }],
   });
 }
 
@@ -349,7 +349,7 @@ function showDiff(box, messages, picked, onClear) {
 
 // ---- Logs tab (HEP proto 100) ----------------------------------------------------
 
-function renderLogs(box, logs) {
+function renderLogs(box, logs, callStartUs) {
   clear(box);
   if (!logs.length) {
     box.append(h('div.empty', null,
@@ -357,7 +357,7 @@ function renderLogs(box, logs) {
       h('p.muted', null, 'Log lines arrive as HEP proto 100 with the call\'s Call-ID as correlation id (e.g. Kamailio siptrace hlog, FreeSWITCH, OpenSIPS).')));
     return;
   }
-  const first = usOf(logs[0].ts_us, logs[0].ts);
+  const first = callStartUs ?? usOf(logs[0].ts_us, logs[0].ts);
   const tbody = h('tbody');
   for (const m of logs) {
     const us = usOf(m.ts_us, m.ts);
@@ -369,7 +369,7 @@ function renderLogs(box, logs) {
   }
   box.append(h('p.muted.small', null, `${logs.length} log line${logs.length === 1 ? '' : 's'} (HEP proto 100), in time order.`),
     h('table.grid.call-logs', null,
-      h('thead', null, h('tr', null, h('th', null, `Time (${tzLabel()})`), h('th', null, 'Since first'), h('th', null, 'From'), h('th', null, 'Line'))),
+      h('thead', null, h('tr', null, h('th', null, `Time (${tzLabel()})`), h('th', null, 'Since call start'), h('th', null, 'From'), h('th', null, 'Line'))),
       tbody));
 }
 

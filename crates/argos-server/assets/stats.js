@@ -11,6 +11,9 @@ const BY = [['all', 'all calls'], ['node', 'node'], ['src_ip', 'source IP'], ['d
   ['caller_ua', 'caller User-Agent'], ['dst_prefix', 'destination prefix']];
 const BUCKETS = [['auto', 'auto'], ['10', '10 s'], ['60', '1 min'], ['300', '5 min'], ['900', '15 min'], ['3600', '1 h'], ['86400', '1 day']];
 const TOP_N = 5;
+// What the Home page shows of this page.
+const COMPACT_CHARTS = ['Calls', 'ASR / NER'];
+const COMPACT_TOPS = ['talkers', 'failing_destinations', 'response_codes'];
 
 function stateFromQuery(q) {
   const by = q.get('by') || 'all';
@@ -70,6 +73,9 @@ async function resolveDomain(st, signal) {
   return { sinceUs: hours[0], untilUs: Math.min(hours[1] + 3600e6, b.untilUs) };
 }
 
+/** Stats state from a hash query (range default 6h, by all, bucket auto). */
+export function statsStateFromQuery(q) { return stateFromQuery(q); }
+
 export async function renderStats(root, r, ctx) {
   const st = stateFromQuery(r.query);
   document.title = 'Stats · Argos';
@@ -77,7 +83,14 @@ export async function renderStats(root, r, ctx) {
   const info = h('span.muted.small.range-info');
   const body = h('section.stats', { 'aria-live': 'polite' }, h('div.empty.muted', null, 'Loading statistics…'));
   root.append(buildForm(st, info), body);
+  await fillStats(body, st, ctx, info);
+}
 
+/**
+ * Fill `body` with the KPI tiles, charts and top lists of range `st` ({range, since, until, by, bucket,
+ * prefix_len}); `info` gets the resolved range. compact: the Home page's subset (calls, ASR/NER, three top lists).
+ */
+export async function fillStats(body, st, ctx, info, { compact = false } = {}) {
   const { signal } = ctx;
   let dom;
   try {
@@ -110,6 +123,7 @@ export async function renderStats(root, r, ctx) {
   const charts = [];
   const grid = h('div.chart-grid');
   const addChart = (title, series, opts = {}) => {
+    if (compact && !COMPACT_CHARTS.includes(title)) return;
     const box = h('div.chart-body');
     const card = h('figure.card.chart', null, h('figcaption', null, h('span.card-title', null, title), legend(series)), box);
     const draw = () => clear(box).append(timeChart({ ...opts, series, x0, x1, bucketUs: bucket * 1e6, width: box.clientWidth, label: title }));
@@ -126,7 +140,7 @@ export async function renderStats(root, r, ctx) {
   } else {
     addFailure('Call KPIs', kpi.reason);
   }
-  if (msgs.status === 'fulfilled') {
+  if (compact) { /* the Home page shows call KPIs only */ } else if (msgs.status === 'fulfilled') {
     const m = messageSeries(msgs.value, x0, x1, msgBucket);
     const box = h('div.chart-body');
     const title = `SIP messages per ${bucketLabel(msgBucket)}`;
@@ -138,7 +152,7 @@ export async function renderStats(root, r, ctx) {
   body.append(grid);
 
   const topGrid = h('div.top-grid');
-  TOPS.forEach((t, i) => topGrid.append(topCard(t, tops[i], st)));
+  TOPS.forEach((t, i) => { if (!compact || COMPACT_TOPS.includes(t.what)) topGrid.append(topCard(t, tops[i], st)); });
   body.append(h('h2.section-title', null, 'Top lists'), topGrid);
 
   const redraw = () => { for (const d of charts) d(); };
