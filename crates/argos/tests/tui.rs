@@ -329,3 +329,91 @@ fn hostile_control_characters_are_shown_escaped() {
     );
     t.keys(&["Q"]);
 }
+
+/// The lab capture's Call-IDs as `argos tui --dump FILE` lists them.
+fn file_call_ids(pcap: &Path) -> BTreeSet<String> {
+    dumped_call_ids(&dump(pcap))
+}
+
+#[test]
+fn dump_over_hep_lists_what_sngrep_sends() {
+    let Some(pcap) = lab_pcap() else { return };
+    if !util::have("sngrep") {
+        return;
+    }
+    let port = util::free_port();
+    let mut child = Command::new(util::bin())
+        .args(["tui", "--dump", "--timeout", "120", "--hep"])
+        .arg(format!("udp:127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn argos tui --hep");
+    // The listener is up once it says so on stderr.
+    let mut err = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).expect("stderr line");
+    assert!(line.contains("listening for HEP"), "{line}");
+    let st = Command::new("timeout")
+        .args(["60", "sngrep", "-I"])
+        .arg(&pcap)
+        .args(["-H", &format!("udp:127.0.0.1:{port}"), "-N", "-q"])
+        .status()
+        .expect("sngrep");
+    assert!(st.success(), "sngrep failed: {st}");
+    // sngrep has sent everything: Ctrl-C (SIGINT) ends the capture and prints the list.
+    std::thread::sleep(Duration::from_millis(500));
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(st.success());
+    let out = child.wait_with_output().expect("argos tui --hep");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(dumped_call_ids(&text), file_call_ids(&pcap), "{text}");
+}
+
+#[test]
+fn dump_over_the_api_lists_the_stored_calls() {
+    let Some(pcap) = lab_pcap() else { return };
+    if !util::have("sngrep") {
+        return;
+    }
+    let server = util::Server::start(&[]);
+    server.replay_with_sngrep(&pcap);
+    // The lab capture is from 2026-11-22: ask from before it, not the API's last 24 h.
+    let since = "2026-01-01T00:00:00Z";
+    let stored = server.wait_for(Duration::from_secs(20), |s| {
+        let v = s.get_json(&format!("/api/v1/messages?since={since}&limit=10000"));
+        (v["count"].as_u64() == Some(715)).then_some(())
+    });
+    assert!(
+        stored.is_some(),
+        "the server did not store the 715 messages"
+    );
+    let out = Command::new(util::bin())
+        .args(["tui", "--dump", "--api", &server.url(""), "--since", since])
+        .env("ARGOS_API_TOKEN", util::TOKEN)
+        .output()
+        .expect("argos tui --api");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(dumped_call_ids(&text), file_call_ids(&pcap), "{text}");
+    assert!(
+        text.starts_with("# calls: 67, dropped (--max-calls): 0, messages: 715,"),
+        "{text}"
+    );
+    // Without the token the API says 401, and the TUI says so.
+    let out = Command::new(util::bin())
+        .args(["tui", "--dump", "--api", &server.url(""), "--since", since])
+        .env_remove("ARGOS_API_TOKEN")
+        .output()
+        .expect("argos tui --api");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("401"));
+}

@@ -92,7 +92,10 @@ impl ApiSource {
                     continue;
                 }
                 messages += 1;
-                if tx.send(SourceEvent::Message(Box::new(incoming(m)))).is_err() {
+                if tx
+                    .send(SourceEvent::Message(Box::new(incoming(m))))
+                    .is_err()
+                {
                     return Ok(String::new());
                 }
             }

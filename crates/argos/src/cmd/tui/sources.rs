@@ -12,6 +12,8 @@ use std::sync::Arc;
 
 /// Messages buffered between a source thread and the UI.
 const CHANNEL_DEPTH: usize = 8192;
+/// Receive buffer asked for the HEP socket.
+const HEP_RCVBUF: usize = 32 << 20;
 
 /// What a source thread reports.
 #[derive(Debug)]
@@ -145,6 +147,11 @@ fn listen_hep(
         .with_context(|| format!("--hep {spec}: expected udp:HOST:PORT"))?;
     let sock =
         std::net::UdpSocket::bind(addr).with_context(|| format!("--hep: listening on {addr}"))?;
+    // Agents send bursts (sngrep -I replays a file at once); the default receive buffer
+    // (~200 KiB) overflows before this thread gets to read. Capped by net.core.rmem_max.
+    let sock = socket2::Socket::from(sock);
+    let _ = sock.set_recv_buffer_size(HEP_RCVBUF);
+    let sock = std::net::UdpSocket::from(sock);
     sock.set_read_timeout(Some(std::time::Duration::from_millis(200)))?;
     let _ = tx.send(SourceEvent::Status(format!(
         "listening for HEP on udp:{}",
