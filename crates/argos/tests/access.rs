@@ -663,3 +663,46 @@ fn https_serves_the_api_with_secure_cookies() {
     let text = std::fs::read_to_string(s.data.path().join("audit.log")).expect("audit.log");
     assert!(text.contains("\"ip\":\"127.0.0.1\""), "{text}");
 }
+
+#[test]
+fn passwd_sets_roles_and_old_users_files_become_admins() {
+    let data = tempfile::tempdir().expect("tmp");
+    let d = data.path().to_str().expect("utf-8").to_owned();
+    // A users file from before roles: its users were all admins.
+    let created = argos(&["passwd", "--data", &d, "ops", "--password", "ops-password"]);
+    assert!(
+        created.contains("user ops created (role user)"),
+        "{created}"
+    );
+    let path = data.path().join("users.json");
+    let mut file: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+    for u in file["users"].as_array_mut().expect("users") {
+        u.as_object_mut().expect("user").remove("role");
+    }
+    std::fs::write(&path, file.to_string()).expect("write");
+    let out = argos(&[
+        "passwd",
+        "--data",
+        &d,
+        "viewer",
+        "--role",
+        "read_only",
+        "--password",
+        "viewer-password",
+    ]);
+    assert!(out.contains("role read_only"), "{out}");
+    let s = Server::start_in(data, &[]);
+    let ops = login(&s, "ops", "ops-password");
+    assert_eq!(
+        api(&s, Method::GET, "/api/v1/me", Some(&ops), None).1["role"],
+        "admin"
+    );
+    let viewer = login(&s, "viewer", "viewer-password");
+    assert_eq!(
+        api(&s, Method::GET, "/api/v1/me", Some(&viewer), None).1["role"],
+        "read_only"
+    );
+    let saved = std::fs::read_to_string(s.data.path().join("users.json")).expect("read");
+    assert_eq!(saved.matches("\"role\"").count(), 3, "{saved}");
+}
