@@ -417,3 +417,61 @@ fn dump_over_the_api_lists_the_stored_calls() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("401"));
 }
+
+#[test]
+fn dump_over_a_live_interface_lists_calls_sent_on_loopback() {
+    if !util::have("tcpdump") {
+        return;
+    }
+    let port = util::free_port();
+    let mut child = Command::new(util::bin())
+        .args([
+            "tui",
+            "--dump",
+            "--timeout",
+            "60",
+            "-I",
+            "lo",
+            "--port-range",
+        ])
+        .arg(port.to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn argos tui -I lo");
+    let mut err = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).expect("stderr line");
+    assert!(line.contains("capturing on lo"), "{line}");
+    let cid = format!("live-{}@tui.test", std::process::id());
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let invite = format!(
+        "INVITE sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK1\r\n\
+From: <sip:alice@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: {cid}\r\n\
+CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+    );
+    // The ring opens after the status line: send a few times until it is surely up.
+    for _ in 0..5 {
+        std::thread::sleep(Duration::from_millis(300));
+        sock.send_to(invite.as_bytes(), ("127.0.0.1", port))
+            .expect("send");
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().expect("argos tui -I lo");
+    let mut rest = String::new();
+    let _ = std::io::Read::read_to_string(&mut err, &mut rest);
+    if rest.contains("CAP_NET_RAW") || rest.contains("ermission") {
+        eprintln!("SKIP: live capture needs root or CAP_NET_RAW: {rest}");
+        return;
+    }
+    assert!(out.status.success(), "{rest}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let row = text
+        .lines()
+        .find(|l| l.ends_with(&cid))
+        .unwrap_or_else(|| panic!("{cid} not listed:\n{text}\n{rest}"));
+    assert!(row.contains("\talice\tbob\tINVITE\t"), "{row}");
+}

@@ -146,3 +146,93 @@ pub fn sip_lines(raw: &str) -> Vec<Line<'static>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cmd::tui::app::{App, Screen};
+    use crate::cmd::tui::model::{tests::msg, CallStore};
+    use crossterm::event::{KeyCode, KeyEvent};
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+
+    /// The screen as text after drawing `app` on a 120x30 test terminal.
+    fn screen(app: &mut App) -> String {
+        let mut t = Terminal::new(TestBackend::new(120, 30)).expect("test terminal");
+        t.draw(|f| super::draw(app, f)).expect("draw");
+        let buf = t.backend().buffer();
+        let mut out = String::new();
+        for y in 0..buf.area.height {
+            for x in 0..buf.area.width {
+                out.push_str(buf[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    fn key(app: &mut App, code: KeyCode) {
+        app.on_key(KeyEvent::from(code));
+    }
+
+    #[test]
+    fn list_flow_raw_diff_and_back() {
+        let mut store = CallStore::new(100);
+        store.add(msg("call-a", Some("INVITE"), None, 1_000_000));
+        let mut ok = msg("call-a", None, Some(200), 1_250_000);
+        std::mem::swap(&mut ok.src, &mut ok.dst);
+        store.add(ok);
+        store.add(msg("call-\x1b[2Jb", Some("OPTIONS"), None, 2_000_000));
+        let mut app = App::new(store, "test".into());
+        let s = screen(&mut app);
+        assert!(s.contains("calls: 2") && s.contains("call-a"), "{s}");
+        assert!(s.contains("call-\\e[2Jb"), "escaped Call-ID:\n{s}");
+        key(&mut app, KeyCode::Enter);
+        let s = screen(&mut app);
+        assert!(
+            s.contains("10.0.0.1:5060") && s.contains("10.0.0.2:5060"),
+            "{s}"
+        );
+        assert!(s.contains("INVITE") && s.contains("200 OK"), "{s}");
+        assert!(s.contains("──>") && s.contains("<──"), "{s}");
+        assert!(s.contains("+0.250000"), "delta:\n{s}");
+        key(&mut app, KeyCode::Enter);
+        assert!(matches!(app.screens.last(), Some(Screen::Raw(_))));
+        assert!(screen(&mut app).contains("Call-ID: call-a"));
+        key(&mut app, KeyCode::Esc);
+        key(&mut app, KeyCode::Char(' '));
+        key(&mut app, KeyCode::Down);
+        key(&mut app, KeyCode::Char(' '));
+        key(&mut app, KeyCode::Char('d'));
+        let s = screen(&mut app);
+        assert!(
+            s.contains("Diff: message 1 (INVITE) vs message 2 (200 OK)"),
+            "{s}"
+        );
+        key(&mut app, KeyCode::Esc);
+        key(&mut app, KeyCode::Esc);
+        assert!(app.screens.is_empty());
+        // Filter as you type: only the OPTIONS call's method matches.
+        key(&mut app, KeyCode::Char('/'));
+        for c in "opt".chars() {
+            key(&mut app, KeyCode::Char(c));
+        }
+        let s = screen(&mut app);
+        assert!(s.contains("(1 of 2 calls)") && !s.contains("call-a"), "{s}");
+        key(&mut app, KeyCode::Enter);
+        key(&mut app, KeyCode::Char('q'));
+        assert!(app.quit);
+    }
+
+    #[test]
+    fn a_dropped_call_closes_its_flow() {
+        let mut store = CallStore::new(1);
+        store.add(msg("first", Some("INVITE"), None, 1));
+        let mut app = App::new(store, "test".into());
+        key(&mut app, KeyCode::Enter);
+        assert!(matches!(app.screens.last(), Some(Screen::Flow(_))));
+        app.store.add(msg("second", Some("INVITE"), None, 2));
+        let s = screen(&mut app);
+        assert!(app.screens.is_empty(), "{s}");
+        assert!(s.contains("dropped: 1"), "{s}");
+    }
+}
