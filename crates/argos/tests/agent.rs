@@ -247,32 +247,6 @@ fn stored_payloads(s: &Server) -> Vec<String> {
     v
 }
 
-/// A self-signed certificate for localhost/127.0.0.1 and its key; None (SKIP) without openssl.
-fn make_cert(dir: &Path) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
-    if !have("openssl") {
-        return None;
-    }
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let out = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec"])
-        .args(["-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .args(["-days", "30", "-subj", "/CN=localhost"])
-        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .output()
-        .expect("run openssl");
-    assert!(
-        out.status.success(),
-        "openssl req: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some((cert, key))
-}
-
 /// Bytes in the files under `dir` (recursively).
 fn dir_bytes(dir: &Path) -> u64 {
     let Ok(rd) = std::fs::read_dir(dir) else {

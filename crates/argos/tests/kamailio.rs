@@ -50,53 +50,10 @@ fn kamailio_siptrace_calls_appear_with_both_legs() {
             .spawn()
             .expect("kamailio"),
     );
-    kids.0.push(
-        Command::new("sipp")
-            .args([
-                "-sn",
-                "uas",
-                "-i",
-                "127.0.0.1",
-                "-p",
-                &uas.to_string(),
-                "-nostdin",
-            ])
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sipp uas"),
-    );
+    kids.0.push(sipp_uas(dir.path(), uas));
     std::thread::sleep(Duration::from_secs(2));
-    let st = Command::new("sipp")
-        .args([
-            "-sn",
-            "uac",
-            "-s",
-            "1001",
-            &format!("127.0.0.1:{proxy}"),
-            "-i",
-            "127.0.0.1",
-        ])
-        .args([
-            "-p",
-            &uac.to_string(),
-            "-m",
-            "5",
-            "-r",
-            "10",
-            "-d",
-            "200",
-            "-nostdin",
-            "-timeout",
-            "30s",
-        ])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("sipp uac");
-    assert!(st.success(), "sipp calls failed");
+    let ok = sipp_uac(dir.path(), &format!("127.0.0.1:{proxy}"), uac, 5);
+    assert!(ok, "sipp calls failed");
     let calls = s
         .wait_for(Duration::from_secs(5), |s| {
             let v = s.get_json("/api/v1/calls?method=INVITE&limit=100");

@@ -7,7 +7,7 @@ mod util;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use util::{free_port, have, Server};
+use util::{free_port, have, sipp_uac, sipp_uas, Server};
 
 struct Kill(Vec<Child>);
 impl Drop for Kill {
@@ -80,36 +80,10 @@ fn agent_captures_sipp_calls_on_loopback() {
     kids.0.push(agent);
     // The ring is open once the agent prints its banner; give it a moment.
     std::thread::sleep(Duration::from_secs(1));
-    kids.0.push(
-        Command::new("sipp")
-            .args([
-                "-sn",
-                "uas",
-                "-i",
-                "127.0.0.1",
-                "-p",
-                &uas.to_string(),
-                "-nostdin",
-            ])
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sipp uas"),
-    );
+    kids.0.push(sipp_uas(dir.path(), uas));
     std::thread::sleep(Duration::from_millis(500));
-    let st = Command::new("sipp")
-        .args(["-sn", "uac", "-s", "1001", &format!("127.0.0.1:{uas}")])
-        .args(["-i", "127.0.0.1", "-p", &uac.to_string()])
-        .args([
-            "-m", "5", "-r", "10", "-d", "200", "-nostdin", "-timeout", "30s",
-        ])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("sipp uac");
-    assert!(st.success(), "sipp calls failed");
+    let ok = sipp_uac(dir.path(), &format!("127.0.0.1:{uas}"), uac, 5);
+    assert!(ok, "sipp calls failed");
 
     // Every message stored (the last BYE may still be in the ring's block or the queue).
     s.wait_for(Duration::from_secs(10), |s| {

@@ -13,34 +13,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use util::*;
 
-/// A self-signed certificate for localhost/127.0.0.1 and its key, in `dir`; None (SKIP)
-/// without openssl.
-fn make_cert(dir: &Path) -> Option<(PathBuf, PathBuf)> {
-    if !have("openssl") {
-        return None;
-    }
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let out = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec"])
-        .args(["-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .args(["-days", "30", "-subj", "/CN=localhost"])
-        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-        // webpki refuses a CA certificate used as the server's own.
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .output()
-        .expect("run openssl");
-    assert!(
-        out.status.success(),
-        "openssl req: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some((cert, key))
-}
-
 /// `argos serve` with a HEP TLS listener on its own port; returns the server, that port and
 /// the certificate file.
 fn start_tls(dir: &Path) -> Option<(Server, u16, PathBuf)> {

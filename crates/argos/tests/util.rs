@@ -286,3 +286,65 @@ pub fn import(data: &Path, file: &Path) -> String {
         file.to_str().expect("utf-8 path"),
     ])
 }
+
+/// A self-signed certificate for localhost/127.0.0.1 and its key, in `dir`; None (SKIP)
+/// without openssl.
+pub fn make_cert(dir: &Path) -> Option<(PathBuf, PathBuf)> {
+    if !have("openssl") {
+        return None;
+    }
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let out = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec"])
+        .args(["-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .args(["-days", "30", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        // webpki refuses a CA certificate used as the server's own.
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "openssl req: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some((cert, key))
+}
+
+/// SIPp's built-in answering UAS on 127.0.0.1:`port`, running in `dir` (its logs go there).
+pub fn sipp_uas(dir: &Path, port: u16) -> Child {
+    Command::new("sipp")
+        .args([
+            "-sn",
+            "uas",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-nostdin",
+        ])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sipp uas")
+}
+
+/// SIPp's built-in UAC from 127.0.0.1:`port`: `calls` calls to user 1001 at `target`
+/// (10 per second, 200 ms each); true when every call succeeded.
+pub fn sipp_uac(dir: &Path, target: &str, port: u16, calls: u32) -> bool {
+    Command::new("sipp")
+        .args(["-sn", "uac", "-s", "1001", target, "-i", "127.0.0.1"])
+        .args(["-p", &port.to_string(), "-m", &calls.to_string()])
+        .args(["-r", "10", "-d", "200", "-nostdin", "-timeout", "30s"])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
