@@ -16,6 +16,15 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+// Text with `code` spans (the document's descriptions use Markdown backticks), as nodes.
+function prose(tag, text, attrs = {}) {
+  const e = el(tag, attrs);
+  String(text || '').split('`').forEach((part, i) => {
+    if (part) e.append(i % 2 ? el('code', {}, part) : document.createTextNode(part));
+  });
+  return e;
+}
+
 // Follows a local "#/components/..." reference; anything else is returned as is.
 function resolve(doc, obj) {
   let o = obj;
@@ -69,7 +78,7 @@ function paramTable(doc, params) {
     el('td', {}, el('code', {}, p.name)),
     el('td', {}, p.in + (p.required ? ', required' : '')),
     el('td', {}, typeText(doc, p.schema)),
-    el('td', {}, p.description || '')));
+    prose('td', p.description)));
   return el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'Parameter'), el('th', {}, 'In'),
     el('th', {}, 'Type'), el('th', {}, 'Description'))), el('tbody', {}, ...rows));
 }
@@ -99,10 +108,10 @@ function operation(doc, path, method, op, pathItem) {
   const body = op.requestBody ? resolve(doc, op.requestBody) : null;
   const responses = Object.entries(op.responses || {}).map(([code, r]) => {
     const resp = resolve(doc, r);
-    return el('div', {}, el('strong', {}, code), ' ', resp.description || '', ...contentBlock(doc, resp.content));
+    return el('div', {}, el('strong', {}, code), ' ', prose('span', resp.description), ...contentBlock(doc, resp.content));
   });
   return el('details', { class: 'op', id: op.operationId || `${method}-${path}` }, summary,
-    op.description ? el('p', {}, op.description) : null,
+    op.description ? prose('p', op.description) : null,
     paramTable(doc, params),
     body ? el('div', {}, el('h4', {}, 'Request body'), ...contentBlock(doc, body.content)) : null,
     el('h4', {}, 'Responses'), ...responses);
@@ -111,7 +120,7 @@ function operation(doc, path, method, op, pathItem) {
 function render(doc) {
   document.getElementById('title').textContent = `${doc.info?.title || 'API'} (v${doc.info?.version || '?'})`;
   const intro = document.getElementById('intro');
-  intro.textContent = (doc.info?.description || '') + ' ';
+  intro.replaceChildren(...prose('span', doc.info?.description).childNodes, ' ');
   intro.append(el('a', { href: '/api/v1/openapi.json' }, `OpenAPI ${doc.openapi} document`));
   const byTag = new Map();
   for (const [path, item] of Object.entries(doc.paths || {})) {
@@ -129,7 +138,13 @@ function render(doc) {
   for (const tag of new Set(order)) {
     const ops = byTag.get(tag);
     if (!ops) continue;
-    main.append(el('h2', {}, tag), el('p', { class: 'muted' }, tagInfo.get(tag) || ''), ...ops);
+    main.append(el('h2', {}, tag), prose('p', tagInfo.get(tag), { class: 'muted' }), ...ops);
+  }
+  // `/api/docs#getCall` opens that operation.
+  const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+  if (target instanceof HTMLDetailsElement) {
+    target.open = true;
+    target.scrollIntoView();
   }
 }
 
