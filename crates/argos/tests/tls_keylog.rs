@@ -117,32 +117,15 @@ fn run_session(dir: &Path, port: u16, s: &Session, keylog: &Path) {
 }
 
 fn tshark_per_call(pcap: &Path, keylog: &Path, ports: &[u16]) -> BTreeMap<String, usize> {
-    let mut cmd = Command::new("tshark");
-    cmd.arg("-r").arg(pcap);
-    cmd.arg("-o")
-        .arg(format!("tls.keylog_file:{}", keylog.display()));
+    let mut extra = vec![
+        "-o".to_string(),
+        format!("tls.keylog_file:{}", keylog.display()),
+    ];
     for p in ports {
-        cmd.arg("-d").arg(format!("tls.port=={p},sip"));
+        extra.push("-d".to_string());
+        extra.push(format!("tls.port=={p},sip"));
     }
-    cmd.args([
-        "-Y",
-        "sip",
-        "-T",
-        "fields",
-        "-E",
-        "occurrence=a",
-        "-E",
-        "aggregator=|",
-    ]);
-    cmd.args(["-e", "sip.Call-ID"]);
-    let out = cmd.output().expect("tshark");
-    let mut m = BTreeMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        for cid in line.split('|').filter(|c| !c.is_empty()) {
-            *m.entry(cid.to_owned()).or_insert(0) += 1;
-        }
-    }
-    m
+    util::tshark_sip_per_call_with(pcap, &extra)
 }
 
 fn stored_per_call(data: &Path) -> BTreeMap<String, (usize, String)> {

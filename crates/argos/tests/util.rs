@@ -238,9 +238,18 @@ pub fn argos(args: &[&str]) -> String {
 
 /// tshark's SIP messages per Call-ID (a frame carrying several messages counts each).
 pub fn tshark_sip_per_call(pcap: &Path) -> std::collections::BTreeMap<String, usize> {
+    tshark_sip_per_call_with(pcap, &[])
+}
+
+/// [`tshark_sip_per_call`] with more tshark options (a key log, a decode-as…).
+pub fn tshark_sip_per_call_with(
+    pcap: &Path,
+    extra: &[String],
+) -> std::collections::BTreeMap<String, usize> {
     let out = Command::new("tshark")
         .arg("-r")
         .arg(pcap)
+        .args(extra)
         .args([
             "-Y",
             "sip",
