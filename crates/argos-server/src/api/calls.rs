@@ -25,7 +25,8 @@ pub async fn list(
 }
 
 /// Loads a call's messages; the time range is the whole store unless given.
-async fn load_call(
+/// The messages of a call (`since`/`until` from the query), or 404.
+pub(super) async fn load_call(
     st: &AppState,
     call_id: String,
     p: &HashMap<String, String>,

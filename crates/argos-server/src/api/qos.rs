@@ -3,8 +3,7 @@
 
 use crate::qos as model;
 
-use super::params::parse_time;
-use super::{blocking, ApiError, AppState};
+use super::{ApiError, AppState};
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use std::collections::HashMap;
@@ -17,16 +16,7 @@ pub async fn detail(
     Path(call_id): Path<String>,
     Query(p): Query<HashMap<String, String>>,
 ) -> Result<Json<model::CallQos>, ApiError> {
-    let bound = |k: &str, default: i64| match p.get(k).filter(|v| !v.is_empty()) {
-        Some(v) => parse_time(v).ok_or_else(|| ApiError::BadRequest(format!("bad {k}: {v}"))),
-        None => Ok(default),
-    };
-    let (since, until) = (bound("since", 0)?, bound("until", i64::MAX)?);
-    let store = st.store.clone();
-    let msgs = blocking(move || store.call(&call_id, since, until)).await?;
-    if msgs.is_empty() {
-        return Err(ApiError::NotFound("no message with this Call-ID"));
-    }
+    let msgs = super::calls::load_call(&st, call_id, &p).await?;
     let qos = tokio::task::spawn_blocking(move || model::assemble(&msgs))
         .await
         .map_err(|e| ApiError::Internal(format!("task: {e}")))?;
