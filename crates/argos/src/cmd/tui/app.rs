@@ -257,9 +257,7 @@ impl App {
 
 /// Whether a call's from, to, Call-ID or first method holds `needle` (lower case).
 fn call_matches(c: &Call, needle: &str) -> bool {
-    [&c.from, &c.to, &c.call_id, &c.first_method]
-        .iter()
-        .any(|f| f.to_lowercase().contains(needle))
+    c.search_text.contains(needle)
 }
 
 fn toggle_mark(marked: &mut Vec<usize>, i: usize) {

@@ -77,6 +77,9 @@ pub struct Call {
     pub to: String,
     pub first_method: String,
     pub messages: Vec<Incoming>,
+    /// From, to, Call-ID and first method in lower case, for the filter: built once per
+    /// change instead of at every keystroke over every call.
+    pub search_text: String,
     /// Messages past [`MAX_MESSAGES_PER_CALL`], counted, not kept.
     pub dropped_messages: u64,
     invite_status: Option<u16>,
@@ -98,6 +101,7 @@ impl Call {
                 .or_else(|| m.cseq_method.clone())
                 .unwrap_or_default(),
             messages: Vec::new(),
+            search_text: String::new(),
             dropped_messages: 0,
             invite_status: None,
             last_status: None,
@@ -124,11 +128,19 @@ impl Call {
             }
             _ => {}
         }
-        if self.from.is_empty() {
+        let mut renamed = self.search_text.is_empty();
+        if self.from.is_empty() && m.from_user.is_some() {
             self.from = m.from_user.clone().unwrap_or_default();
+            renamed = true;
         }
-        if self.to.is_empty() {
+        if self.to.is_empty() && m.to_user.is_some() {
             self.to = m.to_user.clone().unwrap_or_default();
+            renamed = true;
+        }
+        if renamed {
+            self.search_text = [&self.from, &self.to, &self.call_id, &self.first_method]
+                .map(|f| f.to_lowercase())
+                .join("\n");
         }
         if self.messages.len() < MAX_MESSAGES_PER_CALL {
             self.messages.push(m);

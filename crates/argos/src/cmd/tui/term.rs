@@ -49,8 +49,10 @@ fn event_loop(
                 }
             }
         }
-        let wait = if dirty { Duration::ZERO } else { IDLE_POLL };
-        if event::poll(wait)? {
+        // Every key waiting is taken before the next draw: typing a filter during a
+        // burst of traffic costs one redraw, not one per key.
+        let mut wait = if dirty { Duration::ZERO } else { IDLE_POLL };
+        while event::poll(wait)? {
             match event::read()? {
                 Event::Key(k) if k.kind != KeyEventKind::Release => {
                     app.on_key(k);
@@ -59,6 +61,10 @@ fn event_loop(
                 Event::Resize(..) => dirty = true,
                 _ => {}
             }
+            if app.quit {
+                break;
+            }
+            wait = Duration::ZERO;
         }
     }
     Ok(())
