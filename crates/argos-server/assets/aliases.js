@@ -5,15 +5,22 @@ import { h } from './dom.js';
 const KEY = 'argos.aliases';
 const MAX_NAME = 40;
 
+// Parsed once per stored text: tables look aliases up for every row.
+let cache = { raw: null, map: {} };
 function load() {
+  const raw = localStorage.getItem(KEY) || '{}';
+  if (raw === cache.raw) return cache.map;
+  let map = {};
   try {
-    const v = JSON.parse(localStorage.getItem(KEY) || '{}');
-    return v && typeof v === 'object' && !Array.isArray(v) ? v : {};
-  } catch { return {}; }
+    const v = JSON.parse(raw);
+    if (v && typeof v === 'object' && !Array.isArray(v)) map = v;
+  } catch { map = {}; }
+  cache = { raw, map };
+  return map;
 }
 
-/** All aliases: { "10.0.0.1:5060": "SBC-1", "10.0.0.2": "PBX" }. */
-export function allAliases() { return load(); }
+/** All aliases: { "10.0.0.1:5060": "SBC-1", "10.0.0.2": "PBX" } (a copy). */
+export function allAliases() { return { ...load() }; }
 
 function save(map) {
   const clean = {};
@@ -48,11 +55,12 @@ export function hostLabel(host, map = load()) {
 
 /** Modal dialog editing the aliases of `hosts`; onSave() after a change. */
 export function openAliasDialog(hosts, onSave) {
-  const map = load();
+  const map = allAliases();
   const rows = hosts.map((host) => {
     const exact = map[host] !== undefined;
+    const shown = exact ? map[host] : (map[ipOf(host)] || '');
     const input = h('input', {
-      value: exact ? map[host] : (map[ipOf(host)] || ''),
+      value: shown,
       placeholder: 'name, e.g. SBC-1',
       maxlength: MAX_NAME,
       spellcheck: 'false',
@@ -60,7 +68,7 @@ export function openAliasDialog(hosts, onSave) {
       dataset: { host },
     });
     const wholeIp = h('input', { type: 'checkbox', checked: !exact && !!map[ipOf(host)], title: 'Apply to every port of this IP' });
-    return { host, input, wholeIp, tr: h('tr', null, h('td.mono', null, host), h('td', null, input),
+    return { host, input, wholeIp, shown, tr: h('tr', null, h('td.mono', null, host), h('td', null, input),
       h('td', null, h('label.small', null, wholeIp, ' all ports'))) };
   });
   const dlg = h('dialog.alias-dialog', { 'aria-label': 'Host aliases' });
@@ -69,13 +77,13 @@ export function openAliasDialog(hosts, onSave) {
     method: 'dialog',
     onsubmit: (ev) => {
       ev.preventDefault();
-      const next = load();
+      const next = allAliases();
       for (const r of rows) {
         const name = r.input.value.trim();
         const ip = ipOf(r.host);
         delete next[r.host];
         if (r.wholeIp.checked) { if (name) next[ip] = name; else delete next[ip]; } else if (name) next[r.host] = name;
-        else if (next[ip] && next[ip] === r.input.defaultValue) delete next[ip];
+        else if (next[ip] && next[ip] === r.shown) delete next[ip]; // the IP-wide name shown here was cleared
       }
       save(next);
       close();

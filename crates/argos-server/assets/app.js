@@ -227,6 +227,11 @@ function renderLogin(root) {
   (user.value ? pass : user).focus();
 }
 
+// Drop-down panels (<details class="dropdown">) close on a click outside them.
+document.addEventListener('click', (ev) => {
+  for (const d of document.querySelectorAll('details.dropdown[open]')) if (!d.contains(ev.target)) d.open = false;
+});
+
 window.addEventListener('hashchange', route);
 if (!location.hash || location.hash === '#' || location.hash === '#/') history.replaceState(null, '', HOME);
 route();

@@ -3,6 +3,7 @@ import { h, clear, tzLabel, usOf, fmtDateTime, fmtDuration, statusClass, hostOf 
 import { api, qs } from './api.js';
 import { rangeFromQuery, rangeToQuery, rangeApiParams, rangeControl } from './range.js';
 import { savedPanel } from './saved.js';
+import { hostLabel } from './aliases.js';
 
 // Live mode: re-run the search this often, over the last N minutes.
 const LIVE_EVERY_MS = 2000;
@@ -300,7 +301,7 @@ const MSG_COLS = [
   { key: 'time', label: () => `Time (${tzLabel()})`, get: (m) => usOf(m.ts_us, m.ts), render: (m) => fmtDateTime(usOf(m.ts_us, m.ts)), cls: 'mono nowrap' },
   {
     key: 'path', label: 'Source → Destination', cls: 'mono nowrap',
-    get: (m) => `${hostOf(m.src_ip, m.src_port)} → ${hostOf(m.dst_ip, m.dst_port)}`,
+    get: (m) => `${hostLabel(hostOf(m.src_ip, m.src_port))} → ${hostLabel(hostOf(m.dst_ip, m.dst_port))}`,
   },
   {
     key: 'what', label: 'Method / Status', cls: 'nowrap',
