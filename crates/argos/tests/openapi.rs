@@ -461,3 +461,42 @@ fn errors_have_the_documented_shapes() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     println!("{checked} error answers as documented");
 }
+
+/// Headless Chromium loads `/api/docs` under the CSP and the script renders one entry per
+/// operation of the document, with no error shown.
+#[test]
+fn docs_page_renders_every_operation_in_chromium() {
+    let browser = "chromium";
+    if !have(browser) {
+        return;
+    }
+    let s = Server::start(&[]);
+    let doc = document(&s);
+    let operations = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .map(|item| METHODS.iter().filter(|m| item.get(**m).is_some()).count())
+        .sum::<usize>();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let out = std::process::Command::new("timeout")
+        .args(["60", browser, "--headless", "--no-sandbox", "--disable-gpu"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(["--virtual-time-budget=5000", "--dump-dom"])
+        .arg(s.url("/api/docs"))
+        .output()
+        .expect("run chromium");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let rendered = dom.matches(r#"<details class="op""#).count();
+    assert_eq!(
+        rendered,
+        operations,
+        "operations rendered by /api/docs (stderr: {})",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        dom.contains(r#"id="error" role="alert" hidden"#),
+        "the page shows an error"
+    );
+    println!("/api/docs rendered {rendered} operations in {browser}");
+}
