@@ -227,6 +227,7 @@ async function callFeatures(page) {
   const dlg = page.locator('dialog.alias-dialog');
   check(await visible(dlg), 'call page: host alias dialog opens');
   await dlg.locator(`input[data-host="${host}"]`).fill(ALIAS);
+  await shotFn('15a-alias-dialog.png');
   await dlg.locator('button[type=submit]').click();
   await page.locator('svg.ladder-head-svg .host-alias').first().waitFor({ timeout: 5000 }).catch(() => {});
   const headText = await page.locator('svg.ladder-head-svg g.host').first().textContent();
@@ -277,6 +278,13 @@ async function callFeatures(page) {
   await page.locator('svg.ladder-svg g.msg').nth(2).locator('.arrow').click({ force: true });
   await page.locator('label.compare input').check();
   check(await visible(page.locator('.diff-panel table.diff-table'), 3000), 'diff from the Compare boxes of two messages');
+  await page.locator('.diff-panel button', { hasText: 'Clear' }).click();
+  // And the c key on the selected message.
+  await page.locator('svg.ladder-svg g.msg').nth(3).locator('.arrow').click({ force: true });
+  await page.keyboard.press('c');
+  await page.locator('svg.ladder-svg g.msg').nth(5).locator('.arrow').click({ force: true });
+  await page.keyboard.press('c');
+  check(await page.locator('svg.ladder-svg g.msg.cmp').count() === 2 && await visible(page.locator('.diff-panel table.diff-table'), 3000), 'diff from the c key on two messages');
   await page.locator('.diff-panel button', { hasText: 'Clear' }).click();
 
   // Logs tab.

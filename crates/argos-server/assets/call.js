@@ -165,6 +165,14 @@ export async function renderCall(root, r, ctx) {
     if (sel >= 0) ladder.select(sel, { scroll: false });
   };
   drawFlow();
+  // c: pick the selected message for the diff (like its Compare box).
+  const onCompareKey = (ev) => {
+    if (ev.key !== 'c' || ev.ctrlKey || ev.metaKey || ev.altKey || ev.target.closest('input,select,textarea,dialog')) return;
+    if (ladderBox.hidden || ladder.selected < 0) return;
+    togglePick(ladder.selected);
+  };
+  document.addEventListener('keydown', onCompareKey);
+  ctx.onCleanup(() => document.removeEventListener('keydown', onCompareKey));
   aliasBtn.addEventListener('click', () => openAliasDialog(ladder.hosts, () => {
     drawFlow();
     showDiff(diffBox, messages, picked);
@@ -177,7 +185,7 @@ export async function renderCall(root, r, ctx) {
       h('span.muted', null, ` ${leg.hosts[0]} ⇄ ${leg.hosts[1]} · ${leg.count} msgs`)));
   });
   legend.append(h('li.muted.small.legend-keys', null,
-    h('span.key-req'), ' request ', h('span.key-resp'), ' response ', h('span.badge', null, 'SDP'), ' has SDP · ↑/↓ to step, Esc to go back'));
+    h('span.key-req'), ' request ', h('span.key-resp'), ' response ', h('span.badge', null, 'SDP'), ' SDP · ↑/↓ step · c or shift-click: compare · Esc: back'));
 
   const want = r.query.get('msg');
   let idx = want !== null ? messages.findIndex((m) => String(m.id) === want) : -1;
