@@ -185,7 +185,7 @@ export async function renderCall(root, r, ctx) {
       h('span.muted', null, ` ${leg.hosts[0]} ⇄ ${leg.hosts[1]} · ${leg.count} msgs`)));
   });
   legend.append(h('li.muted.small.legend-keys', null,
-    h('span.key-req'), ' request ', h('span.key-resp'), ' response ', h('span.badge', null, 'SDP'), ' SDP · ↑/↓ step · c or shift-click: compare · Esc: back'));
+    h('span.key-req'), ' request ', h('span.key-resp'), ' response ', h('span.badge', null, 'SDP'), ' has SDP · ↑/↓ step · c or shift-click: compare · Esc: back'));
 
   const want = r.query.get('msg');
   let idx = want !== null ? messages.findIndex((m) => String(m.id) === want) : -1;
