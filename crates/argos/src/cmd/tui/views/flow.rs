@@ -21,6 +21,8 @@ const KEYS: Keys = &[
 
 /// Width of the time/delta gutter.
 const GUTTER: u16 = 17;
+/// Narrowest column a host gets.
+const MIN_COL: u16 = 14;
 
 /// The hosts of a call, in order of first appearance.
 pub fn hosts(msgs: &[Incoming]) -> Vec<&str> {
@@ -64,7 +66,20 @@ pub fn draw(app: &mut App, f: &mut Frame, area: Rect, mut state: FlowState) -> K
         return KEYS;
     }
     let ladder_w = area.width - GUTTER;
-    let col_w = (ladder_w / hosts.len() as u16).max(1);
+    // Columns narrower than MIN_COL say nothing: hosts past what fits are left out (and
+    // their arrows with them), which also keeps every x below the screen's width.
+    let fits = usize::from((ladder_w / MIN_COL).max(1));
+    if hosts.len() > fits {
+        let note = format!(
+            " [{} hosts off screen: widen the terminal]",
+            hosts.len() - fits
+        );
+        let x =
+            area.x + u16::try_from(title.chars().count()).map_or(area.width, |n| n.min(area.width));
+        buf.set_string(x, area.y, note, Style::default().fg(Color::Red));
+    }
+    let hosts = hosts.get(..fits).unwrap_or(&hosts);
+    let col_w = ladder_w / hosts.len().max(1) as u16;
     let center = |i: usize| area.x + GUTTER + col_w * i as u16 + col_w / 2;
     let host_row = area.y + 1;
     for (i, h) in hosts.iter().enumerate() {

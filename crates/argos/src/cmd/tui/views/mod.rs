@@ -235,4 +235,22 @@ mod tests {
         assert!(app.screens.is_empty(), "{s}");
         assert!(s.contains("dropped: 1"), "{s}");
     }
+
+    #[test]
+    fn more_hosts_than_columns_are_left_out_not_drawn_off_screen() {
+        let mut store = CallStore::new(10);
+        for i in 0..40u16 {
+            let mut m = msg("many", Some("OPTIONS"), None, i64::from(i));
+            m.dst = format!("10.0.{i}.9:5060");
+            store.add(m);
+        }
+        let mut app = App::new(store, "test".into());
+        key(&mut app, KeyCode::Enter);
+        let s = screen(&mut app);
+        assert!(s.contains("hosts off screen"), "{s}");
+        for _ in 0..50 {
+            key(&mut app, KeyCode::Down);
+        }
+        let _ = screen(&mut app);
+    }
 }
