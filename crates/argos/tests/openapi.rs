@@ -344,11 +344,40 @@ fn check_answer(
     errors
 }
 
+/// GET `url` with the API token and checks the answer against the operation at `template`;
+/// returns the problems and the body.
+fn get_checked(s: &Server, doc: &Value, template: &str, url: &str) -> (Vec<String>, Value) {
+    let op = &doc["paths"][template]["get"];
+    let r = Server::client()
+        .get(s.url(url))
+        .bearer_auth(TOKEN)
+        .send()
+        .expect("GET");
+    let status = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = r.bytes().expect("body");
+    let problems = check_answer(doc, &format!("GET {url}"), op, status, &ct, &body);
+    (
+        problems,
+        serde_json::from_slice(&body).unwrap_or(Value::Null),
+    )
+}
+
 #[test]
 fn every_get_answers_as_documented_on_the_lab_capture() {
     let Some(pcap) = testdata(LAB) else { return };
     let data = tempfile::tempdir().expect("tempdir");
-    import(data.path(), &pcap);
+    // With RTP stream reports, so the QoS answers have streams to check.
+    let data_dir = data.path().to_str().expect("utf-8 path");
+    let pcap_path = pcap.to_str().expect("utf-8 path");
+    argos(&[
+        "import", "-q", "--rtp", "--rtcp", "--data", data_dir, pcap_path,
+    ]);
     let s = Server::start_in(data, &[]);
     let doc = document(&s);
     let calls = s.get_json("/api/v1/calls?since=0&limit=1");
@@ -356,7 +385,6 @@ fn every_get_answers_as_documented_on_the_lab_capture() {
         .as_str()
         .expect("a call in the lab capture")
         .to_owned();
-    let client = Server::client();
     let mut problems = Vec::new();
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().expect("paths") {
@@ -371,31 +399,58 @@ fn every_get_answers_as_documented_on_the_lab_capture() {
             // The capture is from the past: the default window (the last day) is empty.
             url.push_str("?since=0");
         }
-        let r = client
-            .get(s.url(&url))
-            .bearer_auth(TOKEN)
-            .send()
-            .expect("GET");
-        let status = r.status().as_u16();
-        let ct = r
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let body = r.bytes().expect("body");
-        problems.extend(check_answer(
-            &doc,
-            &format!("GET {url}"),
-            op,
-            status,
-            &ct,
-            &body,
-        ));
+        problems.extend(get_checked(&s, &doc, path, &url).0);
         checked += 1;
     }
+    // Every message (SIP and RTP reports, with raw), and every call's detail and QoS.
+    let (p, _) = get_checked(
+        &s,
+        &doc,
+        "/api/v1/messages",
+        "/api/v1/messages?since=0&limit=10000&raw=1",
+    );
+    problems.extend(p);
+    let (p, records) = get_checked(
+        &s,
+        &doc,
+        "/api/v1/call-records",
+        "/api/v1/call-records?since=0&limit=10000",
+    );
+    problems.extend(p);
+    let mut streams = 0;
+    let keys: Vec<String> = records["calls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["call_key"].as_str().map(str::to_owned))
+        .collect();
+    for key in &keys {
+        let id = urlencode(key);
+        let (p, _) = get_checked(
+            &s,
+            &doc,
+            "/api/v1/calls/{call_id}",
+            &format!("/api/v1/calls/{id}"),
+        );
+        problems.extend(p);
+        let (p, qos) = get_checked(
+            &s,
+            &doc,
+            "/api/v1/calls/{call_id}/qos",
+            &format!("/api/v1/calls/{id}/qos"),
+        );
+        problems.extend(p);
+        streams += qos["streams"].as_array().map_or(0, Vec::len);
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    println!("{checked} GET operations answered as documented");
+    assert!(
+        streams > 0,
+        "no QoS stream in the lab capture's calls: nothing checked"
+    );
+    println!(
+        "{checked} GET operations answered as documented; {} calls' detail and QoS ({streams} streams) too",
+        keys.len()
+    );
 }
 
 #[test]
