@@ -517,6 +517,129 @@ fn errors_have_the_documented_shapes() {
     println!("{checked} error answers as documented");
 }
 
+/// Sends one request and checks the answer against the documented operation; returns the
+/// status, the problems and the body.
+fn send_checked(
+    doc: &Value,
+    req: reqwest::blocking::RequestBuilder,
+    template: &str,
+    method: &str,
+) -> (u16, Vec<String>, Value) {
+    let op = &doc["paths"][template][method];
+    let r = req.send().expect("request");
+    let status = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let retry_after = r.headers().contains_key("retry-after");
+    let body = r.bytes().expect("body");
+    let label = format!("{} {template} ({status})", method.to_uppercase());
+    let mut problems = check_answer(doc, &label, op, status, &ct, &body);
+    if status == 429 && !retry_after {
+        problems.push(format!("{label}: 429 without Retry-After"));
+    }
+    let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    (status, problems, value)
+}
+
+#[test]
+fn roles_rate_limit_and_body_errors_are_documented() {
+    let s = Server::start(&[]);
+    let doc = document(&s);
+    let c = Server::client();
+    let mut problems = Vec::new();
+    let mut expect = |got: (u16, Vec<String>, Value), want: u16, what: &str| -> Value {
+        assert_eq!(got.0, want, "{what}: {}", got.2);
+        problems.extend(got.1);
+        got.2
+    };
+    let viewer =
+        serde_json::json!({"name": "viewer", "password": "viewer-password", "role": "read_only"});
+    let req = c
+        .post(s.url("/api/v1/users"))
+        .bearer_auth(TOKEN)
+        .json(&viewer);
+    expect(
+        send_checked(&doc, req, "/api/v1/users", "post"),
+        201,
+        "admin creates a user",
+    );
+    let req = c
+        .post(s.url("/api/v1/users"))
+        .bearer_auth(TOKEN)
+        .json(&viewer);
+    expect(
+        send_checked(&doc, req, "/api/v1/users", "post"),
+        409,
+        "the name is taken",
+    );
+    let login = serde_json::json!({"username": "viewer", "password": "viewer-password"});
+    let req = c.post(s.url("/api/v1/login")).json(&login);
+    let session = expect(
+        send_checked(&doc, req, "/api/v1/login", "post"),
+        200,
+        "login",
+    );
+    let token = session["token"].as_str().expect("token").to_owned();
+    let req = c.get(s.url("/api/v1/me")).bearer_auth(&token);
+    expect(send_checked(&doc, req, "/api/v1/me", "get"), 200, "me");
+    // read_only: reads, but user management is refused with a documented 403.
+    let req = c.get(s.url("/api/v1/users")).bearer_auth(&token);
+    expect(
+        send_checked(&doc, req, "/api/v1/users", "get"),
+        403,
+        "read_only lists users",
+    );
+    let req = c.delete(s.url("/api/v1/users/admin")).bearer_auth(&token);
+    expect(
+        send_checked(&doc, req, "/api/v1/users/{name}", "delete"),
+        403,
+        "read_only deletes",
+    );
+    // Bodies that are not the JSON expected: axum's plain-text rejections, documented.
+    let req = c.post(s.url("/api/v1/login")).body("{}");
+    expect(
+        send_checked(&doc, req, "/api/v1/login", "post"),
+        415,
+        "no content type",
+    );
+    let req = c
+        .post(s.url("/api/v1/login"))
+        .header("content-type", "application/json")
+        .body("{");
+    expect(
+        send_checked(&doc, req, "/api/v1/login", "post"),
+        400,
+        "broken JSON",
+    );
+    let req = c
+        .post(s.url("/api/v1/login"))
+        .json(&serde_json::json!({"username": "x"}));
+    expect(
+        send_checked(&doc, req, "/api/v1/login", "post"),
+        422,
+        "no password",
+    );
+    // Failed logins until the limiter answers 429 (with Retry-After).
+    let mut limited = false;
+    for _ in 0..20 {
+        let wrong = serde_json::json!({"username": "nobody", "password": "wrong-password"});
+        let req = c.post(s.url("/api/v1/login")).json(&wrong);
+        let (status, p, _) = send_checked(&doc, req, "/api/v1/login", "post");
+        problems.extend(p);
+        if status == 429 {
+            limited = true;
+            break;
+        }
+        assert_eq!(status, 401, "wrong password");
+    }
+    assert!(limited, "20 failed logins were never limited");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 /// Headless Chromium loads `/api/docs` under the CSP and the script renders one entry per
 /// operation of the document, with no error shown.
 #[test]
