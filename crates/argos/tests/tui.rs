@@ -258,7 +258,7 @@ fn tui_in_tmux_shows_list_flow_raw_and_diff() {
 }
 
 const EVIL_CALL_ID: &str = "evil\x1b[2J\x1b]0;pwned\x07@host";
-const EVIL_UA: &str = "friendly\x1b[31mRED\x1b[0m\x08\x08X";
+const EVIL_UA: &str = "friendly\x1b[31mRED\x1b[0m\x08\x08X\u{202e}gnp.exe";
 
 /// A pcap with one INVITE (hostile Call-ID and User-Agent) and its 200 OK.
 fn hostile_pcap(dir: &Path) -> std::path::PathBuf {
@@ -318,7 +318,7 @@ fn hostile_control_characters_are_shown_escaped() {
         "INVITE",
     ]);
     t.keys(&["Enter"]);
-    let s = t.wait_for(&["User-Agent: friendly\\e[31mRED\\e[0m\\x08\\x08X"]);
+    let s = t.wait_for(&["User-Agent: friendly\\e[31mRED\\e[0m\\x08\\x08X\\u{202e}gnp.exe"]);
     assert!(s.contains("Call-ID: evil\\e[2J"), "{s}");
     // Had the OSC sequence reached the terminal, it would have retitled the pane.
     let title = t.tmux(&["display-message", "-p", "#{pane_title}"]);

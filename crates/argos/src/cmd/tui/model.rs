@@ -143,7 +143,14 @@ impl Call {
                 .join("\n");
         }
         if self.messages.len() < MAX_MESSAGES_PER_CALL {
-            self.messages.push(m);
+            // TCP messages come when their stream is reassembled, and a HEP agent's clock
+            // may differ: keep the flow in capture time order (usually an append).
+            let at = self
+                .messages
+                .iter()
+                .rposition(|old| old.ts_us <= m.ts_us)
+                .map_or(0, |i| i + 1);
+            self.messages.insert(at, m);
         } else {
             self.dropped_messages += 1;
         }
