@@ -52,6 +52,8 @@ pub struct ServeConfig {
     pub http_tls_key: Option<PathBuf>,
     /// Login rate limit window, also the first lockout (it doubles with each lockout).
     pub login_window: Duration,
+    /// Log in names that are not local users by LDAP simple bind.
+    pub ldap: Option<crate::auth::ldap::LdapConfig>,
 }
 
 /// Runs the collector until Ctrl-C / SIGTERM, then stores what is queued and returns.
@@ -75,6 +77,9 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
             "HTTPS needs both --http-tls-cert CERT.pem and --http-tls-key KEY.pem (PEM files)"
         ),
     };
+    if let Some(l) = &cfg.ldap {
+        l.validate().map_err(|e| anyhow::anyhow!(e))?;
+    }
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
     let opened = crate::store_open::open(cfg.store_url.as_deref(), &cfg.data_dir)?;
@@ -164,6 +169,7 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         login_metrics: api::LoginMetrics::default(),
         https: http_tls.is_some(),
         short_tokens: std::env::var("ARGOS_TEST_SHORT_TOKENS").is_ok_and(|v| v == "1"),
+        ldap: cfg.ldap.clone(),
     });
     // Connect info gives handlers the client IP (login limiter, audit log).
     let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -268,6 +274,14 @@ fn print_banner(
     }
     for t in &cfg.forward.targets {
         println!("  HEP relay to   {t}");
+    }
+    if let Some(l) = &cfg.ldap {
+        println!(
+            "  LDAP logins    {} as {} (role {})",
+            l.url,
+            l.user_dn,
+            l.default_role.as_str()
+        );
     }
     println!("  store          {store}");
     println!("  data           {}", cfg.data_dir.display());

@@ -706,3 +706,158 @@ fn passwd_sets_roles_and_old_users_files_become_admins() {
     let saved = std::fs::read_to_string(s.data.path().join("users.json")).expect("read");
     assert_eq!(saved.matches("\"role\"").count(), 3, "{saved}");
 }
+
+/// A real OpenLDAP `slapd` (Debian package slapd) on a free port with `dc=example` holding
+/// `uid=lisa,ou=people` (password `lisa-password`). None (SKIP) without slapd.
+struct Slapd {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Slapd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_slapd() -> Option<Slapd> {
+    let have_slapd = ["/usr/sbin/slapd", "/usr/sbin/slapadd"]
+        .iter()
+        .all(|p| Path::new(p).exists())
+        && Path::new("/etc/ldap/schema/inetorgperson.schema").exists();
+    if !have_slapd {
+        eprintln!("SKIP: slapd not installed (apt-get install slapd)");
+        return None;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("db");
+    std::fs::create_dir(&db).expect("db dir");
+    let conf = dir.path().join("slapd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "include /etc/ldap/schema/core.schema\n\
+             include /etc/ldap/schema/cosine.schema\n\
+             include /etc/ldap/schema/inetorgperson.schema\n\
+             pidfile {pid}\n\
+             modulepath /usr/lib/ldap\n\
+             moduleload back_mdb\n\
+             database mdb\n\
+             suffix \"dc=example\"\n\
+             rootdn \"cn=admin,dc=example\"\n\
+             rootpw root-secret\n\
+             directory {db}\n",
+            pid = dir.path().join("slapd.pid").display(),
+            db = db.display()
+        ),
+    )
+    .expect("slapd.conf");
+    let ldif = dir.path().join("data.ldif");
+    std::fs::write(
+        &ldif,
+        "dn: dc=example\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example\n\n\
+         dn: ou=people,dc=example\nobjectClass: organizationalUnit\nou: people\n\n\
+         dn: uid=lisa,ou=people,dc=example\nobjectClass: inetOrgPerson\nuid: lisa\ncn: Lisa\nsn: L\n\
+         userPassword: lisa-password\n",
+    )
+    .expect("ldif");
+    let out = Command::new("/usr/sbin/slapadd")
+        .arg("-f")
+        .arg(&conf)
+        .arg("-l")
+        .arg(&ldif)
+        .output()
+        .expect("slapadd");
+    assert!(
+        out.status.success(),
+        "slapadd: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = free_port();
+    let child = Command::new("/usr/sbin/slapd")
+        .arg("-f")
+        .arg(&conf)
+        .args(["-h", &format!("ldap://127.0.0.1:{port}/"), "-d", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start slapd");
+    let slapd = Slapd {
+        child,
+        port,
+        _dir: dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "slapd did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(slapd)
+}
+
+#[test]
+fn ldap_simple_bind_logs_directory_users_in_with_the_default_role() {
+    let Some(ldap) = start_slapd() else { return };
+    let url = format!("ldap://127.0.0.1:{}", ldap.port);
+    let s = Server::start(&[
+        "--ldap-url",
+        &url,
+        "--ldap-user-dn",
+        "uid={user},ou=people,dc=example",
+        "--ldap-role",
+        "read_only",
+    ]);
+    assert!(
+        s.banner.iter().any(|l| l.contains("LDAP logins")),
+        "{:?}",
+        s.banner
+    );
+    let lisa = login(&s, "lisa", "lisa-password");
+    let (_, me) = api(&s, Method::GET, "/api/v1/me", Some(&lisa), None);
+    assert_eq!(me["name"], "lisa");
+    assert_eq!(me["role"], "read_only");
+    assert_eq!(
+        api(&s, Method::GET, "/api/v1/calls", Some(&lisa), None).0,
+        200
+    );
+    let (st, _) = api(
+        &s,
+        Method::POST,
+        "/api/v1/users",
+        Some(&lisa),
+        Some(json!({"name":"z","password":"long-enough","role":"admin"})),
+    );
+    assert_eq!(st, 403);
+    // Wrong password, an empty one (an anonymous bind in LDAP), a DN-injection attempt.
+    for (u, p) in [
+        ("lisa", "wrong"),
+        ("lisa", ""),
+        ("lisa,ou=people", "lisa-password"),
+    ] {
+        let (st, v) = api(
+            &s,
+            Method::POST,
+            "/api/v1/login",
+            None,
+            Some(json!({"username": u, "password": p})),
+        );
+        assert_eq!(st, 401, "{u}/{p}: {v}");
+    }
+    // Local users are never sent to the directory.
+    login(&s, "admin", PASSWORD);
+    let text = std::fs::read_to_string(s.data.path().join("audit.log")).expect("audit.log");
+    assert!(text.contains("\"source\":\"ldap\""), "{text}");
+    // The directory down: 503, and local logins still work.
+    drop(ldap);
+    let (st, v) = api(
+        &s,
+        Method::POST,
+        "/api/v1/login",
+        None,
+        Some(json!({"username":"lisa","password":"lisa-password"})),
+    );
+    assert_eq!(st, 503, "{v}");
+    login(&s, "admin", PASSWORD);
+}

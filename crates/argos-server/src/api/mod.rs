@@ -49,6 +49,8 @@ pub struct AppState {
     pub https: bool,
     /// `ARGOS_TEST_SHORT_TOKENS=1`: `POST /api/v1/tokens` accepts `expires_in_seconds`.
     pub short_tokens: bool,
+    /// Logins that are not local users are tried against this directory.
+    pub ldap: Option<crate::auth::ldap::LdapConfig>,
 }
 
 /// Login outcomes counted for `/metrics`.
@@ -124,6 +126,8 @@ pub enum ApiError {
     NotFound(&'static str),
     /// The request clashes with current state (name taken, last admin).
     Conflict(String),
+    /// A service the request needs (the LDAP server) does not answer.
+    Unavailable(String),
     Internal(String),
 }
 
@@ -135,6 +139,7 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m.to_owned()),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, m),
+            ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
             ApiError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m),
         };
         (code, axum::Json(serde_json::json!({ "error": msg }))).into_response()

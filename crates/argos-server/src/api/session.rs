@@ -2,6 +2,7 @@
 
 use super::{blocking, ApiError, AppState};
 use crate::auth::audit::{Caller, CALLER};
+use crate::auth::ldap::LdapError;
 use crate::auth::{limit, Credential, Principal, Refusal, Role};
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -135,16 +136,47 @@ pub async fn login(
     }
     // argon2 is deliberately slow: keep it off the async threads.
     let st2 = st.clone();
-    let res = tokio::task::spawn_blocking(move || st2.auth.login(&body.username, &body.password))
+    let password = body.password.clone();
+    let mut res = tokio::task::spawn_blocking(move || st2.auth.login(&body.username, &password))
         .await
         .ok()
-        .flatten();
+        .flatten()
+        .map(|token| (token, st.auth.role_of(&user), "local"));
+    if let (None, Some(ldap)) = (&res, &st.ldap) {
+        // Only names that are not local users go to the directory.
+        if st.auth.role_of(&user).is_none() {
+            match ldap.bind(&user, &body.password).await {
+                Ok(()) => {
+                    let token = st.auth.open_session(&user, Some(ldap.default_role));
+                    res = Some((token, Some(ldap.default_role), "ldap"));
+                }
+                Err(LdapError::Rejected) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "LDAP login");
+                    st.audit.record(
+                        "login.error",
+                        Some(&user),
+                        ip,
+                        serde_json::json!({ "source": "ldap", "error": e.to_string() }),
+                    );
+                    return ApiError::Unavailable(
+                        "the LDAP server is unavailable; local users can still log in".into(),
+                    )
+                    .into_response();
+                }
+            }
+        }
+    }
     match res {
-        Some(token) => {
+        Some((token, role, source)) => {
             st.login_limiter.succeeded(&keys);
-            st.audit
-                .record("login.ok", Some(&user), ip, serde_json::json!({}));
-            let role = st.auth.role_of(&user).map(Role::as_str);
+            st.audit.record(
+                "login.ok",
+                Some(&user),
+                ip,
+                serde_json::json!({ "source": source }),
+            );
+            let role = role.map(Role::as_str);
             (
                 StatusCode::OK,
                 [(header::SET_COOKIE, cookie(&st, &token, ""))],

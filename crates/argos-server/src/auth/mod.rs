@@ -10,6 +10,7 @@
 //! user takes effect on the next request.
 
 pub mod audit;
+pub mod ldap;
 pub mod limit;
 pub mod tokens;
 
@@ -164,13 +165,22 @@ pub enum Refusal {
     Expired { at: i64 },
 }
 
+/// A login session. Local users' roles are looked up on each request; a directory (LDAP)
+/// login has no local entry and carries the role it was given at login.
+#[derive(Debug, Clone)]
+struct LiveSession {
+    username: String,
+    expires: Instant,
+    external_role: Option<Role>,
+}
+
 /// Users, live sessions and API tokens.
 #[derive(Debug)]
 pub struct Auth {
     path: PathBuf,
     users: Mutex<UsersFile>,
-    /// Session token → (user name, expiry).
-    sessions: Mutex<HashMap<String, (String, Instant)>>,
+    /// Session token → session.
+    sessions: Mutex<HashMap<String, LiveSession>>,
     /// A long-lived admin token for scripts (`ARGOS_API_TOKEN`), if configured.
     api_token: Option<String>,
     /// API tokens (`DATA/tokens.json`).
@@ -401,7 +411,7 @@ impl Auth {
             f.users.remove(pos);
         }
         self.save()?;
-        self.sessions.lock().retain(|_, (u, _)| u != username);
+        self.sessions.lock().retain(|_, l| l.username != username);
         self.tokens.remove_owner(username)?;
         Ok(())
     }
@@ -440,17 +450,27 @@ impl Auth {
         if !self.verify(username, password) {
             return None;
         }
+        Some(self.open_session(username, None))
+    }
+
+    /// Opens a session for a user already authenticated; `external_role` for a user from a
+    /// directory (not in the users file). Returns the session token.
+    pub fn open_session(&self, username: &str, external_role: Option<Role>) -> String {
         let token = random_token(32);
         let mut s = self.sessions.lock();
         if s.len() >= MAX_SESSIONS {
             let now = Instant::now();
-            s.retain(|_, (_, exp)| *exp > now);
+            s.retain(|_, l| l.expires > now);
         }
         s.insert(
             token.clone(),
-            (username.to_owned(), Instant::now() + SESSION_TTL),
+            LiveSession {
+                username: username.to_owned(),
+                expires: Instant::now() + SESSION_TTL,
+                external_role,
+            },
         );
-        Some(token)
+        token
     }
 
     /// Who a bearer token or session cookie value acts as.
@@ -467,7 +487,7 @@ impl Auth {
         let session = {
             let mut s = self.sessions.lock();
             match s.get(token) {
-                Some((user, exp)) if *exp > Instant::now() => Some(user.clone()),
+                Some(l) if l.expires > Instant::now() => Some(l.clone()),
                 Some(_) => {
                     s.remove(token);
                     None
@@ -475,10 +495,14 @@ impl Auth {
                 None => None,
             }
         };
-        if let Some(username) = session {
-            let role = self.role_of(&username).ok_or(Refusal::Invalid)?;
+        if let Some(l) = session {
+            // A local user's current role; a directory login's role from its login.
+            let role = match self.role_of(&l.username) {
+                Some(r) => r,
+                None => l.external_role.ok_or(Refusal::Invalid)?,
+            };
             return Ok(Principal {
-                username,
+                username: l.username,
                 role,
                 credential: Credential::Session,
             });

@@ -85,6 +85,20 @@ pub struct Args {
     /// seconds lock logins out for as long, doubling with each further lockout (max 1 h).
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     login_window: u64,
+    /// Log in names that are not local users by LDAP simple bind to this server
+    /// (ldap://HOST[:PORT] or ldaps://HOST[:PORT]); needs --ldap-user-dn.
+    #[arg(long, value_name = "URL", requires = "ldap_user_dn")]
+    ldap_url: Option<String>,
+    /// Bind DN of a login, {user} standing for the (escaped) login name, e.g.
+    /// "uid={user},ou=people,dc=example".
+    #[arg(long, value_name = "DN", requires = "ldap_url")]
+    ldap_user_dn: Option<String>,
+    /// Role of LDAP logins: admin, user or read_only.
+    #[arg(long, value_name = "ROLE", default_value = "read_only", value_parser = parse_role)]
+    ldap_role: argos_server::auth::Role,
+    /// With an ldap:// URL: upgrade the connection with StartTLS before binding.
+    #[arg(long, requires = "ldap_url")]
+    ldap_starttls: bool,
     /// Calls the tracker follows at most; beyond it the oldest are written as they stand.
     #[arg(long, default_value_t = argos_track::call::CallConfig::default().max_calls)]
     max_tracked_calls: usize,
@@ -129,6 +143,15 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         http_tls_cert: a.http_tls_cert,
         http_tls_key: a.http_tls_key,
         login_window: Duration::from_secs(a.login_window.max(1)),
+        ldap: match (a.ldap_url, a.ldap_user_dn) {
+            (Some(url), Some(user_dn)) => Some(argos_server::auth::ldap::LdapConfig {
+                url,
+                user_dn,
+                default_role: a.ldap_role,
+                starttls: a.ldap_starttls,
+            }),
+            _ => None,
+        },
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -136,6 +159,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .build()
         .context("starting tokio runtime")?;
     rt.block_on(argos_server::serve::run(cfg))
+}
+
+fn parse_role(s: &str) -> Result<argos_server::auth::Role, String> {
+    s.parse()
+        .map_err(|e: argos_server::auth::AuthError| e.to_string())
 }
 
 /// `123`, `500M`, `50G`, `2T` (powers of 1024) → bytes.
