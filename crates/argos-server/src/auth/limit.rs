@@ -61,6 +61,10 @@ impl LoginLimiter {
         if e.len() >= MAX_KEYS {
             let stale = self.forget_after();
             e.retain(|_, en| en.last_seen.is_some_and(|t| now.duration_since(t) < stale));
+            if e.len() >= MAX_KEYS {
+                // A spray from very many addresses: keep only the keys that are locked now.
+                e.retain(|_, en| en.locked_until.is_some_and(|u| u > now));
+            }
         }
         let mut locked = None;
         for k in keys {
