@@ -3,8 +3,9 @@
 //! A secret is 32 random bytes, base64url, shown once at creation. The file keeps only its
 //! SHA-256. A slow password hash (argon2) is there to make guessing a *low-entropy* password
 //! from its hash expensive; a 256-bit random secret cannot be guessed at any hash speed, so a
-//! fast hash loses nothing and lets every request be checked in microseconds, by a map
-//! lookup on the hash, without a per-request argon2 cost that would itself be a DoS lever.
+//! fast hash loses nothing and lets every request be checked in microseconds (one SHA-256
+//! and a compare per stored token), without a per-request argon2 cost that would itself
+//! be a DoS lever.
 
 use super::{unix_now, write_private, AuthError, Refusal, Role};
 use base64::Engine as _;
