@@ -262,19 +262,24 @@ const EVIL_UA: &str = "friendly\x1b[31mRED\x1b[0m\x08\x08X\u{202e}gnp.exe";
 
 /// A pcap with one INVITE (hostile Call-ID and User-Agent) and its 200 OK.
 fn hostile_pcap(dir: &Path) -> std::path::PathBuf {
+    sip_pcap(dir, EVIL_CALL_ID, EVIL_UA, 1_764_000_000_000_000)
+}
+
+/// A pcap with one INVITE and its 200 OK, at `ts_us`.
+fn sip_pcap(dir: &Path, call_id: &str, user_agent: &str, ts_us: i64) -> std::path::PathBuf {
     let a: SocketAddr = "10.1.1.1:5060".parse().expect("addr");
     let b: SocketAddr = "10.1.1.2:5060".parse().expect("addr");
     let invite = format!(
         "INVITE sip:bob@10.1.1.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.1.1.1;branch=z9hG4bK1\r\n\
-From: <sip:alice@10.1.1.1>;tag=1\r\nTo: <sip:bob@10.1.1.2>\r\nCall-ID: {EVIL_CALL_ID}\r\n\
-CSeq: 1 INVITE\r\nUser-Agent: {EVIL_UA}\r\nContent-Length: 0\r\n\r\n"
+From: <sip:alice@10.1.1.1>;tag=1\r\nTo: <sip:bob@10.1.1.2>\r\nCall-ID: {call_id}\r\n\
+CSeq: 1 INVITE\r\nUser-Agent: {user_agent}\r\nContent-Length: 0\r\n\r\n"
     );
     let ok = format!(
         "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.1.1.1;branch=z9hG4bK1\r\n\
-From: <sip:alice@10.1.1.1>;tag=1\r\nTo: <sip:bob@10.1.1.2>;tag=2\r\nCall-ID: {EVIL_CALL_ID}\r\n\
-CSeq: 1 INVITE\r\nServer: {EVIL_UA}\r\nContent-Length: 0\r\n\r\n"
+From: <sip:alice@10.1.1.1>;tag=1\r\nTo: <sip:bob@10.1.1.2>;tag=2\r\nCall-ID: {call_id}\r\n\
+CSeq: 1 INVITE\r\nServer: {user_agent}\r\nContent-Length: 0\r\n\r\n"
     );
-    let path = dir.join("hostile.pcap");
+    let path = dir.join(format!("call-{ts_us}.pcap"));
     let file = std::fs::File::create(&path).expect("create pcap");
     let mut w = argos_net::PcapWriter::new(file, argos_net::LinkType::ETHERNET).expect("pcap");
     let mut frame = Vec::new();
@@ -286,7 +291,7 @@ CSeq: 1 INVITE\r\nServer: {EVIL_UA}\r\nContent-Length: 0\r\n\r\n"
             msg.as_bytes(),
             &mut frame,
         );
-        w.write_frame(1_764_000_000_000_000 + i as i64 * 1000, &frame)
+        w.write_frame(ts_us + i as i64 * 1000, &frame)
             .expect("write frame");
     }
     path
@@ -416,6 +421,27 @@ fn dump_over_the_api_lists_the_stored_calls() {
         .expect("argos tui --api");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("401"));
+
+    // The UI follows the server: a call sent after it started shows up in the list.
+    let cmd = format!(
+        "env ARGOS_API_TOKEN={} {} tui --api {} --since {since}",
+        util::TOKEN,
+        util::bin(),
+        server.url("")
+    );
+    let Some(t) = Tmux::start(&cmd) else { return };
+    t.wait_for(&["calls: 67", "messages: 715", "following the API"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_micros() as i64;
+    let cid = format!("follow-{}@tui.test", std::process::id());
+    server.replay_with_sngrep(&sip_pcap(dir.path(), &cid, "tui-test", now_us));
+    t.wait_for(&["calls: 68", "messages: 717"]);
+    t.keys(&["End"]);
+    t.wait_for(&[&cid, "IN CALL"]);
+    t.keys(&["Q"]);
 }
 
 #[test]

@@ -18,7 +18,12 @@ pub struct ApiSource {
     pub since: Option<String>,
     /// Calls to ask for (the API's limit is 1..=10000).
     pub limit: usize,
+    /// Keep asking for new messages (the interactive UI); `--dump` reads once.
+    pub follow: bool,
 }
+
+/// How often a followed API is asked for new messages.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl ApiSource {
     fn get(&self, client: &reqwest::blocking::Client, url: reqwest::Url) -> anyhow::Result<Value> {
@@ -34,19 +39,63 @@ impl ApiSource {
         resp.json().with_context(|| format!("GET {url}: not JSON"))
     }
 
-    /// Fetches the calls and their messages, sending each message to the UI.
+    /// Fetches the calls and their messages, sending each message to the UI; with
+    /// `follow`, asks again every [`FOLLOW_EVERY`] for calls with newer messages.
     pub fn fetch(&self, stop: &AtomicBool, tx: &SyncSender<SourceEvent>) -> anyhow::Result<String> {
         let client = reqwest::blocking::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .build()?;
+        let mut seen = Seen::default();
+        let (calls, mut messages) = self.pass(&client, self.since.clone(), &mut seen, stop, tx)?;
+        if !self.follow {
+            return Ok(format!("{calls} calls, {messages} messages from the API"));
+        }
+        let _ = tx.send(SourceEvent::Status(format!(
+            "{calls} calls, {messages} messages; following the API"
+        )));
+        while !stop.load(Ordering::Relaxed) {
+            let next = std::time::Instant::now() + FOLLOW_EVERY;
+            while std::time::Instant::now() < next && !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            // Calls with a message from a second before the newest one seen: the API
+            // lists a call when any of its messages falls in the range.
+            let since = seen
+                .newest_us
+                .map(|t| format!("{:.6}", (t - 1_000_000) as f64 / 1e6));
+            match self.pass(
+                &client,
+                since.or_else(|| self.since.clone()),
+                &mut seen,
+                stop,
+                tx,
+            ) {
+                Ok((_, n)) => messages += n,
+                Err(e) => {
+                    let _ = tx.send(SourceEvent::Status(format!("{e:#}")));
+                }
+            }
+        }
+        Ok(format!("{messages} messages from the API"))
+    }
+
+    /// One listing, then each listed call's messages not sent before: `(calls, messages)`.
+    fn pass(
+        &self,
+        client: &reqwest::blocking::Client,
+        since: Option<String>,
+        seen: &mut Seen,
+        stop: &AtomicBool,
+        tx: &SyncSender<SourceEvent>,
+    ) -> anyhow::Result<(usize, u64)> {
         let mut url = reqwest::Url::parse(&format!("{}/api/v1/calls", self.base))
             .with_context(|| format!("--api {}: not a URL", self.base))?;
         url.query_pairs_mut()
             .append_pair("limit", &self.limit.clamp(1, 10_000).to_string());
-        if let Some(s) = &self.since {
+        if let Some(s) = &since {
             url.query_pairs_mut().append_pair("since", s);
         }
-        let list = self.get(&client, url)?;
+        let list = self.get(client, url)?;
         let keys: Vec<String> = list
             .get("calls")
             .and_then(Value::as_array)
@@ -58,10 +107,6 @@ impl ApiSource {
                     .collect()
             })
             .unwrap_or_default();
-        let _ = tx.send(SourceEvent::Status(format!(
-            "{} calls listed, fetching their messages",
-            keys.len()
-        )));
         let mut messages = 0u64;
         for key in &keys {
             if stop.load(Ordering::Relaxed) {
@@ -72,38 +117,56 @@ impl ApiSource {
                 .map_err(|()| anyhow::anyhow!("--api {}: cannot hold a path", self.base))?
                 .pop_if_empty()
                 .push(key);
-            let call = match self.get(&client, url) {
+            let call = match self.get(client, url) {
                 Ok(c) => c,
                 Err(e) => {
                     let _ = tx.send(SourceEvent::Status(format!("{e:#}")));
                     continue;
                 }
             };
-            for m in call
-                .get("messages")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            let all = call.get("messages").and_then(Value::as_array);
+            let already = seen.sent.get(key).copied().unwrap_or(0);
+            let mut count = 0usize;
+            for m in all.into_iter().flatten() {
                 if m.get("proto_name")
                     .and_then(Value::as_str)
                     .is_some_and(|p| p != "sip")
                 {
                     continue;
                 }
+                count += 1;
+                // Messages come in time order; those already sent are the first ones.
+                if count <= already {
+                    continue;
+                }
+                let msg = incoming(m);
+                seen.newest_us = Some(seen.newest_us.map_or(msg.ts_us, |t| t.max(msg.ts_us)));
                 messages += 1;
-                if tx
-                    .send(SourceEvent::Message(Box::new(incoming(m))))
-                    .is_err()
-                {
-                    return Ok(String::new());
+                if tx.send(SourceEvent::Message(Box::new(msg))).is_err() {
+                    return Ok((keys.len(), messages));
                 }
             }
+            seen.note(key, count, self.limit);
         }
-        Ok(format!(
-            "{} calls, {messages} messages from the API",
-            keys.len()
-        ))
+        Ok((keys.len(), messages))
+    }
+}
+
+/// What has been sent to the UI: per call key, how many of its messages; bounded by
+/// forgetting everything past a few times `--max-calls` (a forgotten call that talks again
+/// is sent whole once more).
+#[derive(Default)]
+struct Seen {
+    sent: std::collections::HashMap<String, usize>,
+    newest_us: Option<i64>,
+}
+
+impl Seen {
+    fn note(&mut self, key: &str, count: usize, limit: usize) {
+        if self.sent.len() > limit.saturating_mul(4).max(1000) {
+            self.sent.clear();
+        }
+        self.sent.insert(key.to_string(), count);
     }
 }
 

@@ -47,7 +47,8 @@ pub struct Args {
     /// Listen for HEP: `udp:HOST:PORT`.
     #[arg(long, value_name = "udp:HOST:PORT")]
     hep: Option<String>,
-    /// Read the calls of a running Argos server through its API: `http://HOST:PORT`.
+    /// Read the calls of a running Argos server through its API: `http://HOST:PORT` (the
+    /// UI asks again every 2 s for new messages; --dump reads once).
     #[arg(long, value_name = "URL")]
     api: Option<String>,
     /// With --api: bearer token.
@@ -88,6 +89,7 @@ fn source_of(a: &Args) -> anyhow::Result<Source> {
             token: a.token.clone(),
             since: a.since.clone(),
             limit: a.max_calls,
+            follow: !a.dump,
         }));
     }
     if !a.interface.is_empty() {
