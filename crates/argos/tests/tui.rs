@@ -121,7 +121,10 @@ impl Tmux {
         if !util::have("tmux") {
             return None;
         }
-        let socket = format!("argos-tui-test-{}-{}", std::process::id(), cmd.len());
+        // One tmux server per test: tests run in parallel in this process.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let socket = format!("argos-tui-test-{}-{n}", std::process::id());
         let t = Tmux { socket };
         let ok = t
             .tmux(&["new-session", "-d", "-x", "200", "-y", "50", cmd])
