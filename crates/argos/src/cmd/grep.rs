@@ -542,60 +542,12 @@ impl LivePrinter<'_> {
     }
 }
 
-/// Set by Ctrl-C; live input stops at it or at `--timeout`.
-fn stop_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
-    let s = stop.clone();
-    std::thread::spawn(move || {
-        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            let _ = rt.block_on(tokio::signal::ctrl_c());
-            s.store(true, Ordering::SeqCst);
-        }
-    });
-    stop
-}
-
 /// `--hep udp:HOST:PORT`: receives HEP until Ctrl-C or the timeout.
 fn listen_hep(spec: &str, p: &mut LivePrinter<'_>, msgs: &mut Vec<Msg>) -> anyhow::Result<()> {
-    use std::sync::atomic::Ordering;
-    let addr = spec
-        .strip_prefix("udp:")
-        .with_context(|| format!("--hep {spec}: expected udp:HOST:PORT"))?;
-    let sock =
-        std::net::UdpSocket::bind(addr).with_context(|| format!("--hep: listening on {addr}"))?;
-    sock.set_read_timeout(Some(std::time::Duration::from_millis(200)))?;
-    eprintln!(
-        "argos grep: listening for HEP on udp:{}",
-        sock.local_addr()?
-    );
-    let stop = stop_flag();
-    let deadline =
-        p.a.timeout
-            .map(|s| std::time::Instant::now() + std::time::Duration::from_secs(s));
-    let mut buf = vec![0u8; 65_536];
-    while !stop.load(Ordering::SeqCst) && deadline.is_none_or(|d| std::time::Instant::now() < d) {
-        let n = match sock.recv_from(&mut buf) {
-            Ok((n, _)) => n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock
-                        | std::io::ErrorKind::TimedOut
-                        | std::io::ErrorKind::Interrupted
-                ) =>
-            {
-                continue
-            }
-            Err(e) => return Err(e).context("--hep: receiving"),
-        };
-        let frame = bytes::Bytes::copy_from_slice(&buf[..n]);
-        let Some(c) = argos_server::hep_input::capture_from_frame(&frame, None, &p.metrics) else {
-            continue;
-        };
+    let mut hep = super::hep_listen::HepListener::bind(spec)?;
+    eprintln!("argos grep: listening for HEP on udp:{}", hep.local_addr()?);
+    let stop = super::hep_listen::stop_flag(p.a.timeout);
+    while let Some(c) = hep.next(&stop)? {
         p.offer(c, msgs)?;
     }
     Ok(())
@@ -623,14 +575,7 @@ fn listen_interfaces(
         "argos grep: capturing on {} (filter: {bpf}); Ctrl-C to stop",
         a.interface.join(", ")
     );
-    let stop = stop_flag();
-    if let Some(secs) = a.timeout {
-        let s = stop.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_secs(secs));
-            s.store(true, Ordering::SeqCst);
-        });
-    }
+    let stop = super::hep_listen::stop_flag(a.timeout);
     let mut err = None;
     let mut on_pcap_error = |_e: argos_agent::pcap_out::PcapOutError| {};
     let (_, summary) =

@@ -4,6 +4,7 @@ pub mod agent;
 pub mod archive;
 pub mod gen;
 pub mod grep;
+pub mod hep_listen;
 pub mod import;
 pub mod passwd;
 pub mod search;

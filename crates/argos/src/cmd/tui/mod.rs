@@ -105,27 +105,6 @@ fn source_of(a: &Args) -> anyhow::Result<Source> {
     Ok(Source::Files(a.files.clone()))
 }
 
-/// Sets `stop` on Ctrl-C and after `timeout` seconds.
-fn stop_on(stop: &Arc<AtomicBool>, timeout: Option<u64>) {
-    let s = stop.clone();
-    std::thread::spawn(move || {
-        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            let _ = rt.block_on(tokio::signal::ctrl_c());
-            s.store(true, Ordering::SeqCst);
-        }
-    });
-    if let Some(secs) = timeout {
-        let s = stop.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_secs(secs));
-            s.store(true, Ordering::SeqCst);
-        });
-    }
-}
-
 pub fn run(a: Args) -> anyhow::Result<()> {
     let source = source_of(&a)?;
     let wire = a.wire.options()?;
@@ -146,7 +125,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         return res;
     }
     if live {
-        stop_on(&stop, a.timeout);
+        crate::cmd::hep_listen::stop_on(&stop, a.timeout);
     }
     // The source ends by itself (files, API) or at the stop flag (live); its thread
     // always sends Done last.

@@ -12,8 +12,6 @@ use std::sync::Arc;
 
 /// Messages buffered between a source thread and the UI.
 const CHANNEL_DEPTH: usize = 8192;
-/// Receive buffer asked for the HEP socket.
-const HEP_RCVBUF: usize = 32 << 20;
 
 /// What a source thread reports.
 #[derive(Debug)]
@@ -142,54 +140,23 @@ fn listen_hep(
     stop: &AtomicBool,
     tx: &SyncSender<SourceEvent>,
 ) -> anyhow::Result<String> {
-    let addr = spec
-        .strip_prefix("udp:")
-        .with_context(|| format!("--hep {spec}: expected udp:HOST:PORT"))?;
-    let sock =
-        std::net::UdpSocket::bind(addr).with_context(|| format!("--hep: listening on {addr}"))?;
-    // Agents send bursts (sngrep -I replays a file at once); the default receive buffer
-    // (~200 KiB) overflows before this thread gets to read. Capped by net.core.rmem_max.
-    let sock = socket2::Socket::from(sock);
-    let _ = sock.set_recv_buffer_size(HEP_RCVBUF);
-    let sock = std::net::UdpSocket::from(sock);
-    sock.set_read_timeout(Some(std::time::Duration::from_millis(200)))?;
+    let mut hep = crate::cmd::hep_listen::HepListener::bind(spec)?;
     let _ = tx.send(SourceEvent::Status(format!(
         "listening for HEP on udp:{}",
-        sock.local_addr()?
+        hep.local_addr()?
     )));
     let parser = Parser::new();
-    let mut buf = vec![0u8; 65_536];
-    let mut packets = 0u64;
-    let mut rejected = 0u64;
-    while !stop.load(Ordering::Relaxed) {
-        let n = match sock.recv_from(&mut buf) {
-            Ok((n, _)) => n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock
-                        | std::io::ErrorKind::TimedOut
-                        | std::io::ErrorKind::Interrupted
-                ) =>
-            {
-                continue
-            }
-            Err(e) => return Err(e).context("--hep: receiving"),
-        };
-        packets += 1;
-        let frame = bytes::Bytes::copy_from_slice(buf.get(..n).unwrap_or_default());
-        let Some(c) = argos_server::hep_input::capture_from_frame(&frame, None, &parser.metrics)
-        else {
-            rejected += 1;
-            continue;
-        };
+    while let Some(c) = hep.next(stop)? {
         if let Some(m) = parser.parse(c) {
             if !send(tx, stop, m) {
                 break;
             }
         }
     }
-    Ok(format!("{packets} HEP packets, {rejected} not decodable"))
+    Ok(format!(
+        "{} HEP packets, {} not decodable",
+        hep.packets, hep.rejected
+    ))
 }
 
 fn capture_live(
