@@ -7,7 +7,7 @@ use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use util::*;
@@ -578,31 +578,6 @@ fn audit_log_records_logins_user_changes_and_pcap_downloads() {
     );
 }
 
-/// A self-signed certificate for localhost/127.0.0.1 (as tests/tls.rs makes it).
-fn make_cert(dir: &Path) -> Option<(PathBuf, PathBuf)> {
-    if !have("openssl") {
-        return None;
-    }
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let out = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec"])
-        .args(["-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .args(["-days", "30", "-subj", "/CN=localhost"])
-        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .output()
-        .expect("run openssl");
-    assert!(
-        out.status.success(),
-        "openssl req: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some((cert, key))
-}
 
 #[test]
 fn https_serves_the_api_with_secure_cookies() {
