@@ -27,5 +27,5 @@ pub use call::{
     KpiDim, KpiQuery, MediaSide, Party, RegQuery, RegStatus, RegistrationRecord, Severity, StatRow,
 };
 pub use capture::{Capture, PayloadKind, Transport};
-pub use query::{Field, Filter, Query};
+pub use query::{field_value, Field, Filter, Query};
 pub use record::{CallSummary, MessageFields, Record, StoredMessage};

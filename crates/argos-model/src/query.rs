@@ -1,6 +1,8 @@
 //! [`Query`]: what a search asks the store for.
 
+use crate::Record;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// A searchable field. Its [`Field::name`] is the API query parameter and CLI flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -136,7 +138,69 @@ pub struct Filter {
     pub value: String,
 }
 
+/// The value of `field` in a record, as the text a filter compares against.
+pub fn field_value(r: &Record, field: Field) -> Option<Cow<'_, str>> {
+    let f = &r.fields;
+    let c = &r.capture;
+    fn s(o: &Option<String>) -> Option<Cow<'_, str>> {
+        o.as_deref().map(Cow::Borrowed)
+    }
+    match field {
+        Field::Method => s(&f.method),
+        Field::Status => f.status.map(|v| Cow::Owned(v.to_string())),
+        Field::Reason => s(&f.reason),
+        Field::Ruri => s(&f.ruri),
+        Field::RuriUser => s(&f.ruri_user),
+        Field::RuriDomain => s(&f.ruri_domain),
+        Field::FromUser => s(&f.from_user),
+        Field::FromDomain => s(&f.from_domain),
+        Field::FromTag => s(&f.from_tag),
+        Field::ToUser => s(&f.to_user),
+        Field::ToDomain => s(&f.to_domain),
+        Field::ToTag => s(&f.to_tag),
+        Field::PaiUser => s(&f.pai_user),
+        Field::ContactUser => s(&f.contact_user),
+        Field::ContactIp => s(&f.contact_ip),
+        Field::AuthUser => s(&f.auth_user),
+        Field::CallId => s(&f.call_id),
+        Field::ALeg => s(&f.a_leg),
+        Field::CallKey => s(&f.call_key),
+        Field::ViaBranch => s(&f.via_branch),
+        Field::CseqMethod => s(&f.cseq_method),
+        Field::DiversionUser => s(&f.diversion_user),
+        Field::ContentType => s(&f.content_type),
+        Field::UserAgent => s(&f.user_agent),
+        Field::SrcIp => Some(Cow::Owned(c.src.ip().to_string())),
+        Field::DstIp => Some(Cow::Owned(c.dst.ip().to_string())),
+        Field::SrcPort => Some(Cow::Owned(c.src.port().to_string())),
+        Field::DstPort => Some(Cow::Owned(c.dst.port().to_string())),
+        Field::Transport => Some(Cow::Borrowed(c.transport.name())),
+        Field::Proto => Some(Cow::Owned(c.kind.0.to_string())),
+        Field::CaptureId => Some(Cow::Owned(c.capture_id.to_string())),
+        Field::Node => c.node.as_deref().map(Cow::Borrowed),
+        Field::CorrelationId => c.correlation_id.as_deref().map(Cow::Borrowed),
+        // Full text is matched on the raw bytes by `Filter::matches_record`, not as a value.
+        Field::Text => None,
+    }
+}
+
 impl Filter {
+    /// True when the record satisfies the filter: its field's value matches (exactly or
+    /// as a `*` pattern), or for `text` the raw message contains the value. `proto` also
+    /// accepts the kind's name (`sip`).
+    pub fn matches_record(&self, r: &Record) -> bool {
+        if self.field == Field::Text {
+            return self.matches_text(&r.capture.payload);
+        }
+        match field_value(r, self.field) {
+            Some(v) => {
+                self.matches(&v)
+                    || (self.field == Field::Proto && self.matches(r.capture.kind.name()))
+            }
+            None => false,
+        }
+    }
+
     /// True when `value` uses the `*` wildcard.
     pub fn is_pattern(&self) -> bool {
         self.value.contains('*')

@@ -3,7 +3,6 @@
 
 use argos_model::{Capture, Field, MessageFields, PayloadKind, Record, Transport};
 use bytes::Bytes;
-use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 pub(crate) const DAY_US: i64 = 86_400_000_000;
@@ -72,64 +71,9 @@ pub(crate) fn key_hash(s: &str) -> i64 {
     (h >> 16) as i64
 }
 
-/// The value of `field` in a record, as the text a filter compares against.
-pub(crate) fn field_value(r: &Record, field: Field) -> Option<Cow<'_, str>> {
-    let f = &r.fields;
-    let c = &r.capture;
-    fn s(o: &Option<String>) -> Option<Cow<'_, str>> {
-        o.as_deref().map(Cow::Borrowed)
-    }
-    match field {
-        Field::Method => s(&f.method),
-        Field::Status => f.status.map(|v| Cow::Owned(v.to_string())),
-        Field::Reason => s(&f.reason),
-        Field::Ruri => s(&f.ruri),
-        Field::RuriUser => s(&f.ruri_user),
-        Field::RuriDomain => s(&f.ruri_domain),
-        Field::FromUser => s(&f.from_user),
-        Field::FromDomain => s(&f.from_domain),
-        Field::FromTag => s(&f.from_tag),
-        Field::ToUser => s(&f.to_user),
-        Field::ToDomain => s(&f.to_domain),
-        Field::ToTag => s(&f.to_tag),
-        Field::PaiUser => s(&f.pai_user),
-        Field::ContactUser => s(&f.contact_user),
-        Field::ContactIp => s(&f.contact_ip),
-        Field::AuthUser => s(&f.auth_user),
-        Field::CallId => s(&f.call_id),
-        Field::ALeg => s(&f.a_leg),
-        Field::CallKey => s(&f.call_key),
-        Field::ViaBranch => s(&f.via_branch),
-        Field::CseqMethod => s(&f.cseq_method),
-        Field::DiversionUser => s(&f.diversion_user),
-        Field::ContentType => s(&f.content_type),
-        Field::UserAgent => s(&f.user_agent),
-        Field::SrcIp => Some(Cow::Owned(c.src.ip().to_string())),
-        Field::DstIp => Some(Cow::Owned(c.dst.ip().to_string())),
-        Field::SrcPort => Some(Cow::Owned(c.src.port().to_string())),
-        Field::DstPort => Some(Cow::Owned(c.dst.port().to_string())),
-        Field::Transport => Some(Cow::Borrowed(c.transport.name())),
-        Field::Proto => Some(Cow::Owned(c.kind.0.to_string())),
-        Field::CaptureId => Some(Cow::Owned(c.capture_id.to_string())),
-        Field::Node => c.node.as_deref().map(Cow::Borrowed),
-        Field::CorrelationId => c.correlation_id.as_deref().map(Cow::Borrowed),
-        // Full text is matched on the raw bytes by `filter_matches`, not as a field value.
-        Field::Text => None,
-    }
-}
-
-/// True when the record satisfies `filter`. `proto` also accepts the kind's name (`sip`).
+/// True when the record satisfies `filter` (see [`argos_model::Filter::matches_record`]).
 pub(crate) fn filter_matches(r: &Record, filter: &argos_model::Filter) -> bool {
-    if filter.field == Field::Text {
-        return filter.matches_text(&r.capture.payload);
-    }
-    match field_value(r, filter.field) {
-        Some(v) => {
-            filter.matches(&v)
-                || (filter.field == Field::Proto && filter.matches(r.capture.kind.name()))
-        }
-        None => false,
-    }
+    filter.matches_record(r)
 }
 
 // ---------------------------------------------------------------------------------------

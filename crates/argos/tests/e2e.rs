@@ -526,3 +526,53 @@ fn lab_capture_calls_have_both_legs_and_export_decodes_like_the_original() {
         );
     }
 }
+
+/// `/messages` beyond AND-of-fields: `match=any`, regexes on fields and the transaction
+/// type, checked against the plain searches they combine.
+#[test]
+fn message_search_with_or_regex_and_transaction_type() {
+    let Some(pcap) = testdata("lab/lab-calls.pcap") else {
+        return;
+    };
+    let data = tempfile::tempdir().expect("tmp");
+    import(data.path(), &pcap);
+    let s = Server::start_in(data, &[]);
+    let ids = |q: &str| -> std::collections::BTreeSet<u64> {
+        let v = s.get_json(&format!("/api/v1/messages?since=0&limit=10000&{q}"));
+        v["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .filter_map(|m| m["id"].as_u64())
+            .collect()
+    };
+    let busy = ids("ruri_user=486*");
+    let cancel = ids("ruri_user=487*");
+    assert!(!busy.is_empty() && !cancel.is_empty());
+    // OR of two field filters = the union of the two searches.
+    let either = ids("ruri_user=486*&from_tag=nothing-has-this&match=any");
+    assert_eq!(either, busy);
+    let union: std::collections::BTreeSet<u64> = busy.union(&cancel).copied().collect();
+    assert_eq!(ids("ruri_user~=^48[67]"), union);
+    // Regex and a plain filter together: both must hold.
+    let invites_486 = ids("ruri_user~=^486&method=INVITE");
+    assert!(!invites_486.is_empty() && invites_486.is_subset(&busy));
+    // Transaction types split the capture.
+    let (call, reg, other) = (
+        ids("type=call"),
+        ids("type=registration"),
+        ids("type=other"),
+    );
+    let all = ids("");
+    assert!(!call.is_empty() && !reg.is_empty() && !other.is_empty());
+    assert_eq!(call.len() + reg.len() + other.len(), all.len());
+    let regs = s.get_json("/api/v1/messages?since=0&limit=10000&type=registration");
+    for m in regs["messages"].as_array().expect("messages") {
+        assert_eq!(m["cseq_method"], "REGISTER", "{m}");
+    }
+    // Bad input is refused, not ignored.
+    assert_eq!(s.get("/api/v1/messages?since=0&ruri_user~=(").0, 400);
+    assert_eq!(s.get("/api/v1/messages?since=0&type=calls").0, 400);
+    assert_eq!(s.get("/api/v1/messages?since=0&match=some").0, 400);
+    assert_eq!(s.get("/api/v1/messages?since=0&nofield~=x").0, 400);
+}

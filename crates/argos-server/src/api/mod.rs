@@ -9,6 +9,7 @@ mod json;
 mod messages;
 mod openapi;
 mod params;
+mod search;
 pub mod qos;
 mod session;
 mod tokens;
