@@ -61,8 +61,14 @@ fn into_serve(proto: &str) {
         })
         .unwrap_or_else(|| s.metric("argos_messages_stored_total") as u64);
     assert_eq!(got, want, "stored via agent ({proto}) vs argos import");
-    // The capture's own times and the agent's capture id reach the store.
-    let m = s.get_json("/api/v1/messages?since=0&limit=1");
+    // The capture's own times and the agent's capture id reach the store. Stored counts at
+    // the write; searchable is after the flush commits, a moment later.
+    let m = s
+        .wait_for(Duration::from_secs(10), |s| {
+            let m = s.get_json("/api/v1/messages?since=0&limit=1");
+            (m["count"].as_u64() > Some(0)).then_some(m)
+        })
+        .unwrap_or_else(|| s.get_json("/api/v1/messages?since=0&limit=1"));
     assert_eq!(m["count"].as_u64().map(|c| c > 0), Some(true), "{m}");
 }
 
