@@ -73,14 +73,39 @@ impl Server {
         Self::start_in(data, extra)
     }
 
+    /// Starts a server in `data`. Ports are probed free first, but another test may take
+    /// one before the server binds it: a server that exits before it is ready is started
+    /// again on new ports (three tries).
     pub fn start_in(data: tempfile::TempDir, extra: &[&str]) -> Server {
+        let mut last = Vec::new();
+        for _ in 0..3 {
+            match Self::try_start(data.path(), extra) {
+                Ok((child, hep_port, http, banner)) => {
+                    return Server {
+                        child,
+                        data,
+                        hep_port,
+                        http,
+                        banner,
+                    }
+                }
+                Err(banner) => last = banner,
+            }
+        }
+        panic!("server exited before ready three times: {last:?}");
+    }
+
+    fn try_start(
+        data: &Path,
+        extra: &[&str],
+    ) -> Result<(Child, u16, SocketAddr, Vec<String>), Vec<String>> {
         let hep_port = free_port();
         let http_port = free_port();
         let hep = format!("127.0.0.1:{hep_port}");
         let http: SocketAddr = format!("127.0.0.1:{http_port}").parse().expect("addr");
         let mut child = Command::new(bin())
             .args(["serve", "--data"])
-            .arg(data.path())
+            .arg(data)
             .args([
                 "--hep-udp",
                 &hep,
@@ -114,18 +139,15 @@ impl Server {
                         break;
                     }
                 }
-                _ => panic!("server exited before ready: {banner:?}"),
+                _ => {
+                    let _ = child.wait();
+                    return Err(banner);
+                }
             }
         }
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Server {
-            child,
-            data,
-            hep_port,
-            http,
-            banner,
-        }
+        Ok((child, hep_port, http, banner))
     }
 
     /// `sngrep -I PCAP -H udp:...`: the capture's SIP sent to this server as HEP.
