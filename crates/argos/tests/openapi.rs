@@ -402,6 +402,15 @@ fn every_get_answers_as_documented_on_the_lab_capture() {
         problems.extend(get_checked(&s, &doc, path, &url).0);
         checked += 1;
     }
+    // The search extras (match=any, a regex, a transaction type) answer as documented.
+    let extras =
+        "/api/v1/messages?since=0&from_user=sipp&to_user=1001&match=any&type=call&ruri_user~=%5E10";
+    let (p, found) = get_checked(&s, &doc, "/api/v1/messages", extras);
+    problems.extend(p);
+    assert!(
+        found["count"].as_u64().unwrap_or(0) > 0,
+        "{extras}: nothing found"
+    );
     // Every message (SIP and RTP reports, with raw), and every call's detail and QoS.
     let (p, _) = get_checked(
         &s,
