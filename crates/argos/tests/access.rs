@@ -578,7 +578,6 @@ fn audit_log_records_logins_user_changes_and_pcap_downloads() {
     );
 }
 
-
 #[test]
 fn https_serves_the_api_with_secure_cookies() {
     let dir = tempfile::tempdir().expect("tmp");
