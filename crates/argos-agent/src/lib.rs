@@ -857,14 +857,7 @@ mod tests {
         s.send(&cap(4));
         let st = s.finish();
         assert_eq!((st[0].sent, st[0].dropped), (5, 0));
-        let all = rx.join().expect("join");
-        let mut rest = &all[..];
-        let mut got = Vec::new();
-        while let Ok(Some(n)) = argos_hep::frame_len(rest) {
-            let p = argos_hep::decode(&rest[..n]).expect("decode");
-            got.push(p.payload.to_vec());
-            rest = &rest[n..];
-        }
+        let got = payloads(&rx.join().expect("join"));
         let want: Vec<Vec<u8>> = (0..5).map(|i| cap(i).payload.to_vec()).collect();
         assert_eq!(got, want, "in order, none lost");
     }

@@ -5,19 +5,9 @@
 
 mod util;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
-use util::{free_port, have, sipp_uac, sipp_uas, Server};
-
-struct Kill(Vec<Child>);
-impl Drop for Kill {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
+use util::{free_port, have, sipp_uac, sipp_uas, Kill, Server};
 
 /// Whether this process may open an AF_PACKET socket (root or CAP_NET_RAW).
 fn can_capture() -> bool {

@@ -379,3 +379,22 @@ pub fn sipp_uac(dir: &Path, target: &str, port: u16, calls: u32) -> bool {
         .map(|s| s.success())
         .unwrap_or(false)
 }
+
+/// Child processes ended when the test ends, passed or not: SIGTERM first, so a server
+/// that forks (Kamailio's workers) takes its children down with it, then SIGKILL for
+/// one that has not exited after two seconds.
+pub struct Kill(pub Vec<Child>);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = Command::new("kill").arg(c.id().to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(2);
+            while Instant::now() < deadline && matches!(c.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
