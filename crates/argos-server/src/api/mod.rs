@@ -12,6 +12,7 @@ mod params;
 pub mod qos;
 mod search;
 mod session;
+mod timing;
 mod tokens;
 mod tracked;
 mod users;
@@ -110,6 +111,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .delete(not_found),
         )
         .fallback(assets::serve)
+        .layer(axum::middleware::from_fn(timing::server_timing))
         .with_state(state)
 }
 
