@@ -15,12 +15,46 @@ const DEFAULT_DAYS: i64 = 90;
 const MAX_DAYS: i64 = 365;
 const DAY_S: i64 = 24 * 3600;
 
+/// The body of `POST /api/v1/tokens`. The lifetimes are JSON numbers, read as numbers
+/// (not `i64`) so a whole number written as `30.0` is accepted as generators write it.
 #[derive(Deserialize)]
 pub struct NewToken {
     name: String,
-    expires_in_days: Option<i64>,
+    expires_in_days: Option<serde_json::Number>,
     /// Only with `ARGOS_TEST_SHORT_TOKENS=1` on the server (tests of expiry).
-    expires_in_seconds: Option<i64>,
+    expires_in_seconds: Option<serde_json::Number>,
+}
+
+/// `n` as a whole number in `range`, or a 400 naming `what` and the range.
+fn whole_in(
+    n: &serde_json::Number,
+    what: &str,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, ApiError> {
+    let out_of_range = || {
+        ApiError::BadRequest(format!(
+            "{what} must be a whole number from {} to {}: {n}",
+            range.start(),
+            range.end()
+        ))
+    };
+    let whole = match (n.as_i64(), n.as_f64()) {
+        (Some(i), _) => i,
+        // 30.0 is 30; 30.5 is refused rather than rounded. The bound check before the
+        // cast keeps `as` from saturating a huge value into range.
+        (None, Some(f)) if f.fract() == 0.0 && f.abs() <= 1e15 => f as i64,
+        (None, Some(f)) if f.is_finite() && f.fract() != 0.0 => {
+            return Err(ApiError::BadRequest(format!(
+                "{what} must be a whole number: {n}"
+            )))
+        }
+        _ => return Err(out_of_range()),
+    };
+    if range.contains(&whole) {
+        Ok(whole)
+    } else {
+        Err(out_of_range())
+    }
 }
 
 /// A token as the API shows it: times as RFC 3339.
@@ -68,25 +102,15 @@ pub async fn create(
             "token name: 1 to 100 characters".into(),
         ));
     }
-    let lifetime_s = match (body.expires_in_seconds, body.expires_in_days) {
+    let lifetime_s = match (&body.expires_in_seconds, &body.expires_in_days) {
         (Some(_), _) if !st.short_tokens => {
             return Err(ApiError::BadRequest(
                 "expires_in_seconds is for tests only; use expires_in_days".into(),
             ))
         }
-        (Some(s), _) if (1..=MAX_DAYS * DAY_S).contains(&s) => s,
-        (Some(_), _) => {
-            return Err(ApiError::BadRequest(
-                "expires_in_seconds out of range".into(),
-            ))
-        }
+        (Some(s), _) => whole_in(s, "expires_in_seconds", 1..=MAX_DAYS * DAY_S)?,
         (None, None) => DEFAULT_DAYS * DAY_S,
-        (None, Some(d)) if (1..=MAX_DAYS).contains(&d) => d * DAY_S,
-        (None, Some(_)) => {
-            return Err(ApiError::BadRequest(format!(
-                "expires_in_days must be 1 to {MAX_DAYS}"
-            )))
-        }
+        (None, Some(d)) => whole_in(d, "expires_in_days", 1..=MAX_DAYS)? * DAY_S,
     };
     let role = st.auth.role_of(&who.username).ok_or_else(|| {
         ApiError::BadRequest(format!(
@@ -151,4 +175,40 @@ pub async fn revoke(
         serde_json::json!({ "token_id": id }),
     );
     Ok(Json(serde_json::json!({ "ok": true })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn days(text: &str) -> Result<i64, ApiError> {
+        let n: serde_json::Number = serde_json::from_str(text).expect("a JSON number");
+        whole_in(&n, "expires_in_days", 1..=MAX_DAYS)
+    }
+
+    #[test]
+    fn whole_numbers_are_accepted_in_either_spelling() {
+        assert_eq!(days("30").ok(), Some(30));
+        assert_eq!(days("30.0").ok(), Some(30));
+        assert_eq!(days("3e1").ok(), Some(30));
+        assert_eq!(days("365").ok(), Some(365));
+    }
+
+    #[test]
+    fn fractional_negative_and_huge_are_refused_with_a_reason() {
+        for (text, says) in [
+            ("30.5", "whole number: 30.5"),
+            ("0", "from 1 to 365"),
+            ("-1", "from 1 to 365"),
+            ("-1.0", "from 1 to 365"),
+            ("366", "from 1 to 365"),
+            ("1e300", "from 1 to 365"),
+            ("18446744073709551615", "from 1 to 365"),
+        ] {
+            match days(text) {
+                Err(ApiError::BadRequest(m)) => assert!(m.contains(says), "{text}: {m}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
 }
