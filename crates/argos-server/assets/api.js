@@ -17,9 +17,49 @@ export const session = {
   set(token, user) {
     if (token) localStorage.setItem(TOKEN_KEY, token); else localStorage.removeItem(TOKEN_KEY);
     if (user) localStorage.setItem(USER_KEY, user); else localStorage.removeItem(USER_KEY);
+    // A new login (or logout) may be someone else: ask /me again.
+    forgetMe();
   },
   clear() { this.set(null, null); },
 };
+
+// ---- who is logged in ------------------------------------------------------------
+
+// Roles from least to most allowed (the server's session::required_role decides; the UI only
+// hides what would be refused).
+const ROLE_RANK = { read_only: 0, user: 1, admin: 2 };
+
+let me = null;
+let meLoading = null;
+
+/** The caller from GET /api/v1/me ({name, role, credential}), once per login; null before loadMe. */
+export function currentUser() { return me; }
+
+/** Fetch GET /api/v1/me once (later calls share the answer until logout). */
+export function loadMe() {
+  if (me) return Promise.resolve(me);
+  if (!meLoading) {
+    meLoading = api('/api/v1/me').then((res) => {
+      me = {
+        name: res && typeof res.name === 'string' ? res.name : (session.user || ''),
+        role: res && typeof res.role === 'string' && res.role in ROLE_RANK ? res.role : 'read_only',
+        credential: res ? res.credential : null,
+      };
+      return me;
+    }).finally(() => { meLoading = null; });
+  }
+  return meLoading;
+}
+
+export function forgetMe() { me = null; }
+
+/** True when the logged-in user's role is at least `role` ('read_only' < 'user' < 'admin'). */
+export function hasRole(role) {
+  return !!me && (ROLE_RANK[me.role] ?? -1) >= (ROLE_RANK[role] ?? 99);
+}
+
+/** "read_only" -> "read-only", for display. */
+export function roleLabel(role) { return String(role || '').replace('_', '-'); }
 
 let onUnauthorized = () => {};
 export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }

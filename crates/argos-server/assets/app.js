@@ -1,6 +1,7 @@
-// Argos web UI: router, top bar, login. Pages: home.js, search.js, call.js, calls.js, devices.js, stats.js, alarms.js.
+// Argos web UI: router, top bar, login. Pages: home.js, search.js, call.js, calls.js, devices.js,
+// stats.js, alarms.js, users.js (account / admin).
 import { h, clear, tz } from './dom.js';
-import { api, session, setUnauthorizedHandler, ApiError } from './api.js';
+import { api, session, setUnauthorizedHandler, ApiError, loadMe, currentUser, hasRole, roleLabel } from './api.js';
 import { renderHome } from './home.js';
 import { renderSearch } from './search.js';
 import { renderCall } from './call.js';
@@ -8,6 +9,7 @@ import { renderCalls } from './calls.js';
 import { renderDevices } from './devices.js';
 import { renderStats } from './stats.js';
 import { renderAlarms } from './alarms.js';
+import { renderUsers } from './users.js';
 
 // Top-level pages: hash name -> [render, nav link id]. The call page belongs to no tab.
 const PAGES = {
@@ -17,6 +19,7 @@ const PAGES = {
   devices: renderDevices,
   stats: renderStats,
   alarms: renderAlarms,
+  account: renderUsers,
 };
 
 const view = document.getElementById('view');
@@ -75,6 +78,14 @@ function route() {
   const r = parseHash();
   // Not logged in: straight to the login form (no API call that can only answer 401).
   if (r.name !== 'login' && !session.token) { toLogin(); return; }
+  // Pages and the top bar depend on the role: ask GET /api/v1/me once per login, then render.
+  if (r.name !== 'login' && !currentUser()) {
+    loadMe().then(() => { if (parseHash().name === r.name) route(); }, (e) => {
+      if (e instanceof ApiError && e.status === 401) return;
+      showError(`Could not ask the server who is logged in: ${e && e.message ? e.message : e}`);
+    });
+    return;
+  }
   current.abort.abort();
   for (const fn of current.cleanups) { try { fn(); } catch { /* ignore */ } }
   const prevName = current.name;
@@ -88,6 +99,7 @@ function route() {
   showError(null);
   if (r.name === 'login') {
     topbar.hidden = true;
+    document.body.dataset.role = '';
     renderLogin(view);
     return;
   }
@@ -117,7 +129,15 @@ function route() {
 
 let statusLoaded = 0;
 function refreshTopbar() {
-  document.getElementById('user-name').textContent = session.user || '';
+  const me = currentUser();
+  document.getElementById('user-name').textContent = (me && me.name) || session.user || '';
+  const role = document.getElementById('user-role');
+  role.textContent = me ? roleLabel(me.role) : '';
+  role.dataset.role = me ? me.role : '';
+  role.title = me ? `Logged in as ${me.name} with the ${roleLabel(me.role)} role` : '';
+  // CSS hides .admin-only / .writer-only parts from roles the server would refuse anyway.
+  document.body.dataset.role = me ? me.role : '';
+  document.getElementById('nav-account').textContent = hasRole('admin') ? 'Admin' : 'Account';
   // The status line is informative only; refresh at most once a minute.
   if (Date.now() - statusLoaded < 60000) return;
   statusLoaded = Date.now();

@@ -248,3 +248,46 @@ export function fmtAgo(us, nowUs = Date.now() * 1000) {
   const d = (nowUs - us) / 1e6;
   return d >= 0 ? `${fmtSpan(d)} ago` : `in ${fmtSpan(-d)}`;
 }
+
+// ---- dialogs and clipboard ----------------------------------------------------------
+
+/**
+ * Ask before a destructive action, in a modal <dialog> (not window.confirm: it blocks the page
+ * and cannot be styled). Resolves true for the confirm button, false for Cancel or Escape.
+ */
+export function confirmDialog({ title, text, confirmLabel = 'OK', danger = false }) {
+  return new Promise((resolve) => {
+    const ok = h(`button${danger ? '.danger' : '.primary'}`, { type: 'submit', value: 'ok' }, confirmLabel);
+    const dlg = h('dialog.confirm-dialog', { 'aria-label': title },
+      h('form', { method: 'dialog' },
+        h('h2', null, title),
+        text ? h('p', null, text) : null,
+        h('div.dialog-buttons', null,
+          h('button', { type: 'submit', value: 'cancel' }, 'Cancel'),
+          ok)));
+    dlg.addEventListener('close', () => {
+      resolve(dlg.returnValue === 'ok');
+      dlg.remove();
+    });
+    document.body.append(dlg);
+    dlg.showModal();
+    ok.focus();
+  });
+}
+
+/** Copy text to the clipboard; falls back to a hidden textarea where the Clipboard API is refused. */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const ta = h('textarea.offscreen', { readonly: true });
+    ta.value = text;
+    document.body.append(ta);
+    ta.select();
+    let ok = false;
+    try { ok = document.execCommand('copy'); } catch { ok = false; }
+    ta.remove();
+    return ok;
+  }
+}
