@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod pcap_input;
 pub mod pipeline;
 pub mod qos;
+pub mod saved;
 pub mod serve;
 pub mod store_open;
 pub mod tracking;

@@ -170,6 +170,8 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         https: http_tls.is_some(),
         short_tokens: std::env::var("ARGOS_TEST_SHORT_TOKENS").is_ok_and(|v| v == "1"),
         ldap: cfg.ldap.clone(),
+        saved_searches: crate::saved::SavedSearchStore::open(&cfg.data_dir)
+            .with_context(|| format!("opening saved searches in {}", cfg.data_dir.display()))?,
     });
     // Connect info gives handlers the client IP (login limiter, audit log).
     let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();

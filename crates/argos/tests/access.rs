@@ -410,6 +410,8 @@ fn every_api_route_needs_credentials() {
         "/api/v1/tokens/x",
         "/api/v1/audit",
         "/api/v1/me/password",
+        "/api/v1/saved-searches",
+        "/api/v1/saved-searches/x",
     ] {
         assert!(
             routes.iter().any(|(_, p)| p == path),

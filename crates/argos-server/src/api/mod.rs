@@ -10,6 +10,7 @@ mod messages;
 mod openapi;
 mod params;
 pub mod qos;
+mod saved;
 mod search;
 mod session;
 mod timing;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub short_tokens: bool,
     /// Logins that are not local users are tried against this directory.
     pub ldap: Option<crate::auth::ldap::LdapConfig>,
+    /// `DATA/saved-searches.json`: the users' saved and shared searches.
+    pub saved_searches: crate::saved::SavedSearchStore,
 }
 
 /// Login outcomes counted for `/metrics`.
@@ -90,6 +93,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/api/v1/audit", get(audit::list))
+        .route(
+            "/api/v1/saved-searches",
+            get(saved::list).post(saved::create),
+        )
+        .route(
+            "/api/v1/saved-searches/{id}",
+            axum::routing::delete(saved::delete),
+        )
         // Login and role checks for every route above (see session::required_role).
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -43,8 +43,8 @@ pub(super) fn client_ip(req_ext: &axum::http::Extensions) -> Option<IpAddr> {
 
 /// The least role a route needs: the one place roles are enforced.
 ///
-/// Reads need `read_only`. Changing one's own password and one's own API tokens needs
-/// `user` (handlers check ownership). Logging out is open to any login. Everything else
+/// Reads need `read_only`. Changing one's own password, one's own API tokens and saved
+/// searches needs `user` (handlers check ownership). Logging out is open to any login. Everything else
 /// that changes state, and reading users and the audit log, needs `admin`.
 pub fn required_role(method: &Method, route: &str) -> Role {
     let read = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -52,7 +52,14 @@ pub fn required_role(method: &Method, route: &str) -> Role {
         (true, "/api/v1/users" | "/api/v1/audit") => Role::Admin,
         (true, _) => Role::ReadOnly,
         (false, "/api/v1/logout") => Role::ReadOnly,
-        (false, "/api/v1/me/password" | "/api/v1/tokens" | "/api/v1/tokens/{id}") => Role::User,
+        (
+            false,
+            "/api/v1/me/password"
+            | "/api/v1/tokens"
+            | "/api/v1/tokens/{id}"
+            | "/api/v1/saved-searches"
+            | "/api/v1/saved-searches/{id}",
+        ) => Role::User,
         (false, _) => Role::Admin,
     }
 }
@@ -299,5 +306,17 @@ mod tests {
             Role::ReadOnly
         );
         assert_eq!(required_role(&Method::PUT, "/api/v1/settings"), Role::Admin);
+        assert_eq!(
+            required_role(&Method::GET, "/api/v1/saved-searches"),
+            Role::ReadOnly
+        );
+        assert_eq!(
+            required_role(&Method::POST, "/api/v1/saved-searches"),
+            Role::User
+        );
+        assert_eq!(
+            required_role(&Method::DELETE, "/api/v1/saved-searches/{id}"),
+            Role::User
+        );
     }
 }
