@@ -1,9 +1,9 @@
 //! `GET /api/v1/audit?since&limit` (admin): the audit log, newest first.
 
+use super::params::QueryParams;
 use super::{ApiError, AppState};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 const DEFAULT_LIMIT: usize = 100;
@@ -12,7 +12,7 @@ const MAX_LIMIT: usize = 10_000;
 /// `since`: RFC 3339 or unix seconds (default: everything kept); `limit`: 1–10000 (100).
 pub async fn list(
     State(st): State<Arc<AppState>>,
-    Query(p): Query<HashMap<String, String>>,
+    QueryParams(p): QueryParams,
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
     let since = match p.get("since") {
         None => 0,

@@ -1,10 +1,10 @@
 //! `GET /api/v1/calls`, `/calls/{call_id}` and `/calls/{call_id}/pcap`.
 
 use super::json::{CallJson, MessageJson};
-use super::params::{parse_time, query_from_params};
+use super::params::{parse_time, query_from_params, QueryParams};
 use super::{blocking, ApiError, AppState};
 use argos_model::StoredMessage;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 pub async fn list(
     State(st): State<Arc<AppState>>,
-    Query(p): Query<HashMap<String, String>>,
+    QueryParams(p): QueryParams,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let q = query_from_params(&p)?;
     let store = st.store.clone();
@@ -47,7 +47,7 @@ pub(super) async fn load_call(
 pub async fn detail(
     State(st): State<Arc<AppState>>,
     Path(call_id): Path<String>,
-    Query(p): Query<HashMap<String, String>>,
+    QueryParams(p): QueryParams,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let msgs = load_call(&st, call_id.clone(), &p).await?;
     let mut call_ids: Vec<&str> = Vec::new();
@@ -128,7 +128,7 @@ async fn call_record(
 pub async fn pcap(
     State(st): State<Arc<AppState>>,
     Path(call_id): Path<String>,
-    Query(p): Query<HashMap<String, String>>,
+    QueryParams(p): QueryParams,
 ) -> Result<Response, ApiError> {
     let msgs = load_call(&st, call_id.clone(), &p).await?;
     st.audit.export("pcap", &call_id);

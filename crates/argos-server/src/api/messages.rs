@@ -1,17 +1,16 @@
 //! `GET /api/v1/messages`.
 
 use super::json::MessageJson;
-use super::params::query_from_params;
+use super::params::{query_from_params, QueryParams};
 use super::search::{self, Extras};
 use super::{blocking, ApiError, AppState};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub async fn list(
     State(st): State<Arc<AppState>>,
-    Query(mut p): Query<HashMap<String, String>>,
+    QueryParams(mut p): QueryParams,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let extras = Extras::take(&mut p)?;
     let q = query_from_params(&p)?;

@@ -1,7 +1,10 @@
-//! Query-string parsing: time bounds, limit and field filters.
+//! Query-string parsing: the [`QueryParams`] extractor every handler reads its query
+//! string through, time bounds, limit and field filters.
 
 use super::ApiError;
 use argos_model::{Field, Filter, Query};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use std::collections::HashMap;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -9,6 +12,47 @@ use time::OffsetDateTime;
 /// Default search window when `since` is not given.
 const DEFAULT_WINDOW_US: i64 = 24 * 3600 * 1_000_000;
 pub const MAX_LIMIT: usize = 10_000;
+
+/// A request's query parameters, name → value, with two rules every route shares:
+///
+/// - a parameter given twice (`?limit=1&limit=5`) is refused with 400 naming it, instead
+///   of one value silently winning;
+/// - an empty value (`?since=`) counts as absent, so a form that leaves a field blank (or
+///   a generated client that sends every optional parameter) gets the default.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct QueryParams(pub HashMap<String, String>);
+
+impl QueryParams {
+    /// Parses a URI's query string by the rules above.
+    pub fn from_uri(uri: &axum::http::Uri) -> Result<QueryParams, ApiError> {
+        // A list of pairs keeps what a map would lose: the repeats.
+        let axum::extract::Query(pairs) =
+            axum::extract::Query::<Vec<(String, String)>>::try_from_uri(uri)
+                .map_err(|e| ApiError::BadRequest(format!("bad query string: {e}")))?;
+        let mut seen: HashMap<String, Option<String>> = HashMap::with_capacity(pairs.len());
+        for (name, value) in pairs {
+            if seen.contains_key(&name) {
+                return Err(ApiError::BadRequest(format!(
+                    "parameter {name} is given more than once: give it once"
+                )));
+            }
+            seen.insert(name, (!value.is_empty()).then_some(value));
+        }
+        Ok(QueryParams(
+            seen.into_iter()
+                .filter_map(|(k, v)| v.map(|v| (k, v)))
+                .collect(),
+        ))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        QueryParams::from_uri(&parts.uri)
+    }
+}
 
 /// Parses RFC 3339 or Unix epoch seconds (fractions allowed) into µs since the epoch.
 pub fn parse_time(s: &str) -> Option<i64> {
@@ -92,6 +136,46 @@ pub fn query_from_params(p: &HashMap<String, String>) -> Result<Query, ApiError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn params(uri: &str) -> Result<QueryParams, ApiError> {
+        QueryParams::from_uri(&uri.parse().expect("uri"))
+    }
+
+    fn refusal(uri: &str) -> String {
+        match params(uri) {
+            Err(ApiError::BadRequest(m)) => m,
+            other => panic!("{uri}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_repeated_parameter_is_refused_by_name() {
+        assert!(refusal("/x?limit=1&limit=5").contains("limit"));
+        assert!(refusal("/x?from_user=a&since=0&from_user=b").contains("from_user"));
+        // Even when one of the two is empty: which one was meant is unknowable.
+        assert!(refusal("/x?since=&since=0").contains("since"));
+        // Percent-encoding does not hide a repeat.
+        assert!(refusal("/x?from_user=a&from%5Fuser=b").contains("from_user"));
+    }
+
+    #[test]
+    fn empty_values_are_absent() {
+        let p = params("/x?since=&until=&limit=5&from_user=").expect("params");
+        assert_eq!(p.0.len(), 1);
+        assert_eq!(p.0.get("limit").map(String::as_str), Some("5"));
+        let (since, until, limit) = window(&p.0).expect("window");
+        assert_eq!(until - since, DEFAULT_WINDOW_US);
+        assert_eq!(limit, 5);
+        assert!(params("/x").expect("no query").0.is_empty());
+        assert!(params("/x?").expect("empty query").0.is_empty());
+    }
+
+    #[test]
+    fn values_are_decoded() {
+        let p = params("/x?ruri_user%7E=%5E10&text=busy+here").expect("params");
+        assert_eq!(p.0.get("ruri_user~").map(String::as_str), Some("^10"));
+        assert_eq!(p.0.get("text").map(String::as_str), Some("busy here"));
+    }
 
     #[test]
     fn times() {

@@ -3,10 +3,10 @@
 
 use crate::qos as model;
 
+use super::params::QueryParams;
 use super::{ApiError, AppState};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The QoS view of one call: 404 when the store has no record of it (as
@@ -14,7 +14,7 @@ use std::sync::Arc;
 pub async fn detail(
     State(st): State<Arc<AppState>>,
     Path(call_id): Path<String>,
-    Query(p): Query<HashMap<String, String>>,
+    QueryParams(p): QueryParams,
 ) -> Result<Json<model::CallQos>, ApiError> {
     let msgs = super::calls::load_call(&st, call_id, &p).await?;
     let qos = tokio::task::spawn_blocking(move || model::assemble(&msgs))

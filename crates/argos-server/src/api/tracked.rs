@@ -1,12 +1,12 @@
 //! What the call tracker concluded: call records, registrations, alarms, KPIs and
 //! message statistics (docs/API.md, "Call records, registrations, alarms, statistics").
 
-use super::params::{only_known, opt, window};
+use super::params::{only_known, opt, window, QueryParams};
 use super::{blocking, ApiError, AppState};
 use argos_model::{
     AlarmKind, AlarmQuery, CallQuery, CallStatus, KpiDim, KpiQuery, RegQuery, RegStatus,
 };
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -19,7 +19,7 @@ const MAX_SERIES: usize = 20;
 
 pub async fn call_records(
     State(st): State<Arc<AppState>>,
-    Query(p): Query<Params>,
+    QueryParams(p): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     only_known(
         &p,
@@ -66,7 +66,7 @@ pub async fn call_records(
 
 pub async fn registrations(
     State(st): State<Arc<AppState>>,
-    Query(p): Query<Params>,
+    QueryParams(p): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     only_known(&p, &["aor", "status"])?;
     let (since_us, until_us, limit) = window(&p)?;
@@ -91,7 +91,7 @@ pub async fn registrations(
 
 pub async fn alarms(
     State(st): State<Arc<AppState>>,
-    Query(p): Query<Params>,
+    QueryParams(p): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     only_known(&p, &["kind"])?;
     let (since_us, until_us, limit) = window(&p)?;
@@ -146,7 +146,7 @@ fn prefix_len(p: &Params) -> Result<usize, ApiError> {
 
 pub async fn kpi(
     State(st): State<Arc<AppState>>,
-    Query(p): Query<Params>,
+    QueryParams(p): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     only_known(&p, &["bucket", "by", "prefix_len"])?;
     let (since_us, until_us, limit) = window(&p)?;
@@ -174,7 +174,7 @@ pub async fn kpi(
 
 pub async fn messages(
     State(st): State<Arc<AppState>>,
-    Query(p): Query<Params>,
+    QueryParams(p): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     only_known(&p, &["bucket", "prefix"])?;
     let (since_us, until_us, _) = window(&p)?;
@@ -203,7 +203,7 @@ pub async fn messages(
 
 pub async fn top(
     State(st): State<Arc<AppState>>,
-    Query(p): Query<Params>,
+    QueryParams(p): QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     only_known(&p, &["what", "prefix_len"])?;
     let (since_us, until_us, limit) = window(&p)?;
