@@ -45,6 +45,10 @@ pub struct Args {
 /// One template message, cut around its Call-ID occurrences so a loop can splice new ids in.
 struct Template {
     parts: Vec<Vec<u8>>,
+    /// Which of the capture's Call-IDs was cut out before `parts[i + 1]`: a loop gives each
+    /// original Call-ID its own fresh one, so the dialogs of a replayed capture stay apart
+    /// (and an X-CID that names another leg's Call-ID still names that leg).
+    cut_ids: Vec<usize>,
     src: SocketAddr,
     dst: SocketAddr,
 }
@@ -59,22 +63,24 @@ const BUILTIN: &[(&str, &str, &str)] = &[
     ("10.1.0.2:5060", "10.1.0.1:5060", "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.1.0.1:5060;branch=z9hG4bK-gen-3\r\nFrom: \"Alice\" <sip:1001@10.1.0.1>;tag=gen1\r\nTo: <sip:2002@10.1.0.2>;tag=gen2\r\nCall-ID: @CALLID@\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"),
 ];
 
-/// Splits `payload` around every occurrence of any of `ids`.
-fn cut(payload: &[u8], ids: &[Vec<u8>]) -> Vec<Vec<u8>> {
+/// Splits `payload` around every occurrence of any of `ids`; also says which id each cut was.
+fn cut(payload: &[u8], ids: &[Vec<u8>]) -> (Vec<Vec<u8>>, Vec<usize>) {
     let mut parts = Vec::new();
+    let mut cut_ids = Vec::new();
     let mut rest = payload;
     'outer: loop {
-        let mut best: Option<(usize, usize)> = None;
-        for id in ids.iter().filter(|i| !i.is_empty()) {
+        let mut best: Option<(usize, usize, usize)> = None;
+        for (k, id) in ids.iter().enumerate().filter(|(_, i)| !i.is_empty()) {
             if let Some(pos) = memchr::memmem::find(rest, id) {
-                if best.is_none_or(|(p, l)| pos < p || (pos == p && id.len() > l)) {
-                    best = Some((pos, id.len()));
+                if best.is_none_or(|(p, l, _)| pos < p || (pos == p && id.len() > l)) {
+                    best = Some((pos, id.len(), k));
                 }
             }
         }
         match best {
-            Some((pos, len)) => {
+            Some((pos, len, k)) => {
                 parts.push(rest[..pos].to_vec());
+                cut_ids.push(k);
                 rest = &rest[pos + len..];
             }
             None => {
@@ -83,7 +89,7 @@ fn cut(payload: &[u8], ids: &[Vec<u8>]) -> Vec<Vec<u8>> {
             }
         }
     }
-    parts
+    (parts, cut_ids)
 }
 
 fn templates(file: Option<&PathBuf>) -> anyhow::Result<Vec<Template>> {
@@ -120,10 +126,14 @@ fn templates(file: Option<&PathBuf>) -> anyhow::Result<Vec<Template>> {
     }
     Ok(msgs
         .into_iter()
-        .map(|(src, dst, p)| Template {
-            parts: cut(&p, &ids),
-            src,
-            dst,
+        .map(|(src, dst, p)| {
+            let (parts, cut_ids) = cut(&p, &ids);
+            Template {
+                parts,
+                cut_ids,
+                src,
+                dst,
+            }
         })
         .collect())
 }
@@ -218,7 +228,7 @@ fn sender(
             .unwrap_or(0)
     );
     'run: loop {
-        let call_id = format!("gen-{run}-{id}-{round}");
+        let call_id = format!("gen-{run}-{id}-{round}-");
         for t in tpl {
             if n >= limit || p.stop.load(Relaxed) {
                 break 'run;
@@ -238,8 +248,10 @@ fn sender(
             }
             payload.clear();
             for (i, part) in t.parts.iter().enumerate() {
-                if i > 0 {
+                if let Some(k) = i.checked_sub(1).and_then(|c| t.cut_ids.get(c)) {
                     payload.extend_from_slice(call_id.as_bytes());
+                    // Writing to a Vec cannot fail.
+                    let _ = write!(payload, "{k}");
                 }
                 payload.extend_from_slice(part);
             }
@@ -321,4 +333,19 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut;
+
+    #[test]
+    fn cut_says_which_call_id_each_gap_held() {
+        let ids = vec![b"@CALLID@".to_vec(), b"leg-a".to_vec(), b"leg-b".to_vec()];
+        let (parts, which) = cut(b"Call-ID: leg-b\r\nX-CID: leg-a\r\n", &ids);
+        assert_eq!(parts, vec![b"Call-ID: ".to_vec(), b"\r\nX-CID: ".to_vec(), b"\r\n".to_vec()]);
+        assert_eq!(which, vec![2, 1]);
+        let (parts, which) = cut(b"no id here", &ids);
+        assert_eq!((parts.len(), which.len()), (1, 0));
+    }
 }
