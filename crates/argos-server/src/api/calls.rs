@@ -2,6 +2,7 @@
 
 use super::json::{CallJson, MessageJson};
 use super::params::{parse_time, query_from_params, QueryParams};
+use super::search::{self, Extras};
 use super::{blocking, ApiError, AppState};
 use argos_model::StoredMessage;
 use axum::extract::{Path, State};
@@ -11,17 +12,27 @@ use axum::Json;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// `GET /api/v1/calls`: the filters of `/messages`, with its extras (`match=any`,
+/// `<field>~=REGEX`, `type=`), one row per call.
 pub async fn list(
     State(st): State<Arc<AppState>>,
-    QueryParams(p): QueryParams,
+    QueryParams(mut p): QueryParams,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let extras = Extras::take(&mut p)?;
     let q = query_from_params(&p)?;
     let store = st.store.clone();
-    let calls = blocking(move || store.calls(&q)).await?;
+    let (calls, truncated) = if extras.is_empty() {
+        (blocking(move || store.calls(&q)).await?, false)
+    } else {
+        blocking(move || search::calls(store.as_ref(), &q, &extras)).await?
+    };
     let rows: Vec<CallJson<'_>> = calls.iter().map(CallJson::new).collect();
-    Ok(Json(
-        serde_json::json!({ "count": rows.len(), "calls": rows }),
-    ))
+    let mut body = serde_json::json!({ "count": rows.len(), "calls": rows });
+    if truncated {
+        // The extras chose from the first MAX_CANDIDATES matches of the indexed part.
+        body["candidates_truncated"] = serde_json::Value::Bool(true);
+    }
+    Ok(Json(body))
 }
 
 /// Loads a call's messages; the time range is the whole store unless given.

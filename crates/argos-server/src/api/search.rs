@@ -1,15 +1,15 @@
-//! What `/api/v1/messages` adds to the store's AND-of-fields search: `match=any` (the
-//! field filters are alternatives), regular expressions on fields (`<field>~=REGEX`) and
-//! the transaction type (`type=call|registration|other`). The store answers the indexed
-//! part; these are applied to its candidates, read with a larger internal limit, so a
-//! result is exact as long as the candidates fit in [`MAX_CANDIDATES`] (the response says
-//! when they did not).
+//! What `/api/v1/messages` and `/api/v1/calls` add to the store's AND-of-fields search:
+//! `match=any` (the field filters are alternatives), regular expressions on fields
+//! (`<field>~=REGEX`) and the transaction type (`type=call|registration|other`). The store
+//! answers the indexed part; these are applied to its candidates, read with a larger
+//! internal limit, so a result is exact as long as the candidates fit in
+//! [`MAX_CANDIDATES`] (the response says when they did not).
 
 use super::ApiError;
-use argos_model::{field_value, Field, Filter, Query, Record, StoredMessage};
+use argos_model::{field_value, CallSummary, Field, Filter, Query, Record, StoredMessage};
 use argos_store::Store;
 use regex::Regex;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Candidates read from the store at most per store query.
 pub const MAX_CANDIDATES: usize = 100_000;
@@ -136,5 +136,44 @@ pub fn search(
         }
     }
     let out: Vec<StoredMessage> = by_id.into_values().take(q.limit).collect();
+    Ok((out, truncated))
+}
+
+/// Runs `q` with the extras, one row per call as [`Store::calls`] gives them: the first
+/// `q.limit` calls (by `call_key`) that have a matching message, in time order of their
+/// first matching message, each summarised over all of its messages in the range; and
+/// whether the candidates were cut at [`MAX_CANDIDATES`].
+pub fn calls(
+    store: &dyn Store,
+    q: &Query,
+    x: &Extras,
+) -> Result<(Vec<CallSummary>, bool), argos_store::StoreError> {
+    let all_matches = Query {
+        limit: MAX_CANDIDATES,
+        ..q.clone()
+    };
+    let (msgs, truncated) = search(store, &all_matches, x)?;
+    let mut seen: HashSet<&str> = HashSet::new();
+    let keys: Vec<&str> = msgs
+        .iter()
+        .filter_map(|m| m.record.fields.call_key.as_deref())
+        .filter(|k| seen.insert(k))
+        .take(q.limit)
+        .collect();
+    // The store summarises a call over all its messages: ask it per call, by its key
+    // (an indexed field), so a row here equals the row plain /calls gives for the call.
+    let mut out = Vec::with_capacity(keys.len());
+    for key in keys {
+        let one = Query {
+            filters: vec![Filter {
+                field: Field::CallKey,
+                value: key.to_owned(),
+            }],
+            limit: 1,
+            ..q.clone()
+        };
+        out.extend(store.calls(&one)?);
+    }
+    out.sort_by(|a, b| (a.first_ts_us, &a.call_key).cmp(&(b.first_ts_us, &b.call_key)));
     Ok((out, truncated))
 }
