@@ -14,10 +14,18 @@
 # Stats (SVG charts, hover read-out, top lists, by source IP) and Alarms (evidence rows). Those pages are
 # skipped, saying so, when the server has no call tracker API. Also: the Home page, a search by From
 # user, the call page's tools (both legs, host alias in the ladder header, diff of two messages, Logs
-# tab with a proto-100 line, SVG/PNG/text/JSON exports and the pcap download, each checked as a file)
-# and the search page's tools (counts, quick filter, column chooser kept over a reload, saved search,
-# share link in a new tab, live mode showing a call sent now). Exits non-zero if any check fails
-# (no call rows, fewer than 3 hosts in the ladder, raw message not shown, any console error, ...).
+# tab with a proto-100 line, SVG/PNG/text/JSON exports and the pcap download, each checked as a file;
+# the diff's unified view and its "ignore Via / Record-Route / Route / Max-Forwards / Content-Length"
+# toggle, on the two INVITEs of a proxied call) and the search page's tools (counts, quick filter,
+# column chooser kept over a reload, a saved search shared with the team on the server, share link in
+# a new tab, live mode showing a call sent now). Then the Admin page as admin: create users `ro`
+# (read-only) and `u1` through the form, promote u1 to user and reset its password, see a taken name
+# and deleting the last admin refused with the API's 409 shown in the page, create an API token
+# (secret shown once, checked against /api/v1/me) and revoke it (refused afterwards), filter the audit
+# log. Then `ro` in a fresh browser context: role in the header, no users table, audit log or write
+# action offered; and `u1` in another: logs in with the reset password, sees admin's shared saved
+# search with its owner and opens it. Exits non-zero if any check fails (no call rows, fewer than 3
+# hosts in the ladder, raw message not shown, any console error or unexpected failed request, ...).
 #
 # Environment:
 #   ARGOS_BIN=path        use this binary, do not build

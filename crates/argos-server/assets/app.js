@@ -10,6 +10,7 @@ import { renderDevices } from './devices.js';
 import { renderStats } from './stats.js';
 import { renderAlarms } from './alarms.js';
 import { renderUsers } from './users.js';
+import { loadSavedSearches } from './saved.js';
 
 // Top-level pages: hash name -> [render, nav link id]. The call page belongs to no tab.
 const PAGES = {
@@ -79,8 +80,9 @@ function route() {
   // Not logged in: straight to the login form (no API call that can only answer 401).
   if (r.name !== 'login' && !session.token) { toLogin(); return; }
   // Pages and the top bar depend on the role: ask GET /api/v1/me once per login, then render.
+  // The saved searches come along so the Home page (which draws them synchronously) has them.
   if (r.name !== 'login' && !currentUser()) {
-    loadMe().then(() => { if (parseHash().name === r.name) route(); }, (e) => {
+    Promise.all([loadMe(), loadSavedSearches().catch(() => null)]).then(() => { if (parseHash().name === r.name) route(); }, (e) => {
       if (e instanceof ApiError && e.status === 401) return;
       showError(`Could not ask the server who is logged in: ${e && e.message ? e.message : e}`);
     });

@@ -2,7 +2,7 @@
 // for admins also the users table and the audit log. Every action is one call of the documented
 // API (users.rs, tokens.rs, audit.rs); the server checks roles, the page only leaves out what the
 // role would be refused, and shows every API error next to the form that caused it.
-import { h, clear, tzLabel, fmtDateTime, fmtAgo, usOf, confirmDialog, copyText } from './dom.js';
+import { h, clear, append, tzLabel, fmtDateTime, fmtAgo, usOf, confirmDialog, copyText } from './dom.js';
 import { api, loadMe, hasRole, roleLabel, ApiError } from './api.js';
 
 const ROLES = [
@@ -18,13 +18,14 @@ const AUDIT_LIMIT = 1000;
 
 const errText = (e) => (e instanceof ApiError && e.status ? `${e.message} (HTTP ${e.status})` : (e && e.message ? e.message : String(e)));
 
-// A form's message line: errors in red, confirmations in green.
-function messageLine() {
-  const el = h('p.form-msg', { role: 'status', hidden: true });
+// A form's message line: errors in red, confirmations in green. `which` names it (a card has several).
+function messageLine(which = '') {
+  const base = `form-msg${which ? ` ${which}` : ''}`;
+  const el = h('p', { class: base, role: 'status', hidden: true });
   return {
     el,
-    error(e) { el.className = 'form-msg error'; el.setAttribute('role', 'alert'); el.textContent = errText(e); el.hidden = false; },
-    ok(text) { el.className = 'form-msg ok'; el.setAttribute('role', 'status'); el.textContent = text; el.hidden = false; },
+    error(e) { el.className = `${base} error`; el.setAttribute('role', 'alert'); el.textContent = errText(e); el.hidden = false; },
+    ok(text) { el.className = `${base} ok`; el.setAttribute('role', 'status'); el.textContent = text; el.hidden = false; },
     hide() { el.hidden = true; },
   };
 }
@@ -108,7 +109,7 @@ function tokensCard(me, ctx) {
   const allTokens = hasRole('admin');
   const mayWrite = hasRole('user');
   const listBox = h('div.table-wrap.tokens-box', null, h('p.muted.small', null, 'Loading…'));
-  const listMsg = messageLine();
+  const listMsg = messageLine('list-msg');
   const secretBox = h('div.token-secret', { hidden: true, 'aria-live': 'polite' });
   const card = h('section.card.account-tokens', null,
     h('div.card-title', null, allTokens ? 'API tokens (all users)' : 'Your API tokens'),
@@ -175,7 +176,7 @@ function tokensCard(me, ctx) {
   if (mayWrite) {
     const name = h('input', { name: 'token_name', required: true, maxlength: 100, placeholder: 'e.g. nightly export', spellcheck: 'false' });
     const days = h('input.num', { name: 'expires_in_days', type: 'number', min: 1, max: TOKEN_DAYS_MAX, required: true, value: String(TOKEN_DAYS_DEFAULT) });
-    const msg = messageLine();
+    const msg = messageLine('create-msg');
     const btn = h('button.primary', { type: 'submit' }, 'Create token');
     const form = h('form.inline-form.token-form', {
       onsubmit: (ev) => {
@@ -225,7 +226,7 @@ function tokensCard(me, ctx) {
 
 function usersCard(me, ctx) {
   const listBox = h('div.table-wrap.users-box', null, h('p.muted.small', null, 'Loading…'));
-  const listMsg = messageLine();
+  const listMsg = messageLine('list-msg');
 
   async function load() {
     let list;
@@ -302,7 +303,7 @@ function usersCard(me, ctx) {
   const nameIn = h('input', { name: 'new_user', required: true, pattern: NAME_PATTERN, maxlength: 64, autocomplete: 'off', spellcheck: 'false', title: '1 to 64 letters, digits or . _ @ -' });
   const pwIn = h('input', { type: 'password', name: 'new_user_password', required: true, minlength: MIN_PASSWORD, autocomplete: 'new-password' });
   const roleIn = roleSelect('user', { name: 'new_user_role' });
-  const msg = messageLine();
+  const msg = messageLine('create-msg');
   const btn = h('button.primary', { type: 'submit' }, 'Create user');
   const form = h('form.inline-form.user-form', {
     onsubmit: (ev) => {
@@ -349,7 +350,7 @@ function auditCard(ctx) {
 
   const options = (sel, label, values) => {
     const keep = sel.value;
-    clear(sel).append(h('option', { value: '' }, label), values.map((v) => h('option', { value: v }, v)));
+    append(clear(sel), [h('option', { value: '' }, label), values.map((v) => h('option', { value: v }, v))]);
     sel.value = values.includes(keep) ? keep : '';
   };
 
