@@ -351,6 +351,27 @@ async function diffViews(page) {
   await ignore.check();
   await page.locator('.diff-panel .diff-mode label', { hasText: 'Side by side' }).click();
   check(await visible(page.locator('.diff-panel table.diff-table.split'), 3000), 'diff: back to side by side');
+  // 150 headers apart from one changed line: the unchanged runs fold, a folded Via continuation is
+  // ignored with its header, and a fold opens on click.
+  const big = await page.evaluate(async () => {
+    const { diffView } = await import('/diff.js');
+    const msg = (via, v75) => ['INVITE sip:2002@192.0.2.20 SIP/2.0', `Via: SIP/2.0/UDP ${via};branch=z9hG4bK1`, '  ;received=192.0.2.99',
+      ...Array.from({ length: 150 }, (_, i) => `X-Header-${i}: ${i === 75 ? v75 : `value ${i}`}`), 'Content-Length: 0', '', ''].join('\r\n');
+    const el = diffView(msg('192.0.2.10', 'old'), msg('192.0.2.11', 'new'), { aTitle: 'a', bTitle: 'b' });
+    document.body.append(el);
+    const r = {
+      rows: el.querySelectorAll('tbody tr').length,
+      folds: el.querySelectorAll('tr.fold').length,
+      changed: el.querySelectorAll('td.txt.del, td.txt.add').length,
+      marked: el.querySelectorAll('mark.chg').length,
+    };
+    el.querySelector('tr.fold button').click();
+    r.afterOpen = el.querySelectorAll('tbody tr').length;
+    el.remove();
+    return r;
+  });
+  check(big.changed === 2 && big.folds === 2 && big.rows <= 12 && big.marked === 2 && big.afterOpen > 60,
+    `diff of two 150-header messages: 2 changed lines, unchanged runs folded to ${big.rows} rows, a fold opens (${JSON.stringify(big)})`);
   await page.locator('.diff-panel button', { hasText: 'Clear' }).click();
 }
 
@@ -492,6 +513,37 @@ async function loginFresh(browser, user, pass) {
   return { context, page, errors };
 }
 
+// A server without the saved-search route (faked 404): the panel keeps searches in this browser;
+// once the route answers again, it offers to move them to the server.
+async function savedFallback(page) {
+  const LOCAL = 'kept in this browser';
+  expectedHttp.add('404 /api/v1/saved-searches');
+  await page.route(`${BASE}/api/v1/saved-searches`, (route) => route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":"not found"}' }));
+  await goHash(page, `#/search?mode=calls&range=all&to_user=${encodeURIComponent(fromUser)}`);
+  await page.locator('form.search').waitFor();
+  await page.locator('details.saved summary').click();
+  await page.waitForFunction(() => /in this browser/.test((document.querySelector('.saved-where') || {}).textContent || ''), null, { timeout: 5000 }).catch(() => {});
+  check(/Kept in this browser/.test(await page.locator('.saved-where').textContent()) && await page.locator('label.saved-shared').isHidden(),
+    'saved searches: with the route missing (404) the panel keeps them in this browser, no "shared" box');
+  await page.fill('.saved-form input[name=saved-name]', LOCAL);
+  await page.locator('.saved-form button[type=submit]').click();
+  check(await visible(page.locator('.saved-list a', { hasText: LOCAL }), 3000), 'saved searches: saved in this browser while the route is missing');
+  await page.unroute(`${BASE}/api/v1/saved-searches`);
+  await goHash(page, '#/home');
+  await goHash(page, '#/search');
+  await page.locator('form.search').waitFor();
+  await page.locator('details.saved summary').click();
+  const move = page.locator('.saved-move button');
+  if (check(await visible(move, 5000), 'saved searches: the route is back, moving this browser\'s searches is offered')) {
+    await move.click();
+    await page.waitForFunction(() => document.querySelector('.saved-move').hidden, null, { timeout: 5000 }).catch(() => {});
+    const items = ((await apiGet(page, '/api/v1/saved-searches')).body || {}).items || [];
+    const moved = items.find((x) => x.name === LOCAL);
+    check(!!moved && moved.owner === U1_USER && !moved.shared && await page.evaluate(() => JSON.parse(localStorage.getItem('argos.savedSearches') || '[]').length) === 0,
+      `saved searches: moved to the server as ${U1_USER}'s, not shared, gone from the browser`);
+  }
+}
+
 // A read-only user: the page offers no action the server would refuse.
 async function readOnlyPages(browser) {
   const { context, page, errors } = await loginFresh(browser, RO_USER, RO_PASS);
@@ -557,6 +609,7 @@ async function userPages(browser) {
     } else {
       log('skip  shared saved search seen by u1: the server keeps no saved searches');
     }
+    if (savedOnServer) await savedFallback(page);
     check(errors.length === 0, `${U1_USER}: no console errors or failed requests${errors.length ? ': ' + errors.slice(0, 3).join(' | ') : ''}`);
   } finally {
     await context.close();

@@ -92,6 +92,8 @@ export async function api(path, { method = 'GET', body, signal, allow401 = false
     onUnauthorized();
     throw new ApiError(401, 'Not logged in');
   }
+  // Refused: the role may have changed since GET /me (an admin demoted us); ask again on the next page.
+  if (res.status === 403) forgetMe();
   if (!res.ok) {
     const msg = data && typeof data.error === 'string' ? data.error : `${res.status} ${res.statusText}`;
     throw new ApiError(res.status, msg);

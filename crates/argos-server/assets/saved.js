@@ -78,6 +78,19 @@ export async function saveSearch(name, hash, { shared = false } = {}) {
   return cache;
 }
 
+/**
+ * Copy this browser's saved searches to the server (not shared), then forget them here; returns
+ * the new list. Stops at the first refusal, keeping what was not copied.
+ */
+export async function moveLocalToServer() {
+  const pending = localList();
+  for (const x of pending) {
+    await api(API, { method: 'POST', body: { name: x.name, query: x.hash, shared: false } });
+    storeLocal(localList().filter((y) => y.name !== x.name));
+  }
+  return loadSavedSearches();
+}
+
 /** Delete a saved search (an item of the list); returns the new list. */
 export async function deleteSearch(item) {
   if (item.local) {
@@ -123,12 +136,14 @@ export function savedPanel(currentHash) {
       } catch (e) { showMsg(e); } finally { saveBtn.disabled = false; }
     },
   }, nameIn, saveBtn);
+  // Searches saved in this browser before the server kept them: offered for moving.
+  const moveBox = h('div.saved-move', { hidden: true });
   const panel = h('details.saved.dropdown', {
     // The list may have changed on the server (a colleague shared a search): reload on open.
     ontoggle: () => { if (panel.open) refresh(); },
   },
   h('summary', { title: 'Saved searches' }, '★ Saved ', count),
-  h('div.dropdown-body', null, form, sharedLabel, msg, where, list));
+  h('div.dropdown-body', null, form, sharedLabel, msg, where, list, moveBox));
 
   function showMsg(e) {
     msg.hidden = !e;
@@ -147,6 +162,19 @@ export function savedPanel(currentHash) {
       ? (maySave ? 'Kept on the server: yours, and those shared with the team.' : 'Shared with the team (a read-only account cannot save searches).')
       : 'Kept in this browser (this server does not store saved searches).';
     count.textContent = items.length ? `(${items.length})` : '';
+    const waiting = server && maySave ? localList() : [];
+    clear(moveBox);
+    moveBox.hidden = !waiting.length;
+    if (waiting.length) {
+      const moveBtn = h('button', { type: 'button' }, `Move ${waiting.length} to the server`);
+      moveBtn.addEventListener('click', async () => {
+        moveBtn.disabled = true;
+        showMsg(null);
+        try { await moveLocalToServer(); } catch (e) { showMsg(e); }
+        draw();
+      });
+      moveBox.append(h('span.muted.small', null, `${waiting.length} search${waiting.length === 1 ? ' is' : 'es are'} saved only in this browser: `), moveBtn);
+    }
     clear(list);
     if (!items.length) list.append(h('li.muted.small', null, 'No saved search yet.'));
     for (const it of items) {

@@ -3,7 +3,7 @@
 // API (users.rs, tokens.rs, audit.rs); the server checks roles, the page only leaves out what the
 // role would be refused, and shows every API error next to the form that caused it.
 import { h, clear, append, tzLabel, fmtDateTime, fmtAgo, usOf, confirmDialog, copyText } from './dom.js';
-import { api, loadMe, hasRole, roleLabel, ApiError } from './api.js';
+import { api, loadMe, forgetMe, hasRole, roleLabel, ApiError } from './api.js';
 
 const ROLES = [
   ['read_only', 'read-only', 'search and view only'],
@@ -259,7 +259,14 @@ function usersCard(me, ctx) {
         listMsg.ok(`${name} is now ${roleLabel(role)}.`);
         return true;
       });
-      if (!ok) sel.value = u.role; else u.role = role;
+      if (!ok) { sel.value = u.role; return; }
+      u.role = role;
+      // Demoted oneself: the page (and the nav) must follow the new role.
+      if (self) {
+        forgetMe();
+        const { go } = await import('./app.js');
+        go('#/account');
+      }
     });
     const resetRow = h('tr.reset-row', { hidden: true });
     const pw = h('input', { type: 'password', name: 'reset_password', autocomplete: 'new-password', minlength: MIN_PASSWORD, required: true, 'aria-label': `New password for ${name}` });
@@ -287,6 +294,8 @@ function usersCard(me, ctx) {
       if (!yes) return;
       await busy(delBtn, listMsg, async () => {
         await api(`/api/v1/users/${encodeURIComponent(name)}`, { method: 'DELETE' });
+        // One's own account is gone, and its session with it: the next call answers 401 -> login.
+        if (self) { await api('/api/v1/me'); return; }
         await load();
         listMsg.ok(`User ${name} deleted.`);
       });
