@@ -101,7 +101,6 @@ function route() {
   showError(null);
   if (r.name === 'login') {
     topbar.hidden = true;
-    document.body.dataset.role = '';
     renderLogin(view);
     return;
   }
@@ -137,8 +136,6 @@ function refreshTopbar() {
   role.textContent = me ? roleLabel(me.role) : '';
   role.dataset.role = me ? me.role : '';
   role.title = me ? `Logged in as ${me.name} with the ${roleLabel(me.role)} role` : '';
-  // CSS hides .admin-only / .writer-only parts from roles the server would refuse anyway.
-  document.body.dataset.role = me ? me.role : '';
   document.getElementById('nav-account').textContent = hasRole('admin') ? 'Admin' : 'Account';
   // The status line is informative only; refresh at most once a minute.
   if (Date.now() - statusLoaded < 60000) return;

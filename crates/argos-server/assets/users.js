@@ -294,8 +294,8 @@ function usersCard(me, ctx) {
       if (!yes) return;
       await busy(delBtn, listMsg, async () => {
         await api(`/api/v1/users/${encodeURIComponent(name)}`, { method: 'DELETE' });
-        // One's own account is gone, and its session with it: the next call answers 401 -> login.
-        if (self) { await api('/api/v1/me'); return; }
+        // One's own account is gone, and its session with it: this call answers 401 -> login.
+        if (self) await api('/api/v1/me');
         await load();
         listMsg.ok(`User ${name} deleted.`);
       });
