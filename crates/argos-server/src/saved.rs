@@ -39,24 +39,32 @@ pub const MAX_TOTAL: usize = 10_000;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SavedError {
+    /// The name is empty (after trimming) or longer than `max` characters.
     #[error("name: 1 to {max} characters")]
     NameLength { max: usize },
+    /// The query is empty or longer than `max` bytes.
     #[error("query: 1 to {max} bytes")]
     QueryLength { max: usize },
+    /// `owner` keeps `max` searches already.
     #[error("{owner} has {max} saved searches already: delete one first")]
     UserFull { owner: String, max: usize },
+    /// The server keeps `max` searches already.
     #[error("the server holds {max} saved searches already: delete some first")]
     StoreFull { max: usize },
+    /// No search has this id.
     #[error("no such saved search")]
     NotFound,
+    /// Only its owner (or an admin) may change it.
     #[error("the saved search belongs to {owner}")]
     NotOwner { owner: String },
+    /// The file could not be read or written.
     #[error("reading or writing {path}")]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
+    /// The file is not the JSON this module writes.
     #[error("{path} is not a saved-search list")]
     Format {
         path: PathBuf,
@@ -84,8 +92,11 @@ pub struct SavedSearch {
 /// What a user asks to save.
 #[derive(Debug, Clone, Copy)]
 pub struct NewSearch<'a> {
+    /// 1 to [`MAX_NAME_CHARS`] characters once trimmed.
     pub name: &'a str,
+    /// 1 to [`MAX_QUERY_BYTES`] bytes, stored as given.
     pub query: &'a str,
+    /// Listed to every user.
     pub shared: bool,
 }
 

@@ -49,9 +49,10 @@ impl From<SavedError> for ApiError {
     fn from(e: SavedError) -> ApiError {
         match e {
             SavedError::NotFound => ApiError::NotFound("no such saved search"),
-            SavedError::NotOwner { .. } => {
-                ApiError::Forbidden(format!("{e}: only its owner or an admin may delete it"))
-            }
+            // The owner's name is left out: the caller may not see a private search's owner.
+            SavedError::NotOwner { .. } => ApiError::Forbidden(
+                "someone else's saved search: only its owner or an admin may delete it".into(),
+            ),
             SavedError::Io { .. } | SavedError::Format { .. } => {
                 ApiError::Internal(format!("saved searches: {e}"))
             }
