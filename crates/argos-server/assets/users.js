@@ -345,7 +345,7 @@ function usersCard(me, ctx) {
 const AUDIT_KNOWN = new Set(['ts', 'ts_unix', 'action', 'user', 'ip']);
 
 function auditDetails(ev) {
-  return Object.entries(ev).filter(([k]) => !AUDIT_KNOWN.has(k))
+  return Object.entries(ev).filter(([k, v]) => !AUDIT_KNOWN.has(k) && v !== null && v !== undefined)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('  ');
 }
 
