@@ -687,3 +687,71 @@ fn docs_page_renders_every_operation_in_chromium() {
     );
     println!("/api/docs rendered {rendered} operations in {browser}");
 }
+
+/// Saved searches: every answer of the three operations (201, 400, 403, 404, 200 and the
+/// list) has a documented status and shape.
+#[test]
+fn saved_searches_answer_as_documented() {
+    let s = Server::start(&[]);
+    let doc = document(&s);
+    let c = Server::client();
+    let mut problems = Vec::new();
+    let mut expect = |got: (u16, Vec<String>, Value), want: u16, what: &str| -> Value {
+        assert_eq!(got.0, want, "{what}: {}", got.2);
+        problems.extend(got.1);
+        got.2
+    };
+    let viewer =
+        serde_json::json!({"name": "viewer", "password": "viewer-password", "role": "read_only"});
+    let req = c
+        .post(s.url("/api/v1/users"))
+        .bearer_auth(TOKEN)
+        .json(&viewer);
+    expect(
+        send_checked(&doc, req, "/api/v1/users", "post"),
+        201,
+        "viewer",
+    );
+    let login = serde_json::json!({"username": "viewer", "password": "viewer-password"});
+    let session = c
+        .post(s.url("/api/v1/login"))
+        .json(&login)
+        .send()
+        .expect("login")
+        .json::<Value>()
+        .expect("login json");
+    let viewer = session["token"].as_str().expect("token").to_owned();
+    let list = "/api/v1/saved-searches";
+    let one = "/api/v1/saved-searches/{id}";
+    let body = serde_json::json!({"name": "busy", "query": "#/search?status=486", "shared": true});
+    let req = c.post(s.url(list)).bearer_auth(TOKEN).json(&body);
+    let saved = expect(send_checked(&doc, req, list, "post"), 201, "save");
+    let req = c
+        .post(s.url(list))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"name": "", "query": "#/search"}));
+    expect(send_checked(&doc, req, list, "post"), 400, "empty name");
+    let req = c.post(s.url(list)).bearer_auth(&viewer).json(&body);
+    expect(
+        send_checked(&doc, req, list, "post"),
+        403,
+        "read_only saves",
+    );
+    let req = c.get(s.url(list)).bearer_auth(&viewer);
+    let listed = expect(send_checked(&doc, req, list, "get"), 200, "list");
+    assert_eq!(listed["items"][0], saved, "the shared search, as saved");
+    let id = saved["id"].as_str().expect("id");
+    let req = c
+        .delete(s.url(&format!("{list}/{id}")))
+        .bearer_auth(&viewer);
+    expect(
+        send_checked(&doc, req, one, "delete"),
+        403,
+        "read_only deletes",
+    );
+    let req = c.delete(s.url(&format!("{list}/{id}"))).bearer_auth(TOKEN);
+    expect(send_checked(&doc, req, one, "delete"), 200, "delete");
+    let req = c.delete(s.url(&format!("{list}/{id}"))).bearer_auth(TOKEN);
+    expect(send_checked(&doc, req, one, "delete"), 404, "deleted again");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
