@@ -305,6 +305,26 @@ fn calls_take_the_search_extras_on_the_lab_capture() {
         .collect();
     assert_eq!(firsts.len(), 2);
     assert!(firsts[0] <= firsts[1]);
+    // /call-records takes every filter of the UI's Calls page (calls.js FILTERS and status).
+    let busy =
+        s.get_json("/api/v1/call-records?since=0&limit=1000&status=busy,rejected&from_user=sip*");
+    assert_eq!(
+        call_keys(&busy),
+        ids(&|c| c.to.contains("4861")),
+        "busy calls by status and from_user pattern"
+    );
+    for filter in [
+        "to_user=4871",
+        "ruri_user=4871",
+        "src_ip=127.0.0.1",
+        "dst_ip=127.*",
+        "node=*",
+        "call_key=x",
+    ] {
+        let url = format!("/api/v1/call-records?since=0&status=cancelled&{filter}");
+        let (st, v) = api(&s, Method::GET, &url, TOKEN, None);
+        assert_eq!(st, 200, "{url}: {v}");
+    }
     // Bad extras are 400 with a reason.
     for (url, says) in [
         ("/api/v1/calls?type=fax", "type must be"),
