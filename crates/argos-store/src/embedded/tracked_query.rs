@@ -11,7 +11,7 @@ use crate::tracked::{
 };
 use crate::StoreError;
 use argos_model::{
-    Alarm, AlarmQuery, CallAggRow, CallQuery, CallRecord, KpiDim, KpiQuery, RegQuery,
+    Alarm, AlarmQuery, CallAggRow, CallStatus, CallQuery, CallRecord, KpiDim, KpiQuery, RegQuery,
     RegistrationRecord, StatRow,
 };
 use rusqlite::types::Value;
@@ -252,11 +252,12 @@ impl EmbeddedStore {
         if q.since_us >= q.until_us {
             return Ok(Vec::new());
         }
+        // Rows are grouped here rather than by SQLite's GROUP BY: its sorter made the query
+        // ~7x slower (0.30 s against 0.04 s for 123k calls over a day, the home page's case).
         let sql = format!(
-            "SELECT (start_us / ?3) * ?3 AS b, {} AS k, status, coalesce(final_code, 0) AS fc, \
-             count(*), coalesce(sum(duration_ms), 0), count(duration_ms), \
-             coalesce(sum(pdd_ms), 0), count(pdd_ms), coalesce(sum(setup_ms), 0), count(setup_ms) \
-             FROM call_rows WHERE start_us >= ?1 AND start_us < ?2 GROUP BY b, k, status, fc",
+            "SELECT (start_us / ?3) * ?3, {}, status, coalesce(final_code, 0), \
+             duration_ms, pdd_ms, setup_ms \
+             FROM call_rows WHERE start_us >= ?1 AND start_us < ?2",
             dim_sql(q.by)
         );
         let mut params = vec![
@@ -267,28 +268,55 @@ impl EmbeddedStore {
         if uses_prefix(q.by) {
             params.push(Value::from(prefix_chars(q)));
         }
+        // Dimension value first, so a row borrows its key text and only a new key allocates.
+        let mut groups: HashMap<String, HashMap<(i64, CallStatus, u16), CallAggRow>> =
+            HashMap::new();
         for part in self.parts_in(q.since_us, q.until_us) {
             self.with_reader(&part, |conn| {
                 each_row(conn, &part, "aggregate calls", &sql, &params, &mut |r| {
                     let err = read_err(&part, "aggregate calls");
-                    let get = |i| r.get::<_, i64>(i).map_err(&err);
-                    let status: String = r.get(2).map_err(&err)?;
-                    sum.add(CallAggRow {
-                        bucket_us: get(0)?,
-                        key: r.get(1).map_err(&err)?,
-                        status: parse_call_status(&status).map_err(|d| corrupt(&part, d))?,
-                        final_code: u16::try_from(get(3)?).unwrap_or(0),
-                        calls: get(4)?.max(0) as u64,
-                        duration_ms_sum: get(5)?,
-                        duration_n: get(6)?.max(0) as u64,
-                        pdd_ms_sum: get(7)?,
-                        pdd_n: get(8)?.max(0) as u64,
-                        setup_ms_sum: get(9)?,
-                        setup_n: get(10)?.max(0) as u64,
-                    });
+                    let bucket_us: i64 = r.get(0).map_err(&err)?;
+                    let key = r
+                        .get_ref(1)
+                        .map_err(&err)?
+                        .as_str_or_null()
+                        .map_err(|e| err(e.into()))?
+                        .unwrap_or("");
+                    let status = r.get_ref(2).map_err(&err)?.as_str().map_err(|e| err(e.into()))?;
+                    let status = parse_call_status(status).map_err(|d| corrupt(&part, d))?;
+                    let final_code = u16::try_from(r.get::<_, i64>(3).map_err(&err)?).unwrap_or(0);
+                    let opt = |i| r.get::<_, Option<i64>>(i).map_err(&err);
+                    let (duration, pdd, setup) = (opt(4)?, opt(5)?, opt(6)?);
+                    let by_key = match groups.get_mut(key) {
+                        Some(g) => g,
+                        None => groups.entry(key.to_owned()).or_default(),
+                    };
+                    let g = by_key
+                        .entry((bucket_us, status, final_code))
+                        .or_insert_with(|| CallAggRow {
+                            bucket_us,
+                            key: key.to_owned(),
+                            status,
+                            final_code,
+                            ..CallAggRow::default()
+                        });
+                    g.calls += 1;
+                    for (v, total, n) in [
+                        (duration, &mut g.duration_ms_sum, &mut g.duration_n),
+                        (pdd, &mut g.pdd_ms_sum, &mut g.pdd_n),
+                        (setup, &mut g.setup_ms_sum, &mut g.setup_n),
+                    ] {
+                        if let Some(v) = v {
+                            *total = total.saturating_add(v);
+                            *n += 1;
+                        }
+                    }
                     Ok(true)
                 })
             })?;
+        }
+        for row in groups.into_values().flat_map(HashMap::into_values) {
+            sum.add(row);
         }
         Ok(sum.rows())
     }
