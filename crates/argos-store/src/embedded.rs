@@ -2,6 +2,7 @@
 //! postings per (term, block) instead of per-message index rows. The call tracker's
 //! records live in tables of the same day files ([`tracked`], [`tracked_query`]).
 
+mod rollup;
 mod tracked;
 mod tracked_query;
 
@@ -1546,6 +1547,7 @@ impl PartWriter {
         conn.execute_batch(SCHEMA)
             .and_then(|()| conn.execute_batch(tracked::SCHEMA))
             .map_err(sql_err(&part, "create schema"))?;
+        rollup::create(&conn).map_err(sql_err(&part, "create call roll-up"))?;
         let (next_block, next_dict, messages) = conn
             .query_row(
                 "SELECT (SELECT coalesce(max(id), 0) + 1 FROM bix), (SELECT coalesce(max(id), 0) + 1 FROM dict),

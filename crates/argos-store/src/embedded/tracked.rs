@@ -50,11 +50,12 @@
 //!
 //! [`Store::flush`]: crate::Store::flush
 
-use super::{day_name, day_of, sql_err, EmbeddedStore, PartWriter};
+use super::{day_name, day_of, rollup, sql_err, EmbeddedStore, PartWriter};
 use crate::tracked::to_json;
 use crate::StoreError;
 use argos_model::{Alarm, CallRecord, RegistrationRecord, StatRow};
 use rusqlite::params;
+use std::collections::HashMap;
 
 /// The tables, in every day file (see the module documentation).
 pub(super) const SCHEMA: &str = "
@@ -333,7 +334,8 @@ impl Row {
     }
 }
 
-/// A batch's blobs, then its rows (each replacing the row of its key).
+/// A batch's blobs, then its rows (each replacing the row of its key), and the change of
+/// the per-minute roll-up they make (the replaced row's contribution taken back).
 fn write_calls(conn: &rusqlite::Connection, b: &CallBatch) -> rusqlite::Result<()> {
     let mut ids = Vec::with_capacity(b.chunks.len());
     let mut st = conn.prepare_cached("INSERT INTO call_blobs(data) VALUES (?1)")?;
@@ -347,6 +349,26 @@ fn write_calls(conn: &rusqlite::Connection, b: &CallBatch) -> rusqlite::Result<(
          blob, off, len) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?;
+    // The roll-up changes by each key's row before the batch (taken back) and its last
+    // write in the batch (added): states in between cancel out, so a call written several
+    // times in one batch costs one lookup and two additions.
+    let mut last: HashMap<(i64, &str), usize> = HashMap::with_capacity(b.calls.len());
+    for (i, c) in b.calls.iter().enumerate() {
+        last.insert((c.start_us, c.call_key.as_str()), i);
+    }
+    let mut before = Vec::new();
+    for &(start_us, key) in last.keys() {
+        if let Some(old) = rollup::OldRow::read(conn, start_us, key)? {
+            before.push((start_us, old));
+        }
+    }
+    let mut delta = rollup::Delta::default();
+    for (start_us, old) in &before {
+        delta.add(&old.contribution(*start_us), -1);
+    }
+    for c in last.values().filter_map(|&i| b.calls.get(i)) {
+        delta.add(&c.contribution(), 1);
+    }
     for c in &b.calls {
         let blob = ids.get(c.chunk).copied().unwrap_or_default();
         st.execute(params![
@@ -369,7 +391,27 @@ fn write_calls(conn: &rusqlite::Connection, b: &CallBatch) -> rusqlite::Result<(
             c.len as i64,
         ])?;
     }
-    Ok(())
+    delta.apply(conn)
+}
+
+impl CallCols {
+    /// What this row adds to the roll-up.
+    fn contribution(&self) -> rollup::Contribution<'_> {
+        rollup::Contribution {
+            start_us: self.start_us,
+            status: self.status,
+            final_code: self.final_code,
+            node: self.node.as_deref(),
+            src_ip: &self.src_ip,
+            dst_ip: &self.dst_ip,
+            caller_ua: self.caller_ua.as_deref(),
+            ruri_user: self.ruri_user.as_deref(),
+            to_user: self.to_user.as_deref(),
+            duration_ms: self.duration_ms,
+            pdd_ms: self.pdd_ms,
+            setup_ms: self.setup_ms,
+        }
+    }
 }
 
 impl PartWriter {
