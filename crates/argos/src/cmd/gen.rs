@@ -343,7 +343,14 @@ mod tests {
     fn cut_says_which_call_id_each_gap_held() {
         let ids = vec![b"@CALLID@".to_vec(), b"leg-a".to_vec(), b"leg-b".to_vec()];
         let (parts, which) = cut(b"Call-ID: leg-b\r\nX-CID: leg-a\r\n", &ids);
-        assert_eq!(parts, vec![b"Call-ID: ".to_vec(), b"\r\nX-CID: ".to_vec(), b"\r\n".to_vec()]);
+        assert_eq!(
+            parts,
+            vec![
+                b"Call-ID: ".to_vec(),
+                b"\r\nX-CID: ".to_vec(),
+                b"\r\n".to_vec()
+            ]
+        );
         assert_eq!(which, vec![2, 1]);
         let (parts, which) = cut(b"no id here", &ids);
         assert_eq!((parts.len(), which.len()), (1, 0));
