@@ -5,7 +5,7 @@ import { api, qs } from './api.js';
 import { rangeBoundsUs } from './range.js';
 import { fillStats } from './stats.js';
 import { severityBadge } from './alarms.js';
-import { savedSearches } from './saved.js';
+import { savedSearches, loadSavedSearches } from './saved.js';
 
 const RANGES = [['1h', 'Last hour'], ['24h', 'Last 24 h'], ['7d', 'Last 7 days'], ['all', 'Latest activity']];
 const ALARMS_SHOWN = 5;
@@ -32,10 +32,16 @@ export async function renderHome(root, r, ctx) {
   }, q, h('button.primary', { type: 'submit' }, 'Search'),
   h('span.muted.small', null, `${(RANGES.find(([k]) => k === range) || RANGES[1])[1].toLowerCase()}: a number searches the From user, text with @ the Call-ID, an address the source IP`));
 
-  const saved = savedSearches();
-  const savedBox = h('div.card.home-saved', null, h('div.card-title', null, 'Saved searches'),
-    saved.length ? h('ul.saved-list', null, saved.map((x) => h('li', null, h('a', { href: x.hash, title: x.hash }, x.name))))
+  const savedBox = h('div.card.home-saved');
+  const drawSaved = (saved) => clear(savedBox).append(h('div.card-title', null, 'Saved searches'),
+    saved.length ? h('ul.saved-list', null, saved.map((x) => h('li', null,
+      h('a', { href: x.hash, title: x.hash }, x.name),
+      x.shared ? h('span.badge.saved-shared', { title: `shared by ${x.owner || 'a teammate'}` }, 'shared') : null,
+      x.shared && x.owner ? h('span.muted.small', null, ` ${x.owner}`) : null)))
       : h('p.muted.small', null, 'None yet: save one from the Search page (★ Saved).'));
+  drawSaved(savedSearches());
+  // Searches teammates shared since the list was loaded show up without a reload.
+  loadSavedSearches({ signal: ctx.signal }).then((c) => { if (!ctx.signal.aborted) drawSaved(c.items); }, () => {});
 
   const alarmsBox = h('div.card.home-alarms', null, h('div.card-title', null, 'Recent alarms'), h('p.muted.small', null, 'Loading…'));
   const seg = h('div.seg', { role: 'radiogroup', 'aria-label': 'Time range' }, RANGES.map(([k, label]) => h('label', null,

@@ -75,11 +75,16 @@ function apiParams(st) {
   // Filters apply to each message, and a reply has a status but no method: "INVITE + 487" means
   // replies to INVITE with 487, i.e. cseq_method=INVITE (method=INVITE&status=487 never matches).
   const replyTo = st.fields.method && st.fields.status && !st.extra.some(([k]) => k === 'cseq_method');
+  // The API takes each parameter once (a repeat is refused): say so here, with the way out.
+  const add = (k, v) => {
+    if (u.has(k)) throw new Error(`"${k}" is given twice: a search takes one value per field; for several values use a regex (${k.replace(/~$/, '')}~ = a|b) or "match any" with different fields`);
+    u.append(k, v);
+  };
   for (const [n] of MAIN_FIELDS) {
     if (!st.fields[n]) continue;
-    u.append(n === 'method' && replyTo ? 'cseq_method' : n, st.fields[n].trim());
+    add(n === 'method' && replyTo ? 'cseq_method' : n, st.fields[n].trim());
   }
-  for (const [k, v] of st.extra) if (k && v !== '') u.append(k, String(v).trim());
+  for (const [k, v] of st.extra) if (k && v !== '') add(k, String(v).trim());
   return u.toString();
 }
 
