@@ -1237,6 +1237,18 @@ fn reference(calls: &[CallRecord], q: &KpiQuery) -> Vec<CallAggRow> {
     groups.into_values().collect()
 }
 
+/// One order for aggregate rows of any engine: bucket, key, status, code.
+fn sort_aggs(v: &mut [CallAggRow]) {
+    v.sort_by(|a, b| {
+        (a.bucket_us, &a.key, a.status.as_str(), a.final_code).cmp(&(
+            b.bucket_us,
+            &b.key,
+            b.status.as_str(),
+            b.final_code,
+        ))
+    });
+}
+
 #[test]
 fn call_aggregates_equal_a_brute_force_reference() {
     let mut r = Lcg(7);
@@ -1288,16 +1300,8 @@ fn call_aggregates_equal_a_brute_force_reference() {
             };
             let mut got = s.call_aggregates(&q).unwrap();
             let mut want = reference(&calls, &q);
-            let order = |a: &CallAggRow, b: &CallAggRow| {
-                (a.bucket_us, &a.key, a.status.as_str(), a.final_code).cmp(&(
-                    b.bucket_us,
-                    &b.key,
-                    b.status.as_str(),
-                    b.final_code,
-                ))
-            };
-            got.sort_by(order);
-            want.sort_by(order);
+            sort_aggs(&mut got);
+            sort_aggs(&mut want);
             assert_eq!(got, want, "{}: round {round}: {q:?}", e.name);
         }
     }
@@ -1335,7 +1339,7 @@ fn call_rollup_is_filled_for_files_made_before_it() {
         .unwrap();
     let s = EmbeddedStore::open(dir.path(), EmbeddedOptions::default()).unwrap();
     let sorted = |mut v: Vec<CallAggRow>| {
-        v.sort_by(|a, b| (a.bucket_us, a.key.clone()).cmp(&(b.bucket_us, b.key.clone())));
+        sort_aggs(&mut v);
         v
     };
     assert_eq!(
