@@ -18,7 +18,8 @@
 # the diff's unified view and its "ignore Via / Record-Route / Route / Max-Forwards / Content-Length"
 # toggle, on the two INVITEs of a proxied call) and the search page's tools (counts, quick filter,
 # column chooser kept over a reload, a saved search shared with the team on the server, share link in
-# a new tab, live mode showing a call sent now). Then the Admin page as admin: create users `ro`
+# a new tab, live mode showing a call sent now, "Load more" paging of messages and calls, a field given
+# twice explained before it is sent). Then the Admin page as admin: create users `ro`
 # (read-only) and `u1` through the form, promote u1 to user and reset its password, see a taken name
 # and deleting the last admin refused with the API's 409 shown in the page, create an API token
 # (secret shown once, checked against /api/v1/me) and revoke it (refused afterwards), filter the audit

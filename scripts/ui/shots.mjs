@@ -1142,6 +1142,22 @@ try {
 
   // 8. search page tools: counts, quick filter, columns, saved searches, share link, live mode
   await searchFeatures(page, context);
+  // Paging: "Load more" appends the next page to the table (messages by time cursor, calls by key).
+  for (const [mode, n] of [['messages', 5], ['calls', 3]]) {
+    await page.goto(`${BASE}/#/search?mode=${mode}&range=all&limit=${n}`);
+    await page.waitForFunction((m) => document.querySelector(`table.grid.${m}:not(.stale)`), mode, { timeout: 10000 }).catch(() => {});
+    const before = await page.locator('table.grid tbody tr').count();
+    await page.locator('button.load-more').click({ timeout: 10000 }).catch(() => {});
+    await page.locator('table.grid tbody tr').nth(2 * n - 1).waitFor({ timeout: 10000 }).catch(() => {});
+    const links = await page.locator('table.grid tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.href || ''));
+    const cells = await page.locator('table.grid tbody tr td:first-child').allTextContents();
+    const distinct = mode === 'calls' ? new Set(links).size : links.length;
+    const sorted = cells.every((c, i) => i === 0 || cells[i - 1] <= c);
+    check(before === n && links.length === 2 * n && distinct === 2 * n && sorted,
+      `${mode}: Load more appends page 2 (${before} → ${links.length} rows, ${distinct} distinct, in time order: ${sorted})`);
+    if (mode === 'messages') await shot('31-load-more.png');
+  }
+
   // A field given twice: the API refuses repeats, so the page says so before asking it.
   await page.goto(`${BASE}/#/search?mode=messages&range=all&from_tag=a&from_tag=b`);
   const twice = await page.locator('.empty.error').first().textContent({ timeout: 10000 }).catch(() => '');

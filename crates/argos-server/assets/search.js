@@ -117,7 +117,8 @@ export async function renderSearch(root, r, ctx) {
     throw e;
   }
   if (ctx.signal.aborted) return;
-  const table = page.showResults(st, res.rows, Number(st.limit || 100), res.ms);
+  const limit = Number(st.limit || 100);
+  const table = page.showResults(st, res.rows, limit, res.ms, st.live ? null : (shown) => loadMore(st, shown, limit, ctx));
   if (!st.live) return;
   // Live: refresh in place (sort, filter and columns stay); rows not seen before are marked new.
   let timer = null;
@@ -134,6 +135,44 @@ export async function renderSearch(root, r, ctx) {
   };
   timer = setTimeout(tick, LIVE_EVERY_MS);
   ctx.onCleanup(() => clearTimeout(timer));
+}
+
+/** Most rows the API gives for one request (docs/API.md). */
+const API_MAX_LIMIT = 10000;
+
+/**
+ * The next page after `shown` rows (in the API's order, oldest first): the rows it returns that are
+ * not shown yet. Messages continue from the newest shown timestamp (rows of that instant come again
+ * and are dropped by id); calls, whose order is that of their first matching message, are asked
+ * again with a limit grown by one page, and the new call keys kept. When the message cursor makes
+ * no progress (a full page of one instant) it falls back to the grown limit too.
+ */
+async function loadMore(st, shown, limit, ctx) {
+  const base = new URLSearchParams(apiParams(st));
+  const get = async (params) => {
+    const data = await api(`/api/v1/${st.mode}?${params}`, { signal: ctx.signal });
+    return (st.mode === 'calls' ? data && data.calls : data && data.messages) || [];
+  };
+  const known = new Set(shown.map((r) => rowKey(st, r)));
+  const fresh = (rows) => rows.filter((r) => !known.has(rowKey(st, r)));
+  if (st.mode === 'messages') {
+    const times = shown.map((m) => usOf(m.ts_us, m.ts) ?? 0);
+    const lastUs = Math.max(...times);
+    // The shown rows of the last instant come again: ask for that many more.
+    const want = Math.min(API_MAX_LIMIT, limit + times.filter((t) => t === lastUs).length);
+    const u = new URLSearchParams(base);
+    u.set('since', (lastUs / 1e6).toFixed(6));
+    u.set('limit', String(want));
+    const rows = await get(u.toString());
+    const add = fresh(rows);
+    if (add.length || rows.length < want) return { rows: add, more: rows.length >= want };
+  }
+  const grown = Math.min(API_MAX_LIMIT, shown.length + limit);
+  if (grown <= shown.length) return { rows: [], more: false, capped: true };
+  const u = new URLSearchParams(base);
+  u.set('limit', String(grown));
+  const rows = await get(u.toString());
+  return { rows: fresh(rows), more: rows.length >= grown && grown < API_MAX_LIMIT, capped: grown >= API_MAX_LIMIT };
 }
 
 function buildPage(root) {
@@ -270,8 +309,8 @@ function buildPage(root) {
     showFailure(msg) {
       setResults(h('div.empty.error', null, h('p', null, 'Search failed: ', msg)));
     },
-    showResults(st, rows, limit, ms) {
-      const t = resultsTable(st, rows, limit, ms);
+    showResults(st, rows, limit, ms, loadMore) {
+      const t = resultsTable(st, rows, limit, ms, loadMore);
       setResults(t.el);
       return t;
     },
@@ -375,7 +414,7 @@ async function shareLink(hash, btn) {
 }
 
 // Returns { el, update(rows, ms), note(text) }: sort, quick filter and columns survive live updates.
-function resultsTable(st, rows, limit, ms) {
+function resultsTable(st, rows, limit, ms, loadMore) {
   const allCols = st.mode === 'calls' ? CALL_COLS : MSG_COLS;
   const nounOf = (n) => (st.mode === 'calls' ? (n === 1 ? 'call' : 'calls') : (n === 1 ? 'message' : 'messages'));
   const countEl = h('strong.counts');
@@ -473,9 +512,41 @@ function resultsTable(st, rows, limit, ms) {
     noMatch.hidden = !(rows.length && !kept.length);
   }
 
+  // More rows may exist while every request so far came back full.
+  let more = rows.length >= limit;
   function head(n, t) {
     timing.textContent = ` · ${Math.round(t)} ms`;
-    limitEl.textContent = n >= limit ? ` · limit of ${limit} reached: narrow the time range or filters, or raise the limit` : '';
+    limitEl.textContent = more && !loadMore ? ` · limit of ${limit} reached: narrow the time range or filters, or raise the limit` : '';
+  }
+
+  const moreNote = h('span.muted.small');
+  const moreBtn = h('button.load-more', {
+    type: 'button',
+    onclick: async () => {
+      moreBtn.disabled = true;
+      moreNote.textContent = ' loading…';
+      const t0 = performance.now();
+      try {
+        const page = await loadMore(rows);
+        const keys = page.rows.map((r) => rowKey(st, r));
+        for (const k of keys) known.add(k);
+        fresh = new Set(keys);
+        rows = rows.concat(page.rows);
+        more = page.more;
+        show(performance.now() - t0);
+        moreNote.textContent = page.capped ? ` the API gives at most ${API_MAX_LIMIT.toLocaleString()} rows: narrow the search for more`
+          : ` ${page.rows.length.toLocaleString()} more loaded`;
+      } catch (e) {
+        if (e && e.name === 'AbortError') return;
+        moreNote.textContent = ` loading more failed: ${e && e.message ? e.message : e}`;
+      } finally {
+        moreBtn.disabled = false;
+      }
+    },
+  }, `Load ${limit.toLocaleString()} more`);
+  const moreBox = h('div.load-more-box', null, moreBtn, moreNote);
+  function showMore() {
+    moreBox.hidden = !loadMore || !more;
   }
 
   const open = (ev) => {
@@ -496,7 +567,7 @@ function resultsTable(st, rows, limit, ms) {
 
   const table = h(`table.grid.${st.mode}`, null, thead, tbody);
   const noMatch = h('div.empty.muted', { hidden: true }, 'No shown row matches the quick filter.');
-  const tableBox = h('div', null, tableTools, h('div.table-wrap', null, table), noMatch);
+  const tableBox = h('div', null, tableTools, h('div.table-wrap', null, table), noMatch, moreBox);
 
   function emptyBox() {
     const wider = st.range === 'all' || st.live ? null
@@ -510,6 +581,7 @@ function resultsTable(st, rows, limit, ms) {
 
   function show(t) {
     head(rows.length, t);
+    showMore();
     if (!rows.length) {
       countEl.textContent = `0 ${nounOf(0)}`;
       clear(wrap).append(emptyBox());
@@ -530,6 +602,7 @@ function resultsTable(st, rows, limit, ms) {
       fresh = new Set(keys.filter((k) => !known.has(k)));
       known = new Set(keys);
       rows = next;
+      more = next.length >= limit;
       show(t);
       const now = new Date();
       liveEl.textContent = ` · live, last ${st.live} min · updated ${now.toLocaleTimeString()}${fresh.size ? ` · ${fresh.size} new` : ''}`;
