@@ -958,6 +958,46 @@ impl EmbeddedStore {
         Ok(())
     }
 
+    /// One [`CallSummary`] per key (`set`: the same keys, for the check of each message),
+    /// over its messages in `[since, until)`, read in one pass over the blocks holding
+    /// them; sorted by first message. A key without messages gets an empty summary.
+    fn summarise_keys(
+        &self,
+        keys: Vec<String>,
+        set: &HashSet<String>,
+        since: i64,
+        until: i64,
+    ) -> Result<Vec<CallSummary>, StoreError> {
+        let hashes: Vec<i64> = keys.iter().map(|k| key_hash(k)).collect();
+        let mut msgs = BTreeMap::new();
+        let verify = |r: &Record| r.fields.call_key.as_ref().is_some_and(|k| set.contains(k));
+        self.fetch_by_keys(
+            since,
+            until,
+            &hashes,
+            &hashes,
+            &[],
+            &verify,
+            MAX_CALL_MESSAGES * keys.len().max(1),
+            &mut msgs,
+        )?;
+        let mut groups: HashMap<String, Vec<StoredMessage>> = HashMap::new();
+        for m in msgs.into_values() {
+            if let Some(k) = m.record.fields.call_key.clone() {
+                groups.entry(k).or_default().push(m);
+            }
+        }
+        let mut out: Vec<CallSummary> = keys
+            .into_iter()
+            .map(|k| {
+                let msgs = groups.remove(&k).unwrap_or_default();
+                summarise(k, msgs)
+            })
+            .collect();
+        out.sort_by(|a, b| (a.first_ts_us, &a.call_key).cmp(&(b.first_ts_us, &b.call_key)));
+        Ok(out)
+    }
+
     /// Messages in `[since, until)` whose call_id hash is in `cids`, call_key hash in `cks`
     /// or a_leg hash in `als`, passing `verify`; unordered, at most `cap`.
     #[allow(clippy::too_many_arguments)]
@@ -1245,33 +1285,23 @@ impl Store for EmbeddedStore {
             }
             keys.len() < q.limit
         })?;
-        let hashes: Vec<i64> = keys.iter().map(|k| key_hash(k)).collect();
-        let mut msgs = BTreeMap::new();
-        let verify = |r: &Record| r.fields.call_key.as_ref().is_some_and(|k| seen.contains(k));
-        self.fetch_by_keys(
-            q.since_us,
-            q.until_us,
-            &hashes,
-            &hashes,
-            &[],
-            &verify,
-            MAX_CALL_MESSAGES * keys.len().max(1),
-            &mut msgs,
-        )?;
-        let mut groups: HashMap<String, Vec<StoredMessage>> = HashMap::new();
-        for m in msgs.into_values() {
-            if let Some(k) = m.record.fields.call_key.clone() {
-                groups.entry(k).or_default().push(m);
-            }
-        }
-        let mut out: Vec<CallSummary> = keys
-            .into_iter()
-            .map(|k| {
-                let msgs = groups.remove(&k).unwrap_or_default();
-                summarise(k, msgs)
-            })
+        self.summarise_keys(keys, &seen, q.since_us, q.until_us)
+    }
+
+    fn calls_by_keys(
+        &self,
+        keys: &[String],
+        since_us: i64,
+        until_us: i64,
+    ) -> Result<Vec<CallSummary>, StoreError> {
+        let mut seen: HashSet<String> = HashSet::with_capacity(keys.len());
+        let keys: Vec<String> = keys
+            .iter()
+            .filter(|k| seen.insert((*k).clone()))
+            .cloned()
             .collect();
-        out.sort_by(|a, b| (a.first_ts_us, &a.call_key).cmp(&(b.first_ts_us, &b.call_key)));
+        let mut out = self.summarise_keys(keys, &seen, since_us, until_us)?;
+        out.retain(|c| c.messages > 0);
         Ok(out)
     }
 

@@ -119,6 +119,31 @@ pub trait Store: Send + Sync + 'static {
     /// with that `call_key` in the range; rows sorted by `first_ts_us` (most recent last).
     fn calls(&self, q: &Query) -> Result<Vec<CallSummary>, StoreError>;
 
+    /// The rows [`Store::calls`] gives for these `call_key`s, each summarised over all its
+    /// messages in `[since, until)`; keys without messages are left out; sorted like
+    /// `calls`. The default asks `calls` once per key; an engine may do it in one read.
+    fn calls_by_keys(
+        &self,
+        keys: &[String],
+        since_us: i64,
+        until_us: i64,
+    ) -> Result<Vec<CallSummary>, StoreError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            out.extend(self.calls(&Query {
+                filters: vec![argos_model::Filter {
+                    field: argos_model::Field::CallKey,
+                    value: key.clone(),
+                }],
+                since_us,
+                until_us,
+                limit: 1,
+            })?);
+        }
+        out.sort_by(|a, b| (a.first_ts_us, &a.call_key).cmp(&(b.first_ts_us, &b.call_key)));
+        Ok(out)
+    }
+
     /// Every message of the call that contains `call_id` and of its correlated legs, in
     /// time order: K = {call_id} ∪ call_keys of messages whose call_id = `call_id`;
     /// S = messages with call_key ∈ K or call_id ∈ K or a_leg ∈ K; then one expansion adds

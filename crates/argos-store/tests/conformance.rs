@@ -591,6 +591,39 @@ fn calls_grouping_and_status() {
     assert!(out[8].len() > 100);
 }
 
+/// `calls_by_keys` gives, for several keys at once, the rows `calls` gives one key at a time
+/// (and leaves out keys without messages), on every engine.
+#[test]
+fn calls_by_keys_equal_calls_per_key() {
+    let data = dataset();
+    let mut keys: Vec<String> = vec!["a".into(), "nope".into(), "x".into()];
+    keys.extend(
+        data.iter()
+            .filter_map(|r| r.fields.call_key.clone())
+            .step_by(37)
+            .take(40),
+    );
+    let out = conform("calls_by_keys_equal_calls_per_key", &data, |s| {
+        let mut res = Vec::new();
+        for (a, b) in [(0, i64::MAX), (T0, MIDNIGHT)] {
+            let together = s.calls_by_keys(&keys, a, b).unwrap();
+            let mut one_by_one: Vec<CallSummary> = keys
+                .iter()
+                .flat_map(|k| s.calls(&q(a, b, &[(Field::CallKey, k)], 1)).unwrap())
+                .filter(|c| c.messages > 0)
+                .collect();
+            one_by_one
+                .sort_by(|x, y| (x.first_ts_us, &x.call_key).cmp(&(y.first_ts_us, &y.call_key)));
+            one_by_one.dedup_by(|x, y| x.call_key == y.call_key);
+            assert_eq!(together, one_by_one, "[{a}, {b})");
+            res.push(together);
+        }
+        res
+    });
+    assert!(out[0].iter().any(|c| c.call_key == "a"));
+    assert!(!out[0].iter().any(|c| c.call_key == "nope"));
+}
+
 #[test]
 fn call_joins_legs_and_catches_bleg_responses() {
     let data = dataset();
