@@ -107,7 +107,7 @@ export async function renderSearch(root, r, ctx) {
     const t0 = performance.now();
     const data = await api(`/api/v1/${st.mode}?${apiParams(st)}`, { signal: ctx.signal });
     const rows = (st.mode === 'calls' ? data && data.calls : data && data.messages) || [];
-    return { rows, ms: performance.now() - t0 };
+    return { rows, ms: performance.now() - t0, truncated: !!(data && data.candidates_truncated) };
   };
   let res;
   try {
@@ -119,6 +119,7 @@ export async function renderSearch(root, r, ctx) {
   if (ctx.signal.aborted) return;
   const limit = Number(st.limit || 100);
   const table = page.showResults(st, res.rows, limit, res.ms, st.live ? null : (shown) => loadMore(st, shown, limit, ctx));
+  table.truncated(res.truncated);
   if (!st.live) return;
   // Live: refresh in place (sort, filter and columns stay); rows not seen before are marked new.
   let timer = null;
@@ -127,6 +128,7 @@ export async function renderSearch(root, r, ctx) {
       const next = await run();
       if (ctx.signal.aborted) return;
       table.update(next.rows, next.ms);
+      table.truncated(next.truncated);
     } catch (e) {
       if (ctx.signal.aborted || (e && e.name === 'AbortError')) return;
       table.note(`live refresh failed: ${e && e.message ? e.message : e}`);
@@ -421,7 +423,9 @@ function resultsTable(st, rows, limit, ms, loadMore) {
   const timing = h('span.muted');
   const liveEl = h('span.live-note');
   const limitEl = h('span.warn');
-  const summary = h('div.summary', null, countEl, timing, liveEl, limitEl);
+  const truncEl = h('span.warn', { hidden: true },
+    ' · the OR / regex / type filters looked at the first 100,000 candidates only: more may match; narrow the time range or add a field filter');
+  const summary = h('div.summary', null, countEl, timing, liveEl, limitEl, truncEl);
   const wrap = h('div.results-body');
   const el = h('div', null, summary, wrap);
   let shown = visibleCols(st.mode, allCols);
@@ -608,5 +612,7 @@ function resultsTable(st, rows, limit, ms, loadMore) {
       liveEl.textContent = ` · live, last ${st.live} min · updated ${now.toLocaleTimeString()}${fresh.size ? ` · ${fresh.size} new` : ''}`;
     },
     note(text) { liveEl.textContent = ` · ${text}`; },
+    /** The API said the extras chose from a cut candidate list (`candidates_truncated`). */
+    truncated(on) { truncEl.hidden = !on; },
   };
 }
