@@ -413,6 +413,16 @@ pub enum KpiDim {
 }
 
 impl KpiDim {
+    /// Every dimension.
+    pub const ALL: [KpiDim; 6] = [
+        KpiDim::All,
+        KpiDim::Node,
+        KpiDim::SrcIp,
+        KpiDim::DstIp,
+        KpiDim::CallerUa,
+        KpiDim::DstPrefix,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             KpiDim::All => "all",
@@ -424,16 +434,7 @@ impl KpiDim {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            KpiDim::All,
-            KpiDim::Node,
-            KpiDim::SrcIp,
-            KpiDim::DstIp,
-            KpiDim::CallerUa,
-            KpiDim::DstPrefix,
-        ]
-        .into_iter()
-        .find(|v| v.as_str() == s)
+        KpiDim::ALL.into_iter().find(|v| v.as_str() == s)
     }
 }
 

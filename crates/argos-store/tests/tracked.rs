@@ -1263,14 +1263,7 @@ fn call_aggregates_equal_a_brute_force_reference() {
     for c in calls.iter_mut().step_by(15) {
         c.caller_ua = Some("changed-ua".into()); // the replacement moves it to another key
     }
-    let dims = [
-        KpiDim::All,
-        KpiDim::Node,
-        KpiDim::SrcIp,
-        KpiDim::DstIp,
-        KpiDim::CallerUa,
-        KpiDim::DstPrefix,
-    ];
+    let dims = KpiDim::ALL;
     for e in engines("call_aggregates_equal_a_brute_force_reference") {
         let s = e.store();
         for chunk in live.chunks(400) {

@@ -554,6 +554,42 @@ fn send_checked(
     (status, problems, value)
 }
 
+/// The read_only user the role tests create: (users body, login body).
+struct Viewer(serde_json::Value, serde_json::Value);
+
+static VIEWER: std::sync::LazyLock<Viewer> = std::sync::LazyLock::new(|| {
+    Viewer(
+        serde_json::json!({"name": "viewer", "password": "viewer-password", "role": "read_only"}),
+        serde_json::json!({"username": "viewer", "password": "viewer-password"}),
+    )
+});
+
+/// Creates the read_only user `viewer` and logs it in, both answers checked against the
+/// document by `expect`; returns its session token.
+fn viewer_session(
+    s: &Server,
+    doc: &Value,
+    expect: &mut dyn FnMut((u16, Vec<String>, Value), u16, &str) -> Value,
+) -> String {
+    let c = Server::client();
+    let req = c
+        .post(s.url("/api/v1/users"))
+        .bearer_auth(TOKEN)
+        .json(&VIEWER.0);
+    expect(
+        send_checked(doc, req, "/api/v1/users", "post"),
+        201,
+        "admin creates a user",
+    );
+    let req = c.post(s.url("/api/v1/login")).json(&VIEWER.1);
+    let session = expect(
+        send_checked(doc, req, "/api/v1/login", "post"),
+        200,
+        "login",
+    );
+    session["token"].as_str().expect("token").to_owned()
+}
+
 #[test]
 fn roles_rate_limit_and_body_errors_are_documented() {
     let s = Server::start(&[]);
@@ -565,34 +601,16 @@ fn roles_rate_limit_and_body_errors_are_documented() {
         problems.extend(got.1);
         got.2
     };
-    let viewer =
-        serde_json::json!({"name": "viewer", "password": "viewer-password", "role": "read_only"});
+    let token = viewer_session(&s, &doc, &mut expect);
     let req = c
         .post(s.url("/api/v1/users"))
         .bearer_auth(TOKEN)
-        .json(&viewer);
-    expect(
-        send_checked(&doc, req, "/api/v1/users", "post"),
-        201,
-        "admin creates a user",
-    );
-    let req = c
-        .post(s.url("/api/v1/users"))
-        .bearer_auth(TOKEN)
-        .json(&viewer);
+        .json(&VIEWER.0);
     expect(
         send_checked(&doc, req, "/api/v1/users", "post"),
         409,
         "the name is taken",
     );
-    let login = serde_json::json!({"username": "viewer", "password": "viewer-password"});
-    let req = c.post(s.url("/api/v1/login")).json(&login);
-    let session = expect(
-        send_checked(&doc, req, "/api/v1/login", "post"),
-        200,
-        "login",
-    );
-    let token = session["token"].as_str().expect("token").to_owned();
     let req = c.get(s.url("/api/v1/me")).bearer_auth(&token);
     expect(send_checked(&doc, req, "/api/v1/me", "get"), 200, "me");
     // read_only: reads, but user management is refused with a documented 403.
@@ -701,26 +719,7 @@ fn saved_searches_answer_as_documented() {
         problems.extend(got.1);
         got.2
     };
-    let viewer =
-        serde_json::json!({"name": "viewer", "password": "viewer-password", "role": "read_only"});
-    let req = c
-        .post(s.url("/api/v1/users"))
-        .bearer_auth(TOKEN)
-        .json(&viewer);
-    expect(
-        send_checked(&doc, req, "/api/v1/users", "post"),
-        201,
-        "viewer",
-    );
-    let login = serde_json::json!({"username": "viewer", "password": "viewer-password"});
-    let session = c
-        .post(s.url("/api/v1/login"))
-        .json(&login)
-        .send()
-        .expect("login")
-        .json::<Value>()
-        .expect("login json");
-    let viewer = session["token"].as_str().expect("token").to_owned();
+    let viewer = viewer_session(&s, &doc, &mut expect);
     let list = "/api/v1/saved-searches";
     let one = "/api/v1/saved-searches/{id}";
     let body = serde_json::json!({"name": "busy", "query": "#/search?status=486", "shared": true});

@@ -18,7 +18,7 @@
 //! The destination prefix dimension keeps the first [`DST_PREFIX_CHARS`] characters; a
 //! query for a longer prefix groups `call_rows`.
 
-use argos_model::KpiDim;
+use argos_model::{CallStatus, KpiDim};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 
@@ -37,16 +37,6 @@ pub(super) const DST_PREFIX_CHARS: usize = 8;
 
 pub(super) const MINUTE_US: i64 = 60_000_000;
 
-/// The dimensions rolled up, with their code in the `dim` column.
-const DIMS: [KpiDim; 6] = [
-    KpiDim::All,
-    KpiDim::Node,
-    KpiDim::SrcIp,
-    KpiDim::DstIp,
-    KpiDim::CallerUa,
-    KpiDim::DstPrefix,
-];
-
 /// `dim` column value of a dimension.
 pub(super) fn dim_code(d: KpiDim) -> i64 {
     match d {
@@ -59,40 +49,81 @@ pub(super) fn dim_code(d: KpiDim) -> i64 {
     }
 }
 
-/// The columns of one `call_rows` row that the roll-up sums, by dimension key.
-pub(super) struct Contribution<'a> {
-    pub start_us: i64,
-    pub status: &'a str,
+/// The columns of one `call_rows` row that the roll-up sums, by dimension key: taken from
+/// a record being written, or read back from the row it replaces.
+pub(super) struct Summed {
+    pub status: &'static str,
     pub final_code: Option<u16>,
-    pub node: Option<&'a str>,
-    pub src_ip: &'a str,
-    pub dst_ip: &'a str,
-    pub caller_ua: Option<&'a str>,
-    pub ruri_user: Option<&'a str>,
-    pub to_user: Option<&'a str>,
+    pub node: Option<String>,
+    pub src_ip: String,
+    pub dst_ip: String,
+    pub caller_ua: Option<String>,
+    pub ruri_user: Option<String>,
+    pub to_user: Option<String>,
     pub duration_ms: Option<i64>,
     pub pdd_ms: Option<i64>,
     pub setup_ms: Option<i64>,
 }
 
-impl<'a> Contribution<'a> {
+impl Summed {
     /// The key of dimension `d`, as the SQL of the grouping query computes it.
-    fn key(&self, d: KpiDim) -> &'a str {
+    fn key(&self, d: KpiDim) -> &str {
         match d {
             KpiDim::All => "",
-            KpiDim::Node => self.node.unwrap_or(""),
-            KpiDim::SrcIp => self.src_ip,
-            KpiDim::DstIp => self.dst_ip,
-            KpiDim::CallerUa => self.caller_ua.unwrap_or(""),
+            KpiDim::Node => self.node.as_deref().unwrap_or(""),
+            KpiDim::SrcIp => &self.src_ip,
+            KpiDim::DstIp => &self.dst_ip,
+            KpiDim::CallerUa => self.caller_ua.as_deref().unwrap_or(""),
             KpiDim::DstPrefix => {
                 let dst = self
                     .ruri_user
+                    .as_deref()
                     .filter(|u| !u.is_empty())
-                    .or(self.to_user)
+                    .or(self.to_user.as_deref())
                     .unwrap_or("");
                 char_prefix(dst, DST_PREFIX_CHARS)
             }
         }
+    }
+
+    /// The stored row of call (`start_us`, `call_key`), if any.
+    pub fn read(
+        conn: &Connection,
+        start_us: i64,
+        call_key: &str,
+    ) -> rusqlite::Result<Option<Self>> {
+        conn.prepare_cached(
+            "SELECT status, final_code, node, src_ip, dst_ip, caller_ua, ruri_user, to_user, \
+             duration_ms, pdd_ms, setup_ms FROM call_rows WHERE start_us = ?1 AND call_key = ?2",
+        )?
+        .query_row(params![start_us, call_key], |r| {
+            let status: String = r.get(0)?;
+            Ok(Summed {
+                // The roll-up keys statuses by their one spelling.
+                status: CallStatus::parse(&status)
+                    .map(CallStatus::as_str)
+                    .ok_or_else(|| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            0,
+                            rusqlite::types::Type::Text,
+                            format!("unknown call status {status:?}").into(),
+                        )
+                    })?,
+                final_code: r
+                    .get::<_, Option<i64>>(1)?
+                    .and_then(|c| u16::try_from(c).ok()),
+                node: r.get(2)?,
+                src_ip: r.get(3)?,
+                dst_ip: r.get(4)?,
+                caller_ua: r.get(5)?,
+                ruri_user: r.get(6)?,
+                to_user: r.get(7)?,
+                duration_ms: r.get(8)?,
+                pdd_ms: r.get(9)?,
+                setup_ms: r.get(10)?,
+            })
+        })
+        .optional()
     }
 }
 
@@ -124,11 +155,11 @@ pub(super) struct Delta<'a> {
 }
 
 impl<'a> Delta<'a> {
-    /// Adds (`sign` 1) or takes back (`sign` -1) one call's contribution.
-    pub fn add(&mut self, c: &Contribution<'a>, sign: i64) {
-        let minute_us = c.start_us.div_euclid(MINUTE_US) * MINUTE_US;
+    /// Adds (`sign` 1) or takes back (`sign` -1) the call that started at `start_us`.
+    pub fn add(&mut self, start_us: i64, c: &'a Summed, sign: i64) {
+        let minute_us = start_us.div_euclid(MINUTE_US) * MINUTE_US;
         let code = i64::from(c.final_code.unwrap_or(0));
-        for d in DIMS {
+        for d in KpiDim::ALL {
             let s = self
                 .rows
                 .entry((minute_us, dim_code(d), c.key(d), c.status, code))
@@ -194,69 +225,6 @@ impl<'a> Delta<'a> {
     }
 }
 
-/// The stored row of call (`start_us`, `call_key`), if any, as owned columns.
-pub(super) struct OldRow {
-    status: String,
-    final_code: Option<u16>,
-    node: Option<String>,
-    src_ip: String,
-    dst_ip: String,
-    caller_ua: Option<String>,
-    ruri_user: Option<String>,
-    to_user: Option<String>,
-    duration_ms: Option<i64>,
-    pdd_ms: Option<i64>,
-    setup_ms: Option<i64>,
-}
-
-impl OldRow {
-    pub fn read(
-        conn: &Connection,
-        start_us: i64,
-        call_key: &str,
-    ) -> rusqlite::Result<Option<Self>> {
-        conn.prepare_cached(
-            "SELECT status, final_code, node, src_ip, dst_ip, caller_ua, ruri_user, to_user, \
-             duration_ms, pdd_ms, setup_ms FROM call_rows WHERE start_us = ?1 AND call_key = ?2",
-        )?
-        .query_row(params![start_us, call_key], |r| {
-            Ok(OldRow {
-                status: r.get(0)?,
-                final_code: r
-                    .get::<_, Option<i64>>(1)?
-                    .and_then(|c| u16::try_from(c).ok()),
-                node: r.get(2)?,
-                src_ip: r.get(3)?,
-                dst_ip: r.get(4)?,
-                caller_ua: r.get(5)?,
-                ruri_user: r.get(6)?,
-                to_user: r.get(7)?,
-                duration_ms: r.get(8)?,
-                pdd_ms: r.get(9)?,
-                setup_ms: r.get(10)?,
-            })
-        })
-        .optional()
-    }
-
-    pub fn contribution(&self, start_us: i64) -> Contribution<'_> {
-        Contribution {
-            start_us,
-            status: &self.status,
-            final_code: self.final_code,
-            node: self.node.as_deref(),
-            src_ip: &self.src_ip,
-            dst_ip: &self.dst_ip,
-            caller_ua: self.caller_ua.as_deref(),
-            ruri_user: self.ruri_user.as_deref(),
-            to_user: self.to_user.as_deref(),
-            duration_ms: self.duration_ms,
-            pdd_ms: self.pdd_ms,
-            setup_ms: self.setup_ms,
-        }
-    }
-}
-
 /// Whether `conn`'s file has the roll-up table (files last written by an older binary and
 /// only read since do not).
 pub(super) fn has_table(conn: &Connection) -> rusqlite::Result<bool> {
@@ -275,7 +243,7 @@ pub(super) fn create(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch("BEGIN")?;
     let res = (|| {
         conn.execute_batch(SCHEMA)?;
-        for d in DIMS {
+        for d in KpiDim::ALL {
             let key = match d {
                 KpiDim::All => "''".to_owned(),
                 KpiDim::Node => "coalesce(node, '')".to_owned(),

@@ -116,18 +116,9 @@ pub(super) struct CallBatch {
 struct CallCols {
     start_us: i64,
     call_key: String,
-    status: &'static str,
-    final_code: Option<u16>,
     from_user: Option<String>,
-    to_user: Option<String>,
-    ruri_user: Option<String>,
-    src_ip: String,
-    dst_ip: String,
-    node: Option<String>,
-    caller_ua: Option<String>,
-    duration_ms: Option<i64>,
-    pdd_ms: Option<i64>,
-    setup_ms: Option<i64>,
+    /// The columns the per-minute roll-up sums too.
+    summed: rollup::Summed,
     chunk: usize,
     off: usize,
     len: usize,
@@ -151,18 +142,20 @@ impl CallBatch {
         self.calls.push(CallCols {
             start_us: c.start_us,
             call_key: c.call_key.clone(),
-            status: c.status.as_str(),
-            final_code: c.final_code,
             from_user: c.from_user.clone(),
-            to_user: c.to_user.clone(),
-            ruri_user: c.ruri_user.clone(),
-            src_ip: c.src_ip.clone(),
-            dst_ip: c.dst_ip.clone(),
-            node: c.node.clone(),
-            caller_ua: c.caller_ua.clone(),
-            duration_ms: c.duration_ms,
-            pdd_ms: c.pdd_ms,
-            setup_ms: c.setup_ms,
+            summed: rollup::Summed {
+                status: c.status.as_str(),
+                final_code: c.final_code,
+                to_user: c.to_user.clone(),
+                ruri_user: c.ruri_user.clone(),
+                src_ip: c.src_ip.clone(),
+                dst_ip: c.dst_ip.clone(),
+                node: c.node.clone(),
+                caller_ua: c.caller_ua.clone(),
+                duration_ms: c.duration_ms,
+                pdd_ms: c.pdd_ms,
+                setup_ms: c.setup_ms,
+            },
             chunk,
             off,
             len: buf.len() - off,
@@ -358,60 +351,40 @@ fn write_calls(conn: &rusqlite::Connection, b: &CallBatch) -> rusqlite::Result<(
     }
     let mut before = Vec::new();
     for &(start_us, key) in last.keys() {
-        if let Some(old) = rollup::OldRow::read(conn, start_us, key)? {
+        if let Some(old) = rollup::Summed::read(conn, start_us, key)? {
             before.push((start_us, old));
         }
     }
     let mut delta = rollup::Delta::default();
     for (start_us, old) in &before {
-        delta.add(&old.contribution(*start_us), -1);
+        delta.add(*start_us, old, -1);
     }
     for c in last.values().filter_map(|&i| b.calls.get(i)) {
-        delta.add(&c.contribution(), 1);
+        delta.add(c.start_us, &c.summed, 1);
     }
     for c in &b.calls {
         let blob = ids.get(c.chunk).copied().unwrap_or_default();
         st.execute(params![
             c.start_us,
             c.call_key,
-            c.status,
-            c.final_code,
+            c.summed.status,
+            c.summed.final_code,
             c.from_user,
-            c.to_user,
-            c.ruri_user,
-            c.src_ip,
-            c.dst_ip,
-            c.node,
-            c.caller_ua,
-            c.duration_ms,
-            c.pdd_ms,
-            c.setup_ms,
+            c.summed.to_user,
+            c.summed.ruri_user,
+            c.summed.src_ip,
+            c.summed.dst_ip,
+            c.summed.node,
+            c.summed.caller_ua,
+            c.summed.duration_ms,
+            c.summed.pdd_ms,
+            c.summed.setup_ms,
             blob,
             c.off as i64,
             c.len as i64,
         ])?;
     }
     delta.apply(conn)
-}
-
-impl CallCols {
-    /// What this row adds to the roll-up.
-    fn contribution(&self) -> rollup::Contribution<'_> {
-        rollup::Contribution {
-            start_us: self.start_us,
-            status: self.status,
-            final_code: self.final_code,
-            node: self.node.as_deref(),
-            src_ip: &self.src_ip,
-            dst_ip: &self.dst_ip,
-            caller_ua: self.caller_ua.as_deref(),
-            ruri_user: self.ruri_user.as_deref(),
-            to_user: self.to_user.as_deref(),
-            duration_ms: self.duration_ms,
-            pdd_ms: self.pdd_ms,
-            setup_ms: self.setup_ms,
-        }
-    }
 }
 
 impl PartWriter {
