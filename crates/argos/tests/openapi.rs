@@ -526,14 +526,16 @@ fn errors_have_the_documented_shapes() {
     println!("{checked} error answers as documented");
 }
 
-/// Sends one request and checks the answer against the documented operation; returns the
-/// status, the problems and the body.
+/// What [`send_checked`] gives: the status, the problems and the body.
+type Checked = (u16, Vec<String>, Value);
+
+/// Sends one request and checks the answer against the documented operation.
 fn send_checked(
     doc: &Value,
     req: reqwest::blocking::RequestBuilder,
     template: &str,
     method: &str,
-) -> (u16, Vec<String>, Value) {
+) -> Checked {
     let op = &doc["paths"][template][method];
     let r = req.send().expect("request");
     let status = r.status().as_u16();
@@ -569,7 +571,7 @@ static VIEWER: std::sync::LazyLock<Viewer> = std::sync::LazyLock::new(|| {
 fn viewer_session(
     s: &Server,
     doc: &Value,
-    expect: &mut dyn FnMut((u16, Vec<String>, Value), u16, &str) -> Value,
+    expect: &mut dyn FnMut(Checked, u16, &str) -> Value,
 ) -> String {
     let c = Server::client();
     let req = c
