@@ -64,8 +64,8 @@ pub enum SavedError {
         #[source]
         source: std::io::Error,
     },
-    /// The file is not the JSON this module writes.
-    #[error("{path} is not a saved-search list")]
+    /// The list could not be written as JSON (an unreadable file is kept aside at open).
+    #[error("{path}: cannot encode the saved-search list")]
     Format {
         path: PathBuf,
         #[source]
@@ -115,7 +115,8 @@ pub struct SavedSearchStore {
 }
 
 impl SavedSearchStore {
-    /// Loads `DIR/saved-searches.json` (none yet: an empty list).
+    /// Loads `DIR/saved-searches.json` (none yet: an empty list; unreadable: renamed to
+    /// `saved-searches.json.unreadable-<unix time>`, a warning logged, an empty list).
     pub fn open(data_dir: &Path) -> Result<SavedSearchStore, SavedError> {
         Self::open_with_limits(data_dir, MAX_PER_USER, MAX_TOTAL)
     }
@@ -128,10 +129,26 @@ impl SavedSearchStore {
     ) -> Result<SavedSearchStore, SavedError> {
         let path = data_dir.join(FILE_NAME);
         let file: SavedFile = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| SavedError::Format {
-                path: path.clone(),
-                source,
-            })?,
+            Ok(bytes) => match serde_json::from_slice(&bytes) {
+                Ok(file) => file,
+                // Saved searches are a convenience: a damaged file must not keep the
+                // collector from starting. It is kept aside for a person to look at.
+                Err(e) => {
+                    let aside =
+                        path.with_extension(format!("json.unreadable-{}", crate::auth::unix_now()));
+                    std::fs::rename(&path, &aside).map_err(|source| SavedError::Io {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    tracing::warn!(
+                        file = %path.display(),
+                        kept_as = %aside.display(),
+                        error = %e,
+                        "saved searches unreadable: starting with none"
+                    );
+                    SavedFile::default()
+                }
+            },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => SavedFile::default(),
             Err(source) => return Err(SavedError::Io { path, source }),
         };
@@ -285,6 +302,30 @@ mod tests {
     }
 
     #[test]
+    fn an_unreadable_file_is_kept_aside_and_the_store_starts_empty() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(FILE_NAME), b"{\"searches\": [tru").expect("write");
+        let store = SavedSearchStore::open(dir.path()).expect("opens anyway");
+        assert!(store.visible_to("alice").is_empty());
+        let aside: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("saved-searches.json.unreadable-"))
+            .collect();
+        assert_eq!(aside.len(), 1, "the damaged file is kept: {aside:?}");
+        store
+            .save("alice", search("new", false))
+            .expect("save after");
+        assert_eq!(
+            SavedSearchStore::open(dir.path())
+                .expect("reopen")
+                .visible_to("alice")
+                .len(),
+            1
+        );
+    }
+
+    #[test]
     fn same_owner_and_name_replaces_keeping_the_id() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SavedSearchStore::open(dir.path()).expect("open");
@@ -374,16 +415,6 @@ mod tests {
         assert!(matches!(
             store.save("c", search("1", false)),
             Err(SavedError::StoreFull { .. })
-        ));
-    }
-
-    #[test]
-    fn a_broken_file_is_an_error_not_an_empty_list() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join(FILE_NAME), b"{not json").expect("write");
-        assert!(matches!(
-            SavedSearchStore::open(dir.path()),
-            Err(SavedError::Format { .. })
         ));
     }
 }
