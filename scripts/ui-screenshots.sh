@@ -12,7 +12,8 @@
 # `<script>alert(1)</script>` over HEP and check it is shown as text, then the call tracker pages: Calls
 # (status badges, status filter, the hostile User-Agent as text), a call's Summary and Diagnosis, Devices,
 # Stats (SVG charts, hover read-out, top lists, by source IP) and Alarms (evidence rows). Those pages are
-# skipped, saying so, when the server has no call tracker API. Also: the Home page, a search by From
+# skipped, saying so, when the server has no call tracker API. Also: the Home page (and arranging its
+# widgets: hide, add, reorder, kept over a reload, reset), a search by From
 # user, the call page's tools (both legs, host alias in the ladder header, diff of two messages, Logs
 # tab with a proto-100 line, SVG/PNG/text/JSON exports and the pcap download, each checked as a file;
 # the diff's unified view and its "ignore Via / Record-Route / Route / Max-Forwards / Content-Length"

@@ -627,6 +627,7 @@ async function homePage(page) {
   check(await visible(page.locator('.home-alarms li, .home-alarms p'), 3000), 'Home: recent alarms box');
   await page.mouse.move(0, 0);
   await shotFn('22-home.png');
+  await arrangeHome(page);
   // Quick search: a number searches the From user.
   if (fromUser) {
     await page.fill('.home-quick input', fromUser);
@@ -634,6 +635,39 @@ async function homePage(page) {
     await page.waitForFunction(() => location.hash.startsWith('#/search') && location.hash.includes('from_user='), null, { timeout: 5000 }).catch(() => {});
     check(await page.inputValue('input[name=from_user]').catch(() => '') === fromUser, 'Home: quick search opens the search by From user');
   }
+}
+
+// Home widgets arranged by the user: hide the alarms card, add the ACD chart, put Response codes
+// first among the top lists; the layout survives a reload; Reset brings the default back.
+async function arrangeHome(page) {
+  const widgets = (sel) => page.locator(sel).evaluateAll((els) => els.map((e) => e.dataset.widget));
+  await page.locator('a.arrange-toggle').click();
+  await page.locator('section.arrange').waitFor({ timeout: 5000 }).catch(() => {});
+  const item = (id) => page.locator(`section.arrange li.arrange-item[data-widget="${id}"]`);
+  await item('alarms').locator('input[type=checkbox]').uncheck();
+  await page.waitForFunction(() => !document.querySelector('.home-alarms'), null, { timeout: 5000 }).catch(() => {});
+  await item('ACD (average call duration)').locator('input[type=checkbox]').check();
+  await page.locator('.home-stats figure[data-widget="ACD (average call duration)"]').waitFor({ timeout: 10000 }).catch(() => {});
+  for (let i = 0; i < 2; i++) {
+    await item('response_codes').locator('button[title="Move up"]').click();
+    await page.waitForTimeout(300);
+  }
+  await page.waitForLoadState('networkidle').catch(() => {});
+  await shotFn('32-home-arrange.png');
+  await page.reload();
+  await page.locator('.home-stats .top-grid').waitFor({ timeout: 10000 }).catch(() => {});
+  const tops = await widgets('.home-stats .top-grid > [data-widget]');
+  const charts = await widgets('.home-stats .chart-grid > [data-widget]');
+  check(await page.locator('.home-alarms').count() === 0 && tops[0] === 'response_codes'
+    && charts.includes('ACD (average call duration)'),
+  `Home arranged and kept over a reload (alarms hidden, tops ${JSON.stringify(tops)}, charts ${JSON.stringify(charts)})`);
+  await page.locator('section.arrange button', { hasText: 'Reset' }).click();
+  await page.locator('.home-alarms').waitFor({ timeout: 5000 }).catch(() => {});
+  await page.locator('.home-stats .top-grid').waitFor({ timeout: 10000 }).catch(() => {});
+  const again = await widgets('.home-stats .top-grid > [data-widget]');
+  check(await page.locator('.home-alarms').count() === 1 && again[0] === 'talkers', `Reset brings the default Home back (${JSON.stringify(again)})`);
+  await page.locator('a.arrange-toggle').click();
+  await page.locator('section.arrange').waitFor({ state: 'detached', timeout: 5000 }).catch(() => {});
 }
 
 async function searchFeatures(page, context) {
@@ -1118,6 +1152,7 @@ try {
     check(injected.scripts === scriptsBefore && injected.imgs === 0 && injected.bold === 0,
       `no markup from SIP data became elements (${JSON.stringify(injected)})`);
     await page.locator('.call-tab[data-tab=logs]').click();
+    await page.locator('table.call-logs pre.log-line').first().waitFor({ timeout: 10000 }).catch(() => {});
     const logLines = await page.locator('table.call-logs pre.log-line').allTextContents();
     check(logLines.some((t) => t.includes(XSS_LOG)), `Logs tab: the call's proto-100 log line shown as text (${logLines.length} lines)`);
     check(await page.locator('#view i, #view script').count() === 0, 'Logs tab: no markup from the log line became elements');

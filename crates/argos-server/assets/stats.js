@@ -12,8 +12,10 @@ const BY = [['all', 'all calls'], ['node', 'node'], ['src_ip', 'source IP'], ['d
 const BUCKETS = [['auto', 'auto'], ['10', '10 s'], ['60', '1 min'], ['300', '5 min'], ['900', '15 min'], ['3600', '1 h'], ['86400', '1 day']];
 const TOP_N = 5;
 // What the Home page shows of this page.
-const COMPACT_CHARTS = ['Calls', 'ASR / NER'];
-const COMPACT_TOPS = ['talkers', 'failing_destinations', 'response_codes'];
+export const COMPACT_CHARTS = ['Calls', 'ASR / NER'];
+export const COMPACT_TOPS = ['talkers', 'failing_destinations', 'response_codes'];
+/** The KPI charts of the "all calls" view, by title (the Home page may show any of them). */
+export const KPI_CHARTS = ['Calls', 'ASR / NER', 'ACD (average call duration)', 'PDD / setup time'];
 
 function stateFromQuery(q) {
   const by = q.get('by') || 'all';
@@ -88,9 +90,10 @@ export async function renderStats(root, r, ctx) {
 
 /**
  * Fill `body` with the KPI tiles, charts and top lists of range `st` ({range, since, until, by, bucket,
- * prefix_len}); `info` gets the resolved range. compact: the Home page's subset (calls, ASR/NER, three top lists).
+ * prefix_len}); `info` gets the resolved range. compact: the Home page's subset, `charts` (KPI chart
+ * titles) and `tops` (top list names) in the order given, by default calls, ASR/NER and three top lists.
  */
-export async function fillStats(body, st, ctx, info, { compact = false } = {}) {
+export async function fillStats(body, st, ctx, info, { compact = false, charts: chartList = COMPACT_CHARTS, tops: topList = COMPACT_TOPS } = {}) {
   const { signal } = ctx;
   let dom;
   try {
@@ -123,9 +126,9 @@ export async function fillStats(body, st, ctx, info, { compact = false } = {}) {
   const charts = [];
   const grid = h('div.chart-grid');
   const addChart = (title, series, opts = {}) => {
-    if (compact && !COMPACT_CHARTS.includes(title)) return;
+    if (compact && !chartList.includes(title)) return;
     const box = h('div.chart-body');
-    const card = h('figure.card.chart', null, h('figcaption', null, h('span.card-title', null, title), legend(series)), box);
+    const card = h('figure.card.chart', { dataset: { widget: title } }, h('figcaption', null, h('span.card-title', null, title), legend(series)), box);
     const draw = () => clear(box).append(timeChart({ ...opts, series, x0, x1, bucketUs: bucket * 1e6, width: box.clientWidth, label: title }));
     charts.push(draw);
     grid.append(card);
@@ -149,11 +152,17 @@ export async function fillStats(body, st, ctx, info, { compact = false } = {}) {
   } else {
     addFailure('SIP messages', msgs.reason);
   }
-  body.append(grid);
+  if (compact) {
+    // The Home page's order (charts are made in a fixed order above).
+    const rank = (el) => chartList.indexOf(el.dataset.widget);
+    [...grid.children].sort((a, b) => rank(a) - rank(b)).forEach((el) => grid.append(el));
+  }
+  if (grid.children.length) body.append(grid);
 
   const topGrid = h('div.top-grid');
-  TOPS.forEach((t, i) => { if (!compact || COMPACT_TOPS.includes(t.what)) topGrid.append(topCard(t, tops[i], st)); });
-  body.append(h('h2.section-title', null, 'Top lists'), topGrid);
+  const shownTops = compact ? topList.map((w) => TOPS.findIndex((t) => t.what === w)).filter((i) => i >= 0) : TOPS.map((_, i) => i);
+  for (const i of shownTops) topGrid.append(topCard(TOPS[i], tops[i], st));
+  if (shownTops.length) body.append(h('h2.section-title', null, 'Top lists'), topGrid);
 
   const redraw = () => { for (const d of charts) d(); };
   redraw();
@@ -269,7 +278,7 @@ function messageSeries(data, x0, x1, bucket) {
 
 // ---- top lists -------------------------------------------------------------------------
 
-const TOPS = [
+export const TOPS = [
   { what: 'talkers', title: 'Top talkers', key: 'Source IP', link: (k, st) => callsHash(st, { src_ip: k }) },
   { what: 'failing_destinations', title: 'Failing destinations', key: 'Prefix', link: (k, st) => callsHash(st, { ruri_user: `${k}*`, status: 'rejected,failed,timeout' }) },
   { what: 'user_agents', title: 'Caller User-Agents', key: 'User-Agent' },
@@ -290,7 +299,7 @@ function searchHash(st, extra) {
 }
 
 function topCard(t, res, st) {
-  const card = h('div.card.top', null, h('div.card-title', null, t.title));
+  const card = h('div.card.top', { dataset: { widget: t.what } }, h('div.card-title', null, t.title));
   if (res.status === 'rejected') { card.append(failure(t.title, res.reason)); return card; }
   const rows = (res.value && Array.isArray(res.value.rows)) ? res.value.rows : [];
   if (!rows.length) { card.append(h('p.muted.small.none', null, 'Nothing in this range.')); return card; }
