@@ -57,7 +57,7 @@ export async function renderHome(root, r, ctx) {
   const arrangeBtn = h('a.button.arrange-toggle', { href: hashWith(range, !arranging), 'aria-pressed': String(arranging) },
     arranging ? 'Done' : 'Arrange');
   const cardsBox = h('div.home-cards', null,
-    layout.cards.filter((id) => id !== 'tiles').map((id) => (id === 'saved' ? savedBox : alarmsBox)));
+    layout.cards.map((id) => (id === 'saved' ? savedBox : alarmsBox)));
   cardsBox.classList.toggle('single', cardsBox.children.length === 1);
   const info = h('span.muted.small.range-info');
   const body = h('section.stats.home-stats', { 'aria-live': 'polite' }, h('div.empty.muted', null, 'Loading statistics…'));
@@ -72,7 +72,7 @@ export async function renderHome(root, r, ctx) {
 
   if (layout.cards.includes('alarms')) loadAlarms(alarmsBox, st, ctx);
   await fillStats(body, st, ctx, info, { compact: true, charts: layout.charts, tops: layout.tops });
-  if (!layout.cards.includes('tiles')) body.querySelectorAll('.tiles').forEach((el) => el.remove());
+  if (!layout.totals.includes('tiles')) body.querySelectorAll('.tiles').forEach((el) => el.remove());
 }
 
 async function loadAlarms(box, st, ctx) {

@@ -6,19 +6,20 @@ import { COMPACT_CHARTS, COMPACT_TOPS, KPI_CHARTS, TOPS } from './stats.js';
 const KEY = 'argos.homeLayout';
 
 /** Cards that are not charts or top lists: [id, label]. */
-export const CARDS = [['saved', 'Saved searches'], ['alarms', 'Recent alarms'], ['tiles', 'KPI totals']];
+export const CARDS = [['saved', 'Saved searches'], ['alarms', 'Recent alarms']];
 
 const GROUPS = [
   { key: 'cards', title: 'Cards', all: CARDS },
+  { key: 'totals', title: 'Totals', all: [['tiles', 'KPI totals']] },
   { key: 'charts', title: 'Charts', all: KPI_CHARTS.map((t) => [t, t]) },
   { key: 'tops', title: 'Top lists', all: TOPS.map((t) => [t.what, t.title]) },
 ];
 
 function defaults() {
-  return { cards: CARDS.map(([id]) => id), charts: [...COMPACT_CHARTS], tops: [...COMPACT_TOPS] };
+  return { cards: CARDS.map(([id]) => id), totals: ['tiles'], charts: [...COMPACT_CHARTS], tops: [...COMPACT_TOPS] };
 }
 
-/** {cards, charts, tops}: the ids shown, in order; unknown ids (an older layout) are dropped. */
+/** {cards, totals, charts, tops}: the ids shown, in order; unknown ids (an older layout) are dropped. */
 export function homeLayout() {
   const d = defaults();
   try {
@@ -63,7 +64,7 @@ export function arrangePanel(layout, onChange) {
           onchange: (ev) => change({ ...layout, [g.key]: ev.target.checked ? [...shown, id] : shown.filter((x) => x !== id) }),
         }),
         ' ', label(id)),
-      on ? h('span.arrange-moves', null,
+      on && shown.length > 1 ? h('span.arrange-moves', null,
         h('button.linkish', { type: 'button', title: 'Move up', 'aria-label': `Move ${label(id)} up`, disabled: i === 0, onclick: () => move(id, -1) }, '↑'),
         h('button.linkish', { type: 'button', title: 'Move down', 'aria-label': `Move ${label(id)} down`, disabled: i === shown.length - 1, onclick: () => move(id, 1) }, '↓'))
         : null);
