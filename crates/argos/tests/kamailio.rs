@@ -30,7 +30,7 @@ fn kamailio_siptrace_calls_appear_with_both_legs() {
     std::fs::write(&cfg_path, cfg).expect("write cfg");
     let mut kids = Kill(Vec::new());
     kids.0.push(
-        Command::new("kamailio")
+        own_group(&mut Command::new("kamailio"))
             .args(["-DD", "-E", "-f"])
             .arg(&cfg_path)
             .arg("-P")

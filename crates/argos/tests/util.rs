@@ -382,19 +382,36 @@ pub fn sipp_uac(dir: &Path, target: &str, port: u16, calls: u32) -> bool {
 
 /// Child processes ended when the test ends, passed or not: SIGTERM first, so a server
 /// that forks (Kamailio's workers) takes its children down with it, then SIGKILL for
-/// one that has not exited after two seconds.
+/// one that has not exited after two seconds. A child started with [`own_group`] is
+/// signalled with its whole process group, so a worker that outlives its parent goes too.
 pub struct Kill(pub Vec<Child>);
 
 impl Drop for Kill {
     fn drop(&mut self) {
         for c in &mut self.0 {
-            let _ = Command::new("kill").arg(c.id().to_string()).status();
+            let pid = c.id().to_string();
+            // `-PID` is the process group; it exists only for a child made a group leader.
+            let signal = |sig: &str| {
+                let _ = Command::new("kill")
+                    .args([sig, "--", &format!("-{pid}"), &pid])
+                    .stderr(std::process::Stdio::null())
+                    .status();
+            };
+            signal("-TERM");
             let deadline = Instant::now() + Duration::from_secs(2);
             while Instant::now() < deadline && matches!(c.try_wait(), Ok(None)) {
                 std::thread::sleep(Duration::from_millis(20));
             }
+            signal("-KILL");
             let _ = c.kill();
             let _ = c.wait();
         }
     }
+}
+
+/// Makes the child the leader of a new process group, for [`Kill`] to end it with every
+/// process it forks.
+pub fn own_group(cmd: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0)
 }
