@@ -244,16 +244,8 @@ pub(super) fn create(conn: &Connection) -> rusqlite::Result<()> {
     let res = (|| {
         conn.execute_batch(SCHEMA)?;
         for d in KpiDim::ALL {
-            let key = match d {
-                KpiDim::All => "''".to_owned(),
-                KpiDim::Node => "coalesce(node, '')".to_owned(),
-                KpiDim::SrcIp => "src_ip".to_owned(),
-                KpiDim::DstIp => "dst_ip".to_owned(),
-                KpiDim::CallerUa => "coalesce(caller_ua, '')".to_owned(),
-                KpiDim::DstPrefix => format!(
-                    "substr(coalesce(nullif(ruri_user, ''), to_user, ''), 1, {DST_PREFIX_CHARS})"
-                ),
-            };
+            // The same key expressions as the queries, so filled rows equal written ones.
+            let key = super::tracked_query::dim_sql(d, &DST_PREFIX_CHARS.to_string());
             conn.execute(
                 &format!(
                     "INSERT INTO call_minutes SELECT (start_us / {MINUTE_US}) * {MINUTE_US} - \

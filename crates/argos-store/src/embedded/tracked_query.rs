@@ -8,7 +8,7 @@ use super::rollup::{self, DST_PREFIX_CHARS, MINUTE_US};
 use super::{sql_err, EmbeddedStore, Part};
 use crate::tracked::{
     alarm_order, bucket_us, call_filters, from_json, parse_call_status, parse_reg_status,
-    prefix_chars, sql_limit, uses_prefix, AggSum,
+    prefix_chars, sql_limit, uses_prefix,
 };
 use crate::StoreError;
 use argos_model::{
@@ -180,16 +180,20 @@ fn call_blob(conn: &Connection, part: &Part, id: i64) -> Result<Vec<u8>, StoreEr
     })
 }
 
-/// SQL of a KPI dimension's value ("" when the call has none).
-fn dim_sql(d: KpiDim) -> &'static str {
+/// SQL of a KPI dimension's value ("" when the call has none) over `call_rows`;
+/// `prefix_len` is the SQL of the destination prefix's length in characters (a parameter
+/// for queries, a literal for the roll-up's fill).
+pub(super) fn dim_sql(d: KpiDim, prefix_len: &str) -> String {
     match d {
-        KpiDim::All => "''",
-        KpiDim::Node => "coalesce(node, '')",
-        KpiDim::SrcIp => "src_ip",
-        KpiDim::DstIp => "dst_ip",
-        KpiDim::CallerUa => "coalesce(caller_ua, '')",
-        // ?4 = prefix length in characters; the R-URI user, else (absent or empty) the To user.
-        KpiDim::DstPrefix => "substr(coalesce(nullif(ruri_user, ''), to_user, ''), 1, ?4)",
+        KpiDim::All => "''".into(),
+        KpiDim::Node => "coalesce(node, '')".into(),
+        KpiDim::SrcIp => "src_ip".into(),
+        KpiDim::DstIp => "dst_ip".into(),
+        KpiDim::CallerUa => "coalesce(caller_ua, '')".into(),
+        // The R-URI user, else (absent or empty) the To user.
+        KpiDim::DstPrefix => {
+            format!("substr(coalesce(nullif(ruri_user, ''), to_user, ''), 1, {prefix_len})")
+        }
     }
 }
 
@@ -239,15 +243,15 @@ fn group_call_rows(
     since: i64,
     until: i64,
     g: &mut Groups,
-) -> Result<bool, StoreError> {
+) -> Result<(), StoreError> {
     if since >= until {
-        return Ok(true);
+        return Ok(());
     }
     let sql = format!(
         "SELECT (start_us / ?3) * ?3, {}, status, coalesce(final_code, 0), \
          duration_ms, pdd_ms, setup_ms \
          FROM call_rows WHERE start_us >= ?1 AND start_us < ?2",
-        dim_sql(q.by)
+        dim_sql(q.by, "?4")
     );
     let mut params = vec![
         Value::from(since),
@@ -284,8 +288,7 @@ fn group_call_rows(
             }
         }
         Ok(true)
-    })?;
-    Ok(true)
+    })
 }
 
 /// Adds the roll-up rows of the whole minutes `[lo, hi)` to `g` (see [`rollup`]).
@@ -296,7 +299,7 @@ fn group_rolled_up(
     lo: i64,
     hi: i64,
     g: &mut Groups,
-) -> Result<bool, StoreError> {
+) -> Result<(), StoreError> {
     let b = bucket_us(q);
     let prefix = usize::try_from(prefix_chars(q)).unwrap_or(usize::MAX);
     let params = [
@@ -342,8 +345,7 @@ fn group_rolled_up(
             row.setup_n = row.setup_n.saturating_add(get(10)?.max(0) as u64);
             Ok(true)
         },
-    )?;
-    Ok(true)
+    )
 }
 
 impl EmbeddedStore {
@@ -432,13 +434,17 @@ impl EmbeddedStore {
                 }
             })?;
         }
-        let mut sum = AggSum::default();
-        for row in groups.rows.into_values() {
-            if row.calls > 0 {
-                sum.add(row);
-            }
-        }
-        Ok(sum.rows())
+        // Each group is whole already (one `Groups` over every day); only the order is left.
+        let mut rows: Vec<CallAggRow> = groups.rows.into_values().filter(|r| r.calls > 0).collect();
+        rows.sort_by(|a, b| {
+            (a.bucket_us, &a.key, a.status.as_str(), a.final_code).cmp(&(
+                b.bucket_us,
+                &b.key,
+                b.status.as_str(),
+                b.final_code,
+            ))
+        });
+        Ok(rows)
     }
 
     pub(super) fn tracked_registrations(
