@@ -15,6 +15,7 @@ pub mod api;
 pub mod archive;
 pub mod auth;
 pub mod export;
+mod files;
 pub mod forward;
 pub mod hep_input;
 pub mod ingest;

@@ -19,9 +19,7 @@
 //! ```
 
 use parking_lot::Mutex;
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The file's name in the data directory.
@@ -252,24 +250,18 @@ impl SavedSearchStore {
             path: self.path.clone(),
             source,
         })?;
-        let tmp = self.path.with_extension("json.tmp");
-        let io = |source| SavedError::Io {
-            path: self.path.clone(),
-            source,
-        };
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
-        f.write_all(&bytes).map_err(io)?;
-        f.sync_all().map_err(io)?;
-        drop(f);
-        std::fs::rename(&tmp, &self.path).map_err(io)
+        crate::files::replace_atomically(&self.path, &bytes, false).map_err(|source| {
+            SavedError::Io {
+                path: self.path.clone(),
+                source,
+            }
+        })
     }
 }
 
 /// 16 random hex digits: unguessable enough for an id that grants nothing by itself.
 fn new_id() -> String {
-    let mut b = [0u8; 8];
-    rand::thread_rng().fill_bytes(&mut b);
-    hex::encode(b)
+    crate::auth::random_token(8)
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ pub(super) async fn load_call(
     call_id: String,
     p: &HashMap<String, String>,
 ) -> Result<Vec<StoredMessage>, ApiError> {
-    let bound = |k: &str, default: i64| match p.get(k).filter(|v| !v.is_empty()) {
+    let bound = |k: &str, default: i64| match p.get(k) {
         Some(v) => parse_time(v).ok_or_else(|| ApiError::BadRequest(format!("bad {k}: {v}"))),
         None => Ok(default),
     };

@@ -71,17 +71,19 @@ pub fn now_us() -> i64 {
     i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
 }
 
+// The helpers below read the map of a [`QueryParams`]: no parameter in it is empty.
+
 /// `since`, `until` (default: the last 24 hours) and `limit` (default 100) of a request.
 pub fn window(p: &HashMap<String, String>) -> Result<(i64, i64, usize), ApiError> {
-    let until = match p.get("until").filter(|v| !v.is_empty()) {
+    let until = match p.get("until") {
         Some(v) => parse_time(v).ok_or_else(|| ApiError::BadRequest(format!("bad until: {v}")))?,
         None => now_us().saturating_add(60_000_000),
     };
-    let since = match p.get("since").filter(|v| !v.is_empty()) {
+    let since = match p.get("since") {
         Some(v) => parse_time(v).ok_or_else(|| ApiError::BadRequest(format!("bad since: {v}")))?,
         None => until.saturating_sub(DEFAULT_WINDOW_US),
     };
-    let limit = match p.get("limit").filter(|v| !v.is_empty()) {
+    let limit = match p.get("limit") {
         Some(v) => v
             .parse::<usize>()
             .ok()
@@ -103,9 +105,9 @@ pub fn only_known(p: &HashMap<String, String>, known: &[&str]) -> Result<(), Api
     Ok(())
 }
 
-/// A non-empty string parameter.
+/// A string parameter.
 pub fn opt(p: &HashMap<String, String>, k: &str) -> Option<String> {
-    p.get(k).filter(|v| !v.is_empty()).cloned()
+    p.get(k).cloned()
 }
 
 /// Builds a store query from query-string parameters. Unknown parameters are an error,
@@ -114,7 +116,7 @@ pub fn query_from_params(p: &HashMap<String, String>) -> Result<Query, ApiError>
     let (since, until, limit) = window(p)?;
     let mut filters = Vec::new();
     for (k, v) in p {
-        if matches!(k.as_str(), "since" | "until" | "limit" | "raw") || v.is_empty() {
+        if matches!(k.as_str(), "since" | "until" | "limit" | "raw") {
             continue;
         }
         let field = Field::from_name(k)

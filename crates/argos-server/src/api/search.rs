@@ -53,13 +53,14 @@ impl Extras {
         !self.any && self.regexes.is_empty() && self.tx_type.is_none()
     }
 
-    /// Takes the extra parameters out of `p` (what is left is the store query's).
+    /// Takes the extra parameters out of `p`, a [`super::params::QueryParams`] map (no
+    /// empty values); what is left is the store query's.
     pub fn take(p: &mut HashMap<String, String>) -> Result<Extras, ApiError> {
         let mut x = Extras::default();
         if let Some(m) = p.remove("match") {
             x.any = match m.as_str() {
                 "any" => true,
-                "all" | "" => false,
+                "all" => false,
                 _ => {
                     return Err(ApiError::BadRequest(format!(
                         "match must be all or any: {m}"
@@ -67,7 +68,7 @@ impl Extras {
                 }
             };
         }
-        if let Some(t) = p.remove("type").filter(|t| !t.is_empty()) {
+        if let Some(t) = p.remove("type") {
             x.tx_type = Some(match t.as_str() {
                 "call" => TxType::Call,
                 "registration" => TxType::Registration,
@@ -81,7 +82,7 @@ impl Extras {
         }
         let keys: Vec<String> = p.keys().filter(|k| k.ends_with('~')).cloned().collect();
         for k in keys {
-            let Some(re) = p.remove(&k).filter(|v| !v.is_empty()) else {
+            let Some(re) = p.remove(&k) else {
                 continue;
             };
             let name = k.trim_end_matches('~');
@@ -143,9 +144,7 @@ impl Pages {
 
     /// Reads the next page, keeping what passes `x`.
     fn read_page(&mut self, store: &dyn Store, x: &Extras) -> Result<(), argos_store::StoreError> {
-        let want = self
-            .page
-            .min(MAX_CANDIDATES - self.read.min(MAX_CANDIDATES));
+        let want = self.page.min(MAX_CANDIDATES.saturating_sub(self.read));
         let q = Query {
             since_us: self.last_ts,
             limit: want + self.at_last.len(),

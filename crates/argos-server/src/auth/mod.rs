@@ -527,29 +527,17 @@ impl Auth {
     }
 }
 
-/// Writes `bytes` to `path` atomically (temp file + rename), readable by the owner only.
+/// Writes `bytes` to `path` atomically, readable by the owner only.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), AuthError> {
-    let tmp = path.with_extension("json.tmp");
-    let io = |source| AuthError::Io {
+    crate::files::replace_atomically(path, bytes, true).map_err(|source| AuthError::Io {
         path: path.to_owned(),
         source,
-    };
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    restrict_permissions(&tmp);
-    std::fs::rename(&tmp, path).map_err(io)
+    })
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
-
-#[cfg(unix)]
-fn restrict_permissions(p: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600));
-}
-#[cfg(not(unix))]
-fn restrict_permissions(_: &Path) {}
 
 /// Seconds since the Unix epoch, now.
 pub fn unix_now() -> i64 {
