@@ -12,11 +12,9 @@
 //   ready ms    = navigation start to the page's content shown, as the browser saw it
 // The table gives the median and the worst load of each page, and the slowest API route seen.
 import { chromium } from 'playwright-core';
+import { parseArgs } from './args.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
-  if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1] && !all[i + 1].startsWith('--') ? all[i + 1] : '1']);
-  return acc;
-}, []));
+const args = parseArgs();
 const BASE = (args.url || 'http://127.0.0.1:39080').replace(/\/$/, '');
 const USER = args.user || 'admin';
 const PASS = args.password || 'admin';

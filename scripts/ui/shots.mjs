@@ -11,11 +11,9 @@ import { chromium } from 'playwright-core';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from './args.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
-  if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1] && !all[i + 1].startsWith('--') ? all[i + 1] : '1']);
-  return acc;
-}, []));
+const args = parseArgs();
 const BASE = (args.url || 'http://127.0.0.1:19080').replace(/\/$/, '');
 const OUT = args.out || '/tmp/argos-ui-shots';
 const USER = args.user || 'admin';
